@@ -1,0 +1,86 @@
+/**
+ * Cost profiles: how much CPU time each kernel and ghOSt operation takes.
+ * `paper` holds the microbenchmark figures of the ghOSt paper (see
+ * shared/reference/ghost.md); `ideal` makes every operation free, which is
+ * what the closed-form validation tests need.
+ *
+ * @module
+ */
+
+import { InputError } from "./errors.ts";
+
+/** Costs in nanoseconds of CPU time, charged on the CPU that pays them. */
+export interface CostProfile {
+  /** Profile name. */
+  readonly name: string;
+  /** A CFS context switch (paper: 599 ns). */
+  readonly cfsContextSwitch: number;
+  /** A minimal pthread context switch, agent to thread and back (paper: 410 ns). */
+  readonly minimalContextSwitch: number;
+  /** One system call (paper: 72 ns). */
+  readonly syscall: number;
+  /** Delivering one message to a local, per-CPU agent (paper: 725 ns). */
+  readonly messageDeliveryLocal: number;
+  /** Delivering one message to the spinning global agent (paper: 265 ns). */
+  readonly messageDeliveryGlobal: number;
+  /** An agent committing a thread on its own CPU (paper: 888 ns). */
+  readonly localSchedule: number;
+  /** The agent's side of a remote commit (paper: 668 ns). */
+  readonly remoteScheduleAgent: number;
+  /** The target CPU's side of a remote commit (paper: 1064 ns). */
+  readonly remoteScheduleTarget: number;
+  /** Each further transaction of a group commit, agent side (paper: about 366 ns). */
+  readonly groupCommitPerTxn: number;
+}
+
+/** The paper's microbenchmark costs. */
+export const PAPER_COSTS: CostProfile = {
+  name: "paper",
+  cfsContextSwitch: 599,
+  minimalContextSwitch: 410,
+  syscall: 72,
+  messageDeliveryLocal: 725,
+  messageDeliveryGlobal: 265,
+  localSchedule: 888,
+  remoteScheduleAgent: 668,
+  remoteScheduleTarget: 1064,
+  // A group of 10 costs about 3964 ns on the agent side: 668 + 9 x 366.
+  groupCommitPerTxn: 366,
+};
+
+/** Every operation free: the emulator reduces to textbook queues. */
+export const IDEAL_COSTS: CostProfile = {
+  name: "ideal",
+  cfsContextSwitch: 0,
+  minimalContextSwitch: 0,
+  syscall: 0,
+  messageDeliveryLocal: 0,
+  messageDeliveryGlobal: 0,
+  localSchedule: 0,
+  remoteScheduleAgent: 0,
+  remoteScheduleTarget: 0,
+  groupCommitPerTxn: 0,
+};
+
+/** The cost profiles by name. */
+export const COST_PROFILES: Readonly<Record<string, CostProfile>> = {
+  paper: PAPER_COSTS,
+  ideal: IDEAL_COSTS,
+};
+
+/** One-line descriptions of the cost profiles, for `ghostbench list`. */
+export const COST_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  paper: "the ghOSt paper's microbenchmark costs (CFS switch 599 ns, remote commit 1772 ns...)",
+  ideal: "every kernel and agent operation free (for closed-form validation)",
+};
+
+/** Looks up a cost profile by name; throws InputError for an unknown one. */
+export function resolveCostProfile(name: string): CostProfile {
+  const profile = COST_PROFILES[name];
+  if (profile === undefined) {
+    throw new InputError(
+      `Unknown cost profile "${name}": expected one of ${Object.keys(COST_PROFILES).join(", ")}`,
+    );
+  }
+  return profile;
+}

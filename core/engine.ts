@@ -1,0 +1,190 @@
+/**
+ * The discrete-event engine: virtual time in integer nanoseconds, the event
+ * queue and the named random streams.
+ *
+ * @module
+ */
+
+import { EventQueue } from "./event_queue.ts";
+import { RandomStreams } from "./random.ts";
+
+/**
+ * Handles one event. `a` and `b` are the numbers it was scheduled with;
+ * callers cancel events by putting a generation counter in them and ignoring
+ * stale ones.
+ */
+export type EventHandler = (a: number, b: number) => void;
+
+/** Options for {@linkcode Engine.run}. */
+export interface RunOptions {
+  /**
+   * Process events at times <= `until` (ns), then set the clock to `until`.
+   * Without it, run until no event is pending.
+   *
+   * @default {undefined}
+   */
+  until?: number;
+  /**
+   * Safety cap: return after processing this many events in this call,
+   * leaving the clock at the last event's time.
+   *
+   * @default {Infinity}
+   */
+  maxEvents?: number;
+}
+
+/**
+ * Owns virtual time (integer nanoseconds), the pending events and the random
+ * streams. Components register a handler per kind of event, schedule events
+ * with {@linkcode Engine.at} or {@linkcode Engine.after}, and the engine
+ * calls the handlers in (time, insertion) order.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "./engine.ts";
+ *
+ * const engine = new Engine(1);
+ * const seen: string[] = [];
+ * const tick = engine.register("tick", (a) => {
+ *   seen.push(`${engine.now}:${a}`);
+ *   if (a < 3) engine.after(1_000, tick, a + 1);
+ * });
+ * engine.at(500, tick, 1);
+ * engine.run({ until: 10_000 });
+ * if (seen.join() !== "500:1,1500:2,2500:3") throw new Error(seen.join());
+ * if (engine.now !== 10_000) throw new Error("clock not advanced");
+ * ```
+ */
+export class Engine {
+  /** The named random streams of this run. */
+  readonly random: RandomStreams;
+  #queue = new EventQueue();
+  #handlers: EventHandler[] = [];
+  #names: string[] = [];
+  #now = 0;
+  #events = 0;
+  #stopped = false;
+
+  /** Creates an engine at time 0 whose random streams derive from `seed`. */
+  constructor(seed: number) {
+    this.random = new RandomStreams(seed);
+  }
+
+  /** Current virtual time in nanoseconds. */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** Number of events processed so far. */
+  get events(): number {
+    return this.#events;
+  }
+
+  /** Number of pending events. */
+  get pending(): number {
+    return this.#queue.size;
+  }
+
+  /** Registers a handler and returns the kind id to schedule it with. */
+  register(name: string, handler: EventHandler): number {
+    if (typeof handler !== "function") {
+      throw new TypeError(`Invalid handler for event "${name}": expected a function`);
+    }
+    this.#handlers.push(handler);
+    this.#names.push(name);
+    return this.#handlers.length - 1;
+  }
+
+  /** Name a kind id was registered with (for messages). */
+  kindName(kind: number): string {
+    const name = this.#names[kind];
+    if (name === undefined) throw new RangeError(`Unknown event kind ${kind}`);
+    return name;
+  }
+
+  /**
+   * Schedules event `kind` at absolute time `time` (an integer >= now).
+   * Throws a RangeError for an event in the past, a time that is not a
+   * finite integer, or an unregistered kind.
+   */
+  at(time: number, kind: number, a = 0, b = 0): void {
+    if (!(Number.isInteger(time) && time >= this.#now)) {
+      throw new RangeError(
+        `Invalid time ${time} for event ${
+          this.#describe(kind)
+        }: expected an integer >= now (${this.#now})`,
+      );
+    }
+    if (!(kind >= 0 && kind < this.#handlers.length && (kind | 0) === kind)) {
+      throw new RangeError(`Unknown event kind ${kind}: register a handler first`);
+    }
+    this.#queue.push(time, kind, a, b);
+  }
+
+  /** Schedules event `kind` `delay` ns from now (`delay` an integer >= 0). */
+  after(delay: number, kind: number, a = 0, b = 0): void {
+    if (!(Number.isInteger(delay) && delay >= 0)) {
+      throw new RangeError(
+        `Invalid delay ${delay} for event ${this.#describe(kind)}: expected an integer >= 0`,
+      );
+    }
+    if (!(kind >= 0 && kind < this.#handlers.length && (kind | 0) === kind)) {
+      throw new RangeError(`Unknown event kind ${kind}: register a handler first`);
+    }
+    this.#queue.push(this.#now + delay, kind, a, b);
+  }
+
+  /** Processes the next event (advances the clock, calls its handler); false if none is pending. */
+  step(): boolean {
+    const queue = this.#queue;
+    if (!queue.pop()) return false;
+    this.#now = queue.time;
+    this.#events++;
+    this.#handlers[queue.kind]!(queue.a, queue.b);
+    return true;
+  }
+
+  /**
+   * Processes events in order while the next one is at or before
+   * `options.until` (or until none is pending), then sets the clock to
+   * `until` if given. Returns early, without moving the clock to `until`,
+   * after {@linkcode Engine.stop} or when `maxEvents` is reached.
+   */
+  run(options: RunOptions = {}): void {
+    const until = options.until ?? Infinity;
+    const maxEvents = options.maxEvents ?? Infinity;
+    if (options.until !== undefined && !(Number.isInteger(until) && until >= this.#now)) {
+      throw new RangeError(`Invalid until ${until}: expected an integer >= now (${this.#now})`);
+    }
+    if (!(maxEvents >= 0)) {
+      throw new RangeError(`Invalid maxEvents ${maxEvents}: expected a number >= 0`);
+    }
+    const queue = this.#queue;
+    const handlers = this.#handlers;
+    this.#stopped = false;
+    let count = 0;
+    while (queue.size > 0 && queue.peekTime() <= until) {
+      if (count >= maxEvents) return;
+      queue.pop();
+      this.#now = queue.time;
+      this.#events++;
+      count++;
+      handlers[queue.kind]!(queue.a, queue.b);
+      if (this.#stopped) {
+        this.#stopped = false;
+        return;
+      }
+    }
+    if (options.until !== undefined) this.#now = until;
+  }
+
+  /** Makes {@linkcode Engine.run} return after the event being processed. */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  #describe(kind: number): string {
+    const name = this.#names[kind];
+    return name === undefined ? String(kind) : `"${name}"`;
+  }
+}

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { Engine } from "./engine.ts";
+
+Deno.test("Engine calls handlers in time order with their arguments", () => {
+  const engine = new Engine(1);
+  const seen: Array<[string, number, number, number]> = [];
+  const first = engine.register("first", (a, b) => seen.push(["first", engine.now, a, b]));
+  const second = engine.register("second", (a, b) => seen.push(["second", engine.now, a, b]));
+  engine.at(300, first, 1, 2);
+  engine.at(100, second, 3, 4);
+  engine.at(100, first, 5, 6);
+  engine.at(200, second);
+  engine.run();
+  assert.deepEqual(seen, [
+    ["second", 100, 3, 4],
+    ["first", 100, 5, 6],
+    ["second", 200, 0, 0],
+    ["first", 300, 1, 2],
+  ]);
+  assert.equal(engine.events, 4);
+  assert.equal(engine.now, 300);
+});
+
+Deno.test("Engine register returns consecutive kind ids", () => {
+  const engine = new Engine(1);
+  assert.equal(engine.register("a", () => {}), 0);
+  assert.equal(engine.register("b", () => {}), 1);
+  assert.equal(engine.kindName(1), "b");
+  assert.throws(() => engine.kindName(2), RangeError);
+});
+
+Deno.test("Engine rejects events in the past", () => {
+  const engine = new Engine(1);
+  const kind = engine.register("tick", () => {});
+  engine.at(1_000, kind);
+  engine.run();
+  assert.equal(engine.now, 1_000);
+  assert.throws(() => engine.at(999, kind), RangeError);
+  assert.throws(() => engine.at(1_000.5, kind), RangeError);
+  assert.throws(() => engine.at(Number.NaN, kind), RangeError);
+  assert.throws(() => engine.at(Infinity, kind), RangeError);
+  engine.at(1_000, kind); // now itself is allowed
+  assert.equal(engine.pending, 1);
+});
+
+Deno.test("Engine after schedules relative to now and rejects bad delays", () => {
+  const engine = new Engine(1);
+  const times: number[] = [];
+  const kind = engine.register("tick", () => times.push(engine.now));
+  engine.at(500, kind);
+  engine.step();
+  engine.after(250, kind);
+  engine.after(0, kind);
+  engine.run();
+  assert.deepEqual(times, [500, 500, 750]);
+  assert.throws(() => engine.after(-1, kind), RangeError);
+  assert.throws(() => engine.after(0.5, kind), RangeError);
+});
+
+Deno.test("Engine rejects unregistered kinds", () => {
+  const engine = new Engine(1);
+  engine.register("tick", () => {});
+  assert.throws(() => engine.at(0, 1), /Unknown event kind 1/);
+  assert.throws(() => engine.at(0, -1), RangeError);
+  assert.throws(() => engine.after(0, 0.5), RangeError);
+});
+
+Deno.test("Engine step processes one event and returns false when none is pending", () => {
+  const engine = new Engine(1);
+  let calls = 0;
+  const kind = engine.register("tick", () => calls++);
+  assert.equal(engine.step(), false);
+  engine.at(10, kind);
+  engine.at(20, kind);
+  assert.equal(engine.step(), true);
+  assert.equal(engine.now, 10);
+  assert.equal(calls, 1);
+  assert.equal(engine.step(), true);
+  assert.equal(engine.step(), false);
+  assert.equal(engine.now, 20);
+  assert.equal(engine.events, 2);
+});
+
+Deno.test("Engine run with until processes events at or before it, then sets now to until", () => {
+  const engine = new Engine(1);
+  const times: number[] = [];
+  const kind = engine.register("tick", () => times.push(engine.now));
+  for (const time of [100, 200, 300]) engine.at(time, kind);
+  engine.run({ until: 200 });
+  assert.deepEqual(times, [100, 200]);
+  assert.equal(engine.now, 200);
+  engine.run({ until: 250 });
+  assert.equal(engine.now, 250);
+  assert.deepEqual(times, [100, 200]);
+  engine.run({ until: 1_000 });
+  assert.deepEqual(times, [100, 200, 300]);
+  assert.equal(engine.now, 1_000);
+  assert.equal(engine.pending, 0);
+  assert.throws(() => engine.run({ until: 999 }), RangeError);
+});
+
+Deno.test("Engine run processes events that handlers schedule within until", () => {
+  const engine = new Engine(1);
+  let ticks = 0;
+  const tick: number = engine.register("tick", () => {
+    ticks++;
+    engine.after(100, tick);
+  });
+  engine.at(0, tick);
+  engine.run({ until: 1_000 });
+  assert.equal(ticks, 11); // 0, 100, ..., 1000
+  assert.equal(engine.now, 1_000);
+  assert.equal(engine.pending, 1);
+});
+
+Deno.test("Engine stop makes run return after the current event", () => {
+  const engine = new Engine(1);
+  const times: number[] = [];
+  const kind = engine.register("tick", () => {
+    times.push(engine.now);
+    if (engine.now === 20) engine.stop();
+  });
+  for (const time of [10, 20, 30]) engine.at(time, kind);
+  engine.run({ until: 100 });
+  assert.deepEqual(times, [10, 20]);
+  assert.equal(engine.now, 20); // not moved to until
+  engine.run();
+  assert.deepEqual(times, [10, 20, 30]);
+});
+
+Deno.test("Engine run stops at maxEvents", () => {
+  const engine = new Engine(1);
+  const kind = engine.register("tick", () => {});
+  for (let i = 1; i <= 5; i++) engine.at(i, kind);
+  engine.run({ until: 100, maxEvents: 3 });
+  assert.equal(engine.events, 3);
+  assert.equal(engine.now, 3);
+  engine.run({ maxEvents: 10 });
+  assert.equal(engine.events, 5);
+});
+
+Deno.test("Engine random streams are deterministic for a seed", () => {
+  const first = new Engine(42).random.stream("arrivals");
+  const second = new Engine(42).random.stream("arrivals");
+  for (let i = 0; i < 10; i++) assert.equal(first.next(), second.next());
+});

@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { EventQueue } from "./event_queue.ts";
+
+interface Reference {
+  time: number;
+  seq: number;
+  kind: number;
+  a: number;
+  b: number;
+}
+
+function popAll(queue: EventQueue): Array<[number, number, number, number]> {
+  const out: Array<[number, number, number, number]> = [];
+  while (queue.pop()) out.push([queue.time, queue.kind, queue.a, queue.b]);
+  return out;
+}
+
+Deno.test("EventQueue pops events in time order", () => {
+  const queue = new EventQueue();
+  for (const time of [50, 10, 40, 20, 30]) queue.push(time, 0, time, 0);
+  assert.deepEqual(popAll(queue).map(([time]) => time), [10, 20, 30, 40, 50]);
+});
+
+Deno.test("EventQueue pops equal times in insertion order", () => {
+  const queue = new EventQueue(4);
+  for (let i = 0; i < 100; i++) queue.push(i % 3, i, 0, 0);
+  const popped = popAll(queue);
+  const expected = [...Array(100).keys()]
+    .sort((x, y) => (x % 3) - (y % 3) || x - y)
+    .map((i) => [i % 3, i, 0, 0]);
+  assert.deepEqual(popped, expected);
+});
+
+Deno.test("EventQueue carries kind and 53-bit payloads through pop", () => {
+  const queue = new EventQueue();
+  const big = Number.MAX_SAFE_INTEGER;
+  queue.push(7, 3, big, -big);
+  queue.push(5, 2_000_000_000, 0.5, 2 ** 40 + 1);
+  assert.equal(queue.size, 2);
+  assert.equal(queue.pop(), true);
+  assert.deepEqual([queue.time, queue.kind, queue.a, queue.b], [
+    5,
+    2_000_000_000,
+    0.5,
+    2 ** 40 + 1,
+  ]);
+  assert.equal(queue.pop(), true);
+  assert.deepEqual([queue.time, queue.kind, queue.a, queue.b], [7, 3, big, -big]);
+  assert.equal(queue.pop(), false);
+});
+
+Deno.test("EventQueue grows beyond its initial capacity", () => {
+  const queue = new EventQueue(1);
+  const count = 10_000;
+  for (let i = count - 1; i >= 0; i--) queue.push(i, i % 7, i, 2 * i);
+  assert.equal(queue.size, count);
+  const popped = popAll(queue);
+  assert.equal(popped.length, count);
+  for (let i = 0; i < count; i++) assert.deepEqual(popped[i], [i, i % 7, i, 2 * i]);
+  assert.equal(queue.size, 0);
+});
+
+Deno.test("EventQueue peekTime is the earliest time, or Infinity when empty", () => {
+  const queue = new EventQueue();
+  assert.equal(queue.peekTime(), Infinity);
+  queue.push(30, 0, 0, 0);
+  queue.push(10, 0, 0, 0);
+  assert.equal(queue.peekTime(), 10);
+  queue.pop();
+  assert.equal(queue.peekTime(), 30);
+});
+
+Deno.test("EventQueue clear empties the queue and keeps it usable", () => {
+  const queue = new EventQueue(2);
+  for (let i = 0; i < 10; i++) queue.push(i, 0, 0, 0);
+  queue.clear();
+  assert.equal(queue.size, 0);
+  assert.equal(queue.pop(), false);
+  assert.equal(queue.peekTime(), Infinity);
+  queue.push(5, 1, 0, 0);
+  queue.push(5, 2, 0, 0);
+  queue.push(1, 3, 0, 0);
+  assert.deepEqual(popAll(queue).map(([, kind]) => kind), [3, 1, 2]);
+});
+
+Deno.test("EventQueue pop leaves the last event's fields when empty", () => {
+  const queue = new EventQueue();
+  queue.push(4, 9, 1, 2);
+  queue.pop();
+  assert.equal(queue.pop(), false);
+  assert.deepEqual([queue.time, queue.kind, queue.a, queue.b], [4, 9, 1, 2]);
+});
+
+Deno.test("EventQueue rejects an invalid initial capacity", () => {
+  assert.throws(() => new EventQueue(0), RangeError);
+  assert.throws(() => new EventQueue(1.5), RangeError);
+});
+
+Deno.test("EventQueue matches a sorted reference under random pushes and pops", () => {
+  // An operation is a push (time from a small range, so ties are common) or
+  // a pop; the reference is an array kept sorted by (time, seq).
+  const operation = fc.oneof(
+    fc.record({ push: fc.constant(true), time: fc.integer({ min: 0, max: 20 }) }),
+    fc.record({ push: fc.constant(false), time: fc.constant(0) }),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(operation, { maxLength: 400, size: "max" }),
+      fc.integer({ min: 1, max: 8 }),
+      (operations, capacity) => {
+        const queue = new EventQueue(capacity);
+        const reference: Reference[] = [];
+        let seq = 0;
+        for (const { push, time } of operations) {
+          if (push) {
+            const event = { time, seq, kind: seq % 5, a: seq * 3, b: -seq };
+            seq++;
+            queue.push(event.time, event.kind, event.a, event.b);
+            reference.push(event);
+            reference.sort((x, y) => x.time - y.time || x.seq - y.seq);
+          } else {
+            const expected = reference.shift();
+            assert.equal(queue.pop(), expected !== undefined);
+            if (expected !== undefined) {
+              assert.deepEqual(
+                [queue.time, queue.kind, queue.a, queue.b],
+                [expected.time, expected.kind, expected.a, expected.b],
+              );
+            }
+          }
+          assert.equal(queue.size, reference.length);
+          assert.equal(queue.peekTime(), reference[0]?.time ?? Infinity);
+        }
+        for (const expected of reference) {
+          assert.equal(queue.pop(), true);
+          assert.deepEqual(
+            [queue.time, queue.kind, queue.a, queue.b],
+            [expected.time, expected.kind, expected.a, expected.b],
+          );
+        }
+        assert.equal(queue.pop(), false);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});

@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { hog, periodic, script } from "./behaviors.ts";
+import { IDEAL_COSTS, PAPER_COSTS } from "./cost_profile.ts";
+import { Engine } from "./engine.ts";
+import { cfsTunables, Kernel } from "./kernel.ts";
+import { type Action, type Thread, WaitQueue } from "./thread.ts";
+import { Topology } from "./topology.ts";
+import { MS, SEC } from "./units.ts";
+
+function machine(cpus: number, costs = IDEAL_COSTS, seed = 1) {
+  const engine = new Engine(seed);
+  const topology = new Topology({ name: "t", coresPerLlc: cpus });
+  return { engine, kernel: new Kernel(engine, { topology, costs }) };
+}
+
+Deno.test("cfsTunables scales by 1 + log2(min(cpus, 8))", () => {
+  assert.equal(cfsTunables(1).latency, 6 * MS);
+  assert.equal(cfsTunables(4).minGranularity, 3 * 750_000);
+  assert.equal(cfsTunables(8).wakeupGranularity, 4 * MS);
+  assert.equal(cfsTunables(64).latency, 24 * MS);
+  assert.equal(cfsTunables(8).nrLatency, 8);
+});
+
+Deno.test("Kernel shares a CPU among hogs in proportion to nice weights within 2%", () => {
+  const { engine, kernel } = machine(1, PAPER_COSTS);
+  const nices = [0, 3, 5, -2];
+  const threads = nices.map((nice, i) =>
+    kernel.spawn(hog(), { name: `hog${i}`, nice, affinity: [0] })
+  );
+  engine.run({ until: SEC });
+  kernel.checkInvariants();
+  const total = threads.reduce((sum, t) => sum + t.cpuTime, 0);
+  const weight = threads.reduce((sum, t) => sum + t.weight, 0);
+  for (const t of threads) {
+    const expected = t.weight / weight;
+    const share = t.cpuTime / total;
+    assert.ok(
+      Math.abs(share - expected) <= 0.02 * expected,
+      `nice ${t.nice}: share ${share.toFixed(4)} vs ${expected.toFixed(4)}`,
+    );
+  }
+});
+
+Deno.test("Kernel lets a woken thread preempt a CPU hog within the wakeup granularity", () => {
+  for (const cpus of [1, 4]) {
+    const { engine, kernel } = machine(cpus, PAPER_COSTS);
+    for (let c = 0; c < cpus; c++) kernel.spawn(hog(), { name: `hog${c}`, affinity: [c] });
+    const delays: number[] = [];
+    let wokeAt = 0;
+    const sleepNs = 7 * MS + 123_457;
+    kernel.spawn(
+      periodic(200_000, sleepNs, () => {
+        if (wokeAt > 0) delays.push(engine.now - wokeAt);
+      }),
+      { name: "sleeper", affinity: [0] },
+    );
+    // The sleeper wakes sleepNs after each sleep starts: record that time.
+    const wrapped = kernel.thread(cpus + 1)!;
+    assert.equal(wrapped.name, "sleeper");
+    const original = wrapped.behavior.next.bind(wrapped.behavior);
+    (wrapped.behavior as { next: (t: Thread) => Action }).next = (t: Thread) => {
+      const action = original(t);
+      if (action === "sleep") wokeAt = engine.now + t.stepNs;
+      return action;
+    };
+    engine.run({ until: SEC });
+    kernel.checkInvariants();
+    assert.ok(delays.length > 50, `only ${delays.length} wake-ups`);
+    const worst = Math.max(...delays);
+    assert.ok(
+      worst <= kernel.tunables.wakeupGranularity,
+      `${cpus} CPUs: worst wake-up delay ${worst} ns`,
+    );
+  }
+});
+
+Deno.test("Kernel never runs a pinned thread outside its affinity", () => {
+  const { engine, kernel } = machine(8, PAPER_COSTS);
+  const seen = new Map<string, Set<number>>();
+  const gate = new WaitQueue("gate");
+  function tracked(name: string, steps: Parameters<typeof script>[0]) {
+    const inner = script(steps, true);
+    return {
+      next(t: Thread): Action {
+        const set = seen.get(name) ?? new Set<number>();
+        set.add(kernel.currentCpu);
+        seen.set(name, set);
+        return inner.next(t);
+      },
+    };
+  }
+  const pins: Record<string, number[]> = {};
+  for (let i = 0; i < 24; i++) {
+    const name = `p${i}`;
+    pins[name] = i % 3 === 0 ? [i % 8] : [i % 8, (i + 3) % 8];
+    kernel.spawn(
+      tracked(name, [{ compute: 300_000 + i * 1000 }, { sleep: 200_000 }, { yield: true }]),
+      { name, affinity: pins[name]! },
+    );
+  }
+  for (let i = 0; i < 8; i++) {
+    kernel.spawn(tracked(`free${i}`, [{ compute: 2 * MS }, { wait: gate }]), { name: `free${i}` });
+  }
+  const tickKind = engine.register("test.wake", () => {
+    while (kernel.wakeOne(gate) !== null) { /* wake all */ }
+    engine.after(3 * MS, tickKind);
+  });
+  engine.after(MS, tickKind);
+  engine.run({ until: 500 * MS });
+  kernel.checkInvariants();
+  for (const [name, cpus] of Object.entries(pins)) {
+    const ran = seen.get(name)!;
+    assert.ok(ran.size > 0);
+    for (const cpu of ran) assert.ok(cpus.includes(cpu), `${name} ran on ${cpu}`);
+  }
+  const freeCpus = new Set<number>();
+  for (let i = 0; i < 8; i++) for (const c of seen.get(`free${i}`)!) freeCpus.add(c);
+  assert.ok(freeCpus.size > 1, "unpinned threads should spread");
+});
+
+Deno.test("Kernel conserves time on every CPU through switches, sleeps and exits", () => {
+  const { engine, kernel } = machine(4, PAPER_COSTS, 7);
+  const rng = engine.random.stream("test");
+  let spawned = 0;
+  const spawnKind = engine.register("test.spawn", () => {
+    const steps = [];
+    for (let i = 0; i < 5; i++) {
+      steps.push({ compute: 1 + Math.floor(rng.exponential(200_000)) });
+      if (rng.next() < 0.5) steps.push({ sleep: Math.floor(rng.exponential(300_000)) });
+      else steps.push({ yield: true as const });
+    }
+    kernel.spawn(script(steps), { name: `s${spawned++}`, nice: rng.below(10) - 5 });
+    if (spawned < 400) engine.after(Math.floor(rng.exponential(100_000)), spawnKind);
+  });
+  const checkKind = engine.register("test.check", () => {
+    kernel.checkInvariants();
+    engine.after(250_000, checkKind);
+  });
+  engine.after(0, spawnKind);
+  engine.after(1, checkKind);
+  engine.run({ until: 200 * MS });
+  kernel.checkInvariants();
+  assert.equal(kernel.liveThreads, 0, "every scripted thread should have exited");
+  let busy = 0;
+  for (const cpu of kernel.cpus) {
+    busy += kernel.busyTime(cpu.id);
+    assert.equal(cpu.curr, null);
+  }
+  assert.ok(busy > 0);
+});

@@ -1,0 +1,305 @@
+/**
+ * The `ghostbench` command line: `run`, `list`, `bench`, `help`. Bad input
+ * becomes one line on stderr and exit code 2; bugs keep their stack trace.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { COST_DESCRIPTIONS } from "../core/cost_profile.ts";
+import { InputError } from "../core/errors.ts";
+import { TOPOLOGY_DESCRIPTIONS } from "../core/topology.ts";
+import { parseDuration } from "../core/units.ts";
+import { POLICIES } from "../policies/registry.ts";
+import { WORKLOADS } from "../workloads/registry.ts";
+import { formatRunResult } from "./format_result.ts";
+import { DEFAULT_RUN_CONFIG, type RunConfig, runExperiment } from "./run_experiment.ts";
+
+const VERSION = "0.1.0";
+
+const MAIN_HELP = `ghostbench ${VERSION}: emulate ghOSt-style user-space scheduling and measure it
+
+Usage: deno task ghostbench <command> [options]
+
+Commands:
+  run     run one experiment and print its summary
+  list    list the policies, workloads, machine presets and cost profiles
+  bench   regenerate the figure suite (today: the default experiment)
+  help    show this text, or 'help <command>'
+
+Run 'deno task ghostbench <command> --help' for a command's options.`;
+
+const D = DEFAULT_RUN_CONFIG;
+const RUN_HELP = `Usage: deno task ghostbench run [options]
+
+Runs one experiment in the emulator and prints its summary.
+
+Options:
+  --policy NAME       scheduling policy (default ${D.policy}; see 'list')
+  --workload NAME     workload (default ${D.workload}; see 'list')
+  --load RATE         offered load, requests per second (default ${D.load})
+  --service DIST      service time (default ${D.service}):
+                        const:10us  exp:20us  uniform:5us,15us  lognormal:20us,1.5
+                        bimodal:10us,5ms,0.005 (short, long, P(long))
+                        empirical:FILE.csv (first column, microseconds or with unit)
+  --workers K         worker threads serving a shared queue; 0 = one thread
+                      per request (default ${D.workers})
+  --machine NAME      machine preset (default ${D.machine}; see 'list')
+  --cpus N            a flat machine of N CPUs instead of a preset
+  --duration TIME     virtual time to run, e.g. 2s, 500ms (default 2s)
+  --warmup TIME       discarded from every metric (default 200ms)
+  --seed N            seed of every random stream (default ${D.seed})
+  --costs NAME        cost profile: paper or ideal (default ${D.costs})
+  --tick-hz HZ        timer tick frequency (default ${D.tickHz})
+  --json              print one JSON object instead of a table
+  -h, --help          show this text
+
+Example:
+  deno task ghostbench run --policy cfs --workload synthetic --load 50000 \\
+    --service exp:20us --cpus 4 --duration 2s --warmup 200ms --seed 1 --costs ideal --json`;
+
+const LIST_HELP = `Usage: deno task ghostbench list [--json]
+
+Lists the policies, workloads, machine presets and cost profiles.`;
+
+const BENCH_HELP = `Usage: deno task ghostbench bench
+
+Regenerates the figure suite. The figure harness is not built yet: today this
+runs the default experiment (cfs, synthetic, paper8, 80% load) and prints its
+summary.`;
+
+/** Where the CLI writes; tests pass their own. */
+export interface CliIo {
+  /** Writes to standard output. */
+  out: (text: string) => void;
+  /** Writes to standard error. */
+  err: (text: string) => void;
+  /** Whether standard error is a terminal (progress display). */
+  errIsTerminal: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/** The process's standard streams. */
+export const STD_IO: CliIo = {
+  out: (text) => Deno.stdout.writeSync(encoder.encode(text)),
+  err: (text) => Deno.stderr.writeSync(encoder.encode(text)),
+  errIsTerminal: Deno.stderr.isTerminal(),
+};
+
+/**
+ * Runs the CLI with the given arguments and returns the exit code: 0 on
+ * success, 2 on bad input.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./cli.ts";
+ * let text = "";
+ * const code = await main(["list"], { out: (t) => text += t, err: () => {}, errIsTerminal: false });
+ * if (code !== 0 || !text.includes("cfs")) throw new Error("wrong");
+ * ```
+ */
+export async function main(args: readonly string[], io: CliIo = STD_IO): Promise<number> {
+  try {
+    return await dispatch(args, io);
+  } catch (error) {
+    if (error instanceof InputError) {
+      io.err(`ghostbench: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+function dispatch(args: readonly string[], io: CliIo): Promise<number> | number {
+  const [command, ...rest] = args;
+  switch (command) {
+    case undefined:
+    case "help":
+    case "-h":
+    case "--help": {
+      const topic = rest[0];
+      const text = topic === "run"
+        ? RUN_HELP
+        : topic === "list"
+        ? LIST_HELP
+        : topic === "bench"
+        ? BENCH_HELP
+        : MAIN_HELP;
+      io.out(text + "\n");
+      return 0;
+    }
+    case "-V":
+    case "--version":
+      io.out(`ghostbench ${VERSION}\n`);
+      return 0;
+    case "run":
+      return runCommand(rest, io);
+    case "list":
+      return listCommand(rest, io);
+    case "bench":
+      return benchCommand(rest, io);
+    default:
+      throw new InputError(
+        `Unknown command "${command}": expected one of run, list, bench, help`,
+      );
+  }
+}
+
+function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(
+  args: readonly string[],
+  options: T,
+) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+    throw new InputError(message.replace(/\.$/, ""));
+  }
+}
+
+function parseNumber(text: string, option: string, expected: string): number {
+  const value = Number(text.replace(/_/g, ""));
+  if (text.trim() === "" || !Number.isFinite(value)) {
+    throw new InputError(`Bad ${option} "${text}": expected ${expected}`);
+  }
+  return value;
+}
+
+function parseInteger(text: string, option: string, expected: string): number {
+  const value = parseNumber(text, option, expected);
+  if (!Number.isInteger(value)) {
+    throw new InputError(`Bad ${option} "${text}": expected ${expected}`);
+  }
+  return value;
+}
+
+const RUN_OPTIONS = {
+  policy: { type: "string" },
+  workload: { type: "string" },
+  load: { type: "string" },
+  service: { type: "string" },
+  workers: { type: "string" },
+  machine: { type: "string" },
+  cpus: { type: "string" },
+  duration: { type: "string" },
+  warmup: { type: "string" },
+  seed: { type: "string" },
+  costs: { type: "string" },
+  "tick-hz": { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Parses `run` options into a configuration; throws InputError on bad input. */
+export function parseRunConfig(args: readonly string[]): { config: RunConfig; json: boolean } {
+  const v = parse(args, RUN_OPTIONS);
+  if (v.machine !== undefined && v.cpus !== undefined) {
+    throw new InputError("Options --machine and --cpus conflict: give one of them");
+  }
+  const load = v.load === undefined ? D.load : parseNumber(v.load, "--load", "requests per second");
+  if (!(load > 0)) {
+    throw new InputError(
+      `Bad --load "${v.load}": expected a positive number of requests per second`,
+    );
+  }
+  const cpus = v.cpus === undefined
+    ? 0
+    : parseInteger(v.cpus, "--cpus", "an integer from 1 to 4096");
+  if (v.cpus !== undefined && (cpus < 1 || cpus > 4096)) {
+    throw new InputError(`Bad --cpus "${v.cpus}": expected an integer from 1 to 4096`);
+  }
+  const config: RunConfig = {
+    policy: v.policy ?? D.policy,
+    workload: v.workload ?? D.workload,
+    machine: v.machine ?? D.machine,
+    cpus,
+    load,
+    service: v.service ?? D.service,
+    workers: v.workers === undefined
+      ? D.workers
+      : parseInteger(v.workers, "--workers", "an integer from 0 to 100000"),
+    durationNs: v.duration === undefined ? D.durationNs : parseDuration(v.duration, "--duration"),
+    warmupNs: v.warmup === undefined ? D.warmupNs : parseDuration(v.warmup, "--warmup"),
+    seed: v.seed === undefined
+      ? D.seed
+      : parseInteger(v.seed, "--seed", "an integer from 0 to 4294967295"),
+    costs: v.costs ?? D.costs,
+    tickHz: v["tick-hz"] === undefined
+      ? D.tickHz
+      : parseNumber(v["tick-hz"], "--tick-hz", "a frequency in Hz"),
+  };
+  return { config, json: v.json ?? false };
+}
+
+function runCommand(args: readonly string[], io: CliIo): number {
+  if (args.includes("--help") || args.includes("-h")) {
+    io.out(RUN_HELP + "\n");
+    return 0;
+  }
+  const { config, json } = parseRunConfig(args);
+  return runAndPrint(config, json, io);
+}
+
+function runAndPrint(config: RunConfig, json: boolean, io: CliIo): number {
+  let shown = -1;
+  const result = runExperiment(
+    config,
+    {
+      onProgress: io.errIsTerminal
+        ? (fraction) => {
+          const percent = Math.floor(fraction * 100);
+          if (percent === shown) return;
+          shown = percent;
+          io.err(`\rrunning ${config.policy}/${config.workload}: ${percent}%`);
+          if (fraction >= 1) io.err("\r\x1b[K");
+        }
+        : undefined,
+    } as Parameters<typeof runExperiment>[1],
+  );
+  io.out(json ? JSON.stringify(result, null, 2) + "\n" : formatRunResult(result));
+  return 0;
+}
+
+function listCommand(args: readonly string[], io: CliIo): number {
+  const v = parse(args, { json: { type: "boolean" }, help: { type: "boolean", short: "h" } });
+  if (v.help) {
+    io.out(LIST_HELP + "\n");
+    return 0;
+  }
+  const sections = {
+    policies: Object.fromEntries(Object.values(POLICIES).map((p) => [p.name, p.description])),
+    workloads: Object.fromEntries(Object.values(WORKLOADS).map((w) => [w.name, w.description])),
+    machines: { ...TOPOLOGY_DESCRIPTIONS, flatN: "--cpus N: N CPUs, one socket, one LLC, no SMT" },
+    costs: COST_DESCRIPTIONS,
+  };
+  if (v.json) {
+    io.out(JSON.stringify(sections, null, 2) + "\n");
+    return 0;
+  }
+  const lines: string[] = [];
+  for (const [title, entries] of Object.entries(sections)) {
+    lines.push(`${title}:`);
+    const width = Math.max(...Object.keys(entries).map((k) => k.length));
+    for (const [name, text] of Object.entries(entries)) {
+      lines.push(`  ${name.padEnd(width)}  ${text}`);
+    }
+    lines.push("");
+  }
+  io.out(lines.join("\n"));
+  return 0;
+}
+
+function benchCommand(args: readonly string[], io: CliIo): number {
+  const v = parse(args, { help: { type: "boolean", short: "h" }, json: { type: "boolean" } });
+  if (v.help) {
+    io.out(BENCH_HELP + "\n");
+    return 0;
+  }
+  io.err(
+    "ghostbench bench: the figure harness is not built yet; running the default experiment " +
+      "(cfs, synthetic exp:20us, paper8, 80% load, 2s) instead.\n",
+  );
+  const config: RunConfig = { ...D, load: 8 * 0.8 * 50_000 };
+  return runAndPrint(config, v.json ?? false, io);
+}

@@ -1,0 +1,73 @@
+/**
+ * Formats a run summary as a readable table, the text twin of `--json`.
+ *
+ * @module
+ */
+
+import type { LatencySummary } from "./request_stats.ts";
+import type { RunResult } from "./run_experiment.ts";
+
+const COLUMNS = ["count", "mean", "p50", "p99", "p99.5", "p99.9", "max"] as const;
+
+function row(label: string, s: LatencySummary): string[] {
+  const f = (x: number) => s.count === 0 ? "-" : x >= 100 ? x.toFixed(0) : x.toFixed(2);
+  return [label, String(s.count), f(s.mean), f(s.p50), f(s.p99), f(s.p99_5), f(s.p99_9), f(s.max)];
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) =>
+    r.map((cell, c) => c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)).join("  ")
+  ).join("\n");
+}
+
+/**
+ * Renders a run summary as text: configuration, request counts, latency per
+ * type and stage in microseconds, CPU utilisation and engine speed.
+ */
+export function formatRunResult(result: RunResult): string {
+  const c = result.config;
+  const lines: string[] = [];
+  lines.push(
+    `ghostbench run: policy ${c.policy}, workload ${c.workload}, machine ${c.machine} (${c.cpus} CPUs), ` +
+      `costs ${c.costs}, seed ${c.seed}`,
+  );
+  lines.push(
+    `load ${c.load} req/s, service ${c.service}, workers ${c.workers}, duration ${
+      Number(c.durationUs) / 1000
+    } ms (warm-up ${Number(c.warmupUs) / 1000} ms)`,
+  );
+  lines.push("");
+  lines.push(
+    `requests: ${result.completed} completed after warm-up, ${result.generated} generated, ` +
+      `${result.inFlight} in flight, ${result.lost} lost`,
+  );
+  lines.push(`throughput: ${result.throughputRps.toFixed(1)} req/s`);
+  lines.push("");
+  const stages: [string, Record<string, LatencySummary>][] = [
+    ["total", result.latencyUs],
+    ["queue", result.stagesUs.queue],
+    ["service", result.stagesUs.service],
+  ];
+  const rows: string[][] = [["latency (us)", ...COLUMNS]];
+  for (const [stage, summary] of stages) {
+    for (const [type, s] of Object.entries(summary)) rows.push(row(`${stage} ${type}`, s));
+  }
+  lines.push(table(rows));
+  lines.push("");
+  const util = result.cpuUtilization;
+  const mean = util.reduce((a, b) => a + b, 0) / Math.max(util.length, 1);
+  lines.push(
+    `CPU utilisation: mean ${(mean * 100).toFixed(1)}%  [${
+      util.map((u) => (u * 100).toFixed(0)).join(" ")
+    }]`,
+  );
+  for (const g of result.threadCpu) {
+    lines.push(`  ${g.group}: ${g.threads} thread(s), ${(g.cpuUs / 1000).toFixed(1)} ms CPU`);
+  }
+  lines.push(`context switches: ${result.contextSwitches}`);
+  lines.push(
+    `engine: ${result.events} events, ${(result.eventsPerSec / 1e6).toFixed(2)} M events/s`,
+  );
+  return lines.join("\n") + "\n";
+}

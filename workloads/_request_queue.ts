@@ -1,0 +1,72 @@
+/**
+ * A FIFO of pending requests in typed arrays (arrival time, service time,
+ * type), growing by doubling: no allocation per request.
+ *
+ * @module
+ */
+
+/** A FIFO ring of requests. */
+export class RequestQueue {
+  #arrival: Float64Array;
+  #service: Float64Array;
+  #type: Int32Array;
+  #head = 0;
+  #size = 0;
+  /** Arrival time of the request last shifted, ns. */
+  arrival = 0;
+  /** Service time of the request last shifted, ns. */
+  service = 0;
+  /** Type index of the request last shifted. */
+  type = 0;
+
+  /** Creates an empty queue. */
+  constructor(capacity = 1024) {
+    this.#arrival = new Float64Array(capacity);
+    this.#service = new Float64Array(capacity);
+    this.#type = new Int32Array(capacity);
+  }
+
+  /** Number of queued requests. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Appends a request. */
+  push(arrival: number, service: number, type: number): void {
+    if (this.#size === this.#arrival.length) this.#grow();
+    const slot = (this.#head + this.#size) % this.#arrival.length;
+    this.#arrival[slot] = arrival;
+    this.#service[slot] = service;
+    this.#type[slot] = type;
+    this.#size++;
+  }
+
+  /** Removes the oldest request into `arrival`, `service`, `type`; false if empty. */
+  shift(): boolean {
+    if (this.#size === 0) return false;
+    const slot = this.#head;
+    this.arrival = this.#arrival[slot]!;
+    this.service = this.#service[slot]!;
+    this.type = this.#type[slot]!;
+    this.#head = (slot + 1) % this.#arrival.length;
+    this.#size--;
+    return true;
+  }
+
+  #grow(): void {
+    const capacity = this.#arrival.length * 2;
+    const arrival = new Float64Array(capacity);
+    const service = new Float64Array(capacity);
+    const type = new Int32Array(capacity);
+    for (let i = 0; i < this.#size; i++) {
+      const slot = (this.#head + i) % this.#arrival.length;
+      arrival[i] = this.#arrival[slot]!;
+      service[i] = this.#service[slot]!;
+      type[i] = this.#type[slot]!;
+    }
+    this.#arrival = arrival;
+    this.#service = service;
+    this.#type = type;
+    this.#head = 0;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The workloads by name.
+ *
+ * @module
+ */
+
+import { InputError } from "../core/errors.ts";
+import { SYNTHETIC } from "./synthetic.ts";
+import type { WorkloadDefinition } from "./workload.ts";
+
+/** Every registered workload, by name. */
+export const WORKLOADS: Readonly<Record<string, WorkloadDefinition>> = {
+  synthetic: SYNTHETIC,
+};
+
+/** Looks up a workload; throws InputError naming the choices. */
+export function resolveWorkload(name: string): WorkloadDefinition {
+  const workload = WORKLOADS[name];
+  if (workload === undefined) {
+    throw new InputError(
+      `Unknown workload "${name}": expected one of ${Object.keys(WORKLOADS).join(", ")}`,
+    );
+  }
+  return workload;
+}

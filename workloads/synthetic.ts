@@ -1,0 +1,126 @@
+/**
+ * The `synthetic` workload: open-loop Poisson arrivals at `load` requests per
+ * second, service times from a distribution. Either a pool of worker threads
+ * serves a shared FIFO (a worker with nothing to do waits on a futex-like
+ * queue and is woken by the arrival), or every request gets a thread of its
+ * own that computes its service time and exits.
+ *
+ * Arrivals come from the engine (like a NIC interrupt), not from a thread, so
+ * they cost no CPU. Draws come from the streams `synthetic.arrivals` and
+ * `synthetic.service`: every policy sees the same requests for a seed.
+ *
+ * @module
+ */
+
+import type { Engine } from "../core/engine.ts";
+import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
+import { SEC } from "../core/units.ts";
+import { RequestStats } from "../reports/request_stats.ts";
+import { RequestQueue } from "./_request_queue.ts";
+import type { Workload, WorkloadContext, WorkloadDefinition } from "./workload.ts";
+
+/** The running synthetic workload. */
+class SyntheticWorkload implements Workload {
+  readonly stats: RequestStats;
+  generated = 0;
+  finished = 0;
+  #serving = 0;
+  #queue = new RequestQueue();
+  readonly #engine: Engine;
+
+  constructor(context: WorkloadContext) {
+    const { engine, kernel, options } = context;
+    this.#engine = engine;
+    this.stats = new RequestStats({ types: options.service.types, warmupNs: options.warmupNs });
+    const arrivals = engine.random.stream("synthetic.arrivals");
+    const serviceRng = engine.random.stream("synthetic.service");
+    const meanGap = SEC / options.load;
+    const waiters = new WaitQueue("synthetic.workers");
+    const queue = this.#queue;
+    const service = options.service;
+
+    const arrive = engine.register("synthetic.arrival", () => {
+      const now = engine.now;
+      const ns = service.sample(serviceRng);
+      const type = service.lastType;
+      this.generated++;
+      if (options.workers > 0) {
+        queue.push(now, ns, type);
+        kernel.wakeOne(waiters, -1);
+      } else {
+        kernel.spawn(this.#oneShot(now, ns, type), { name: "request", group: "requests" });
+      }
+      const next = now + Math.max(1, Math.round(arrivals.exponential(meanGap)));
+      if (next < options.durationNs) engine.at(next, arrive);
+    });
+    const first = Math.max(1, Math.round(arrivals.exponential(meanGap)));
+    if (first < options.durationNs) engine.at(first, arrive);
+
+    for (let i = 0; i < options.workers; i++) {
+      kernel.spawn(this.#worker(queue, waiters), { name: `worker${i}`, group: "workers" });
+    }
+  }
+
+  inFlight(): number {
+    return this.#queue.size + this.#serving;
+  }
+
+  /** A pool worker: take the oldest request, serve it, record it, repeat. */
+  #worker(queue: RequestQueue, waiters: WaitQueue) {
+    let serving = false;
+    let arrival = 0;
+    let start = 0;
+    let type = 0;
+    return {
+      next: (thread: Thread): Action => {
+        const now = this.#engine.now;
+        if (serving) {
+          serving = false;
+          this.#serving--;
+          this.finished++;
+          this.stats.record(type, arrival, start, now);
+        }
+        if (!queue.shift()) {
+          thread.waitOn = waiters;
+          return "wait";
+        }
+        serving = true;
+        this.#serving++;
+        arrival = queue.arrival;
+        type = queue.type;
+        start = now;
+        thread.stepNs = queue.service;
+        return "compute";
+      },
+    };
+  }
+
+  /** A thread for one request: serve it, record it, exit. */
+  #oneShot(arrival: number, service: number, type: number) {
+    let start = -1;
+    this.#serving++;
+    return {
+      next: (thread: Thread): Action => {
+        const now = this.#engine.now;
+        if (start < 0) {
+          start = now;
+          thread.stepNs = service;
+          return "compute";
+        }
+        this.#serving--;
+        this.finished++;
+        this.stats.record(type, arrival, start, now);
+        return "exit";
+      },
+    };
+  }
+}
+
+/** The synthetic workload definition. */
+export const SYNTHETIC: WorkloadDefinition = {
+  name: "synthetic",
+  description: "open-loop Poisson arrivals, service times from --service, --workers K or 0",
+  create(context: WorkloadContext): Workload {
+    return new SyntheticWorkload(context);
+  },
+};
