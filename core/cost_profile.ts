@@ -76,7 +76,7 @@ export const COST_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 /** Looks up a cost profile by name; throws InputError for an unknown one. */
 export function resolveCostProfile(name: string): CostProfile {
-  const profile = COST_PROFILES[name];
+  const profile = Object.hasOwn(COST_PROFILES, name) ? COST_PROFILES[name] : undefined;
   if (profile === undefined) {
     throw new InputError(
       `Unknown cost profile "${name}": expected one of ${Object.keys(COST_PROFILES).join(", ")}`,

@@ -13,8 +13,37 @@ export type Action = "compute" | "wait" | "sleep" | "yield" | "exit";
 /** Life-cycle state of a thread in the emulated kernel. */
 export type ThreadState = "runnable" | "running" | "blocked" | "dead";
 
-/** The scheduling class a thread belongs to (ghOSt classes come later). */
-export type SchedClassName = "fair";
+/**
+ * The scheduling class a thread belongs to, lowest to highest: `ghost`
+ * (scheduled by an agent), `fair` (CFS), `agent` (ghOSt agents, above all
+ * but stop).
+ */
+export type SchedClassName = "ghost" | "fair" | "agent";
+
+/**
+ * What the kernel tells the ghOSt side about a ghost-class thread (the
+ * enclave implements it). Each call produces the matching message.
+ */
+export interface GhostHooks {
+  /** The thread entered the ghost class (TASK_NEW). */
+  taskNew(thread: Thread): void;
+  /** A blocked thread became runnable (TASK_WAKEUP). */
+  taskWakeup(thread: Thread, wakerCpu: number): void;
+  /** The running thread blocked on `cpu` (TASK_BLOCKED). */
+  taskBlocked(thread: Thread, cpu: number): void;
+  /** The running thread yielded `cpu` (TASK_YIELD). */
+  taskYield(thread: Thread, cpu: number): void;
+  /** The thread lost `cpu` to a higher class or another commit (TASK_PREEMPT). */
+  taskPreempt(thread: Thread, cpu: number, wasLatched: boolean, byKernel: boolean): void;
+  /** The thread exited (TASK_BLOCKED then TASK_DEAD). */
+  taskDead(thread: Thread, cpu: number): void;
+  /** `cpu` has nothing to run (a polling agent notices on its next pass). */
+  cpuIdle(cpu: number): void;
+  /** A fair thread wants `cpu` where an agent or ghost thread runs (BOOST_PRIO). */
+  boost(cpu: number): void;
+  /** The in-kernel pick-next-task hook (BPF in the real system), or null. */
+  pickHook: ((cpu: number) => Thread | null) | null;
+}
 
 /**
  * A thread's program. `next` runs while the thread is on a CPU, at the
@@ -133,6 +162,18 @@ export class Thread {
   timerGen = 0;
   /** Whether the current step is the system call of a yield. */
   pendingYield = false;
+  /** Whether it spins on its CPU until poked (a polling agent). */
+  spinning = false;
+  /** The enclave of a ghost-class thread (or of an agent), else null. */
+  ghost: GhostHooks | null = null;
+  /** Task barrier (Tseq) of the status word: bumped by every message about it. */
+  barrier = 0;
+  /** CPU it is latched on by a commit, or -1. */
+  latchedCpu = -1;
+  /** Time it last became runnable without a CPU (for the watchdog), ns. */
+  runnableSince = 0;
+  /** Time it last started running (status word switch_time), ns. */
+  switchTime = 0;
 
   /** Creates a thread; the kernel assigns the id. */
   constructor(id: number, behavior: Behavior, options: ThreadOptions, cpus: number) {

@@ -180,7 +180,7 @@ export function resolveTopology(options: ResolveTopologyOptions): Topology {
     return new Topology({ name: `flat${options.cpus}`, coresPerLlc: options.cpus });
   }
   const name = options.preset ?? "paper8";
-  const shape = TOPOLOGY_PRESETS[name];
+  const shape = Object.hasOwn(TOPOLOGY_PRESETS, name) ? TOPOLOGY_PRESETS[name] : undefined;
   if (shape === undefined) {
     throw new InputError(
       `Unknown machine "${name}": expected one of ${Object.keys(TOPOLOGY_PRESETS).join(", ")}`,

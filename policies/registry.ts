@@ -25,7 +25,7 @@ export const POLICIES: Readonly<Record<string, PolicyDefinition>> = {
 
 /** Looks up a policy; throws InputError naming the choices. */
 export function resolvePolicy(name: string): PolicyDefinition {
-  const policy = POLICIES[name];
+  const policy = Object.hasOwn(POLICIES, name) ? POLICIES[name] : undefined;
   if (policy === undefined) {
     throw new InputError(
       `Unknown policy "${name}": expected one of ${Object.keys(POLICIES).join(", ")}`,

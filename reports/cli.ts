@@ -119,6 +119,9 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
     case "-h":
     case "--help": {
       const topic = rest[0];
+      if (topic !== undefined && !["run", "list", "bench", "help"].includes(topic)) {
+        throw new InputError(`Unknown help topic "${topic}": expected one of run, list, bench`);
+      }
       const text = topic === "run"
         ? RUN_HELP
         : topic === "list"
@@ -150,8 +153,25 @@ function parse<T extends Record<string, { type: "string" | "boolean"; short?: st
   args: readonly string[],
   options: T,
 ) {
+  // "--load -5" would read as a missing value followed by option -5: glue a
+  // negative number to its string option so that our own check names it.
+  const glued: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const next = args[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : "";
+    if (
+      next !== undefined && /^-\d/.test(next) && Object.hasOwn(options, name) &&
+      options[name]!.type === "string"
+    ) {
+      glued.push(`${arg}=${next}`);
+      i++;
+    } else {
+      glued.push(arg);
+    }
+  }
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: glued, options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
     throw new InputError(message.replace(/\.$/, ""));
@@ -229,6 +249,16 @@ export function parseRunConfig(args: readonly string[]): { config: RunConfig; js
       ? D.tickHz
       : parseNumber(v["tick-hz"], "--tick-hz", "a frequency in Hz"),
   };
+  if (v.duration !== undefined && config.durationNs <= 0) {
+    throw new InputError(`Bad --duration "${v.duration}": expected a positive duration`);
+  }
+  if (v.warmup !== undefined && config.warmupNs >= config.durationNs) {
+    throw new InputError(
+      `Bad --warmup "${v.warmup}": expected a warm-up shorter than the duration (${
+        v.duration ?? "2s"
+      })`,
+    );
+  }
   return { config, json: v.json ?? false };
 }
 

@@ -13,7 +13,7 @@ import { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
 import { Kernel } from "../core/kernel.ts";
 import { resolveTopology } from "../core/topology.ts";
-import { MS, SEC, US } from "../core/units.ts";
+import { formatDuration, MS, SEC, US } from "../core/units.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { resolveWorkload } from "../workloads/registry.ts";
 import type { LatencyStage, StageSummary } from "./request_stats.ts";
@@ -117,13 +117,15 @@ export function validateRunConfig(config: RunConfig): void {
     throw new InputError(`Bad --workers "${config.workers}": expected an integer from 0 to 100000`);
   }
   if (!(config.durationNs > 0)) {
-    throw new InputError(`Bad --duration: expected a positive duration`);
+    throw new InputError(
+      `Bad --duration ${formatDuration(config.durationNs)}: expected a positive duration`,
+    );
   }
   if (!(config.warmupNs >= 0) || config.warmupNs >= config.durationNs) {
     throw new InputError(
-      `Bad --warmup ${config.warmupNs / MS}ms: expected a warm-up shorter than the duration (${
-        config.durationNs / MS
-      }ms)`,
+      `Bad --warmup ${
+        formatDuration(config.warmupNs)
+      }: expected a warm-up shorter than the duration (${formatDuration(config.durationNs)})`,
     );
   }
   if (!Number.isInteger(config.cpus) || config.cpus < 0) {

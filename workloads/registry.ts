@@ -15,7 +15,7 @@ export const WORKLOADS: Readonly<Record<string, WorkloadDefinition>> = {
 
 /** Looks up a workload; throws InputError naming the choices. */
 export function resolveWorkload(name: string): WorkloadDefinition {
-  const workload = WORKLOADS[name];
+  const workload = Object.hasOwn(WORKLOADS, name) ? WORKLOADS[name] : undefined;
   if (workload === undefined) {
     throw new InputError(
       `Unknown workload "${name}": expected one of ${Object.keys(WORKLOADS).join(", ")}`,

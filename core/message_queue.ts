@@ -1,0 +1,184 @@
+/**
+ * A ghOSt message queue: a bounded ring of kernel-to-agent messages in typed
+ * arrays. The capacity is a power of two of at most 65536 slots. A full ring
+ * drops the message and counts an overflow, which the run reports (the real
+ * library aborts: an overflow must never pass silently).
+ *
+ * @module
+ */
+
+import { MSG_NAMES } from "./ghost_abi.ts";
+
+/** Message flag: the thread was runnable (TASK_NEW). */
+export const MSG_FLAG_RUNNABLE = 1;
+/** Message flag: the wakeup may be deferred (TASK_WAKEUP). */
+export const MSG_FLAG_DEFERRABLE = 2;
+/** Message flag: the thread was latched, not yet running (TASK_PREEMPT). */
+export const MSG_FLAG_WAS_LATCHED = 4;
+/** Message flag: the thread was running when it departed (TASK_DEPARTED). */
+export const MSG_FLAG_WAS_CURRENT = 8;
+/** Message flag: a higher class preempted it, not the agent (TASK_PREEMPT). */
+export const MSG_FLAG_BY_KERNEL = 16;
+
+/** One message as read from a queue. A queue reuses one object for reads. */
+export interface Message {
+  /** Message type (see MSG). */
+  type: number;
+  /** Thread id for task messages, else -1. */
+  gtid: number;
+  /** Sequence number: the task barrier (task messages) or agent barrier (CPU messages). */
+  seqnum: number;
+  /** CPU the message is about (where it ran, or the CPU of a CPU message), or -1. */
+  cpu: number;
+  /** Thread runtime in ns (task messages). */
+  runtime: number;
+  /** Flags (MSG_FLAG_*). */
+  flags: number;
+  /** Virtual time the kernel produced it, ns. */
+  time: number;
+  /** Extra field: waker CPU (TASK_WAKEUP), nice (TASK_NEW), else -1. */
+  aux: number;
+}
+
+/** Options of a message queue. */
+export interface MessageQueueOptions {
+  /** Number of slots, a power of two up to 65536. @default 65536 */
+  capacity?: number;
+}
+
+/** A bounded ring of messages. */
+export class MessageQueue {
+  /** Queue id within its enclave. */
+  readonly id: number;
+  /** Ring size. */
+  readonly capacity: number;
+  /** Messages dropped because the ring was full. */
+  overflows = 0;
+  /** Messages ever produced into the queue (dropped ones excluded). */
+  produced = 0;
+  /** CPUs whose agents are woken on every new message (CONFIG_QUEUE_WAKEUP); empty: polled. */
+  wakeupCpus: number[] = [];
+  /** Called after a message is produced (the enclave wakes or pokes the agent). */
+  onProduce: ((queue: MessageQueue) => void) | null = null;
+
+  readonly #mask: number;
+  readonly #type: Int8Array;
+  readonly #gtid: Float64Array;
+  readonly #seq: Float64Array;
+  readonly #cpu: Int32Array;
+  readonly #runtime: Float64Array;
+  readonly #flags: Int32Array;
+  readonly #time: Float64Array;
+  readonly #aux: Int32Array;
+  #head = 0;
+  #tail = 0;
+  readonly #view: Message = {
+    type: 0,
+    gtid: -1,
+    seqnum: 0,
+    cpu: -1,
+    runtime: 0,
+    flags: 0,
+    time: 0,
+    aux: -1,
+  };
+
+  /**
+   * Creates an empty queue.
+   *
+   * @example
+   * ```ts
+   * import { MessageQueue } from "./message_queue.ts";
+   * import { MSG } from "./ghost_abi.ts";
+   * const queue = new MessageQueue(0, { capacity: 2 });
+   * queue.produce(MSG.TASK_NEW, 7, 1, -1, 0, 1, 0, 0);
+   * queue.produce(MSG.TASK_BLOCKED, 7, 2, 0, 10, 0, 5, -1);
+   * queue.produce(MSG.TASK_WAKEUP, 7, 3, -1, 10, 0, 9, -1); // full: dropped
+   * if (queue.overflows !== 1 || queue.peek()!.type !== MSG.TASK_NEW) throw new Error("wrong");
+   * ```
+   */
+  constructor(id: number, options: MessageQueueOptions = {}) {
+    const capacity = options.capacity ?? 65536;
+    if (
+      !Number.isInteger(capacity) || capacity < 1 || capacity > 65536 ||
+      (capacity & (capacity - 1)) !== 0
+    ) {
+      throw new RangeError(`Queue capacity must be a power of two up to 65536: got ${capacity}`);
+    }
+    this.id = id;
+    this.capacity = capacity;
+    this.#mask = capacity - 1;
+    this.#type = new Int8Array(capacity);
+    this.#gtid = new Float64Array(capacity);
+    this.#seq = new Float64Array(capacity);
+    this.#cpu = new Int32Array(capacity);
+    this.#runtime = new Float64Array(capacity);
+    this.#flags = new Int32Array(capacity);
+    this.#time = new Float64Array(capacity);
+    this.#aux = new Int32Array(capacity);
+  }
+
+  /** Number of unread messages. */
+  get size(): number {
+    return this.#tail - this.#head;
+  }
+
+  /** Appends a message; returns false (and counts an overflow) when full. */
+  produce(
+    type: number,
+    gtid: number,
+    seqnum: number,
+    cpu: number,
+    runtime: number,
+    flags: number,
+    time: number,
+    aux: number,
+  ): boolean {
+    if (this.#tail - this.#head >= this.capacity) {
+      this.overflows++;
+      return false;
+    }
+    const slot = this.#tail & this.#mask;
+    this.#type[slot] = type;
+    this.#gtid[slot] = gtid;
+    this.#seq[slot] = seqnum;
+    this.#cpu[slot] = cpu;
+    this.#runtime[slot] = runtime;
+    this.#flags[slot] = flags;
+    this.#time[slot] = time;
+    this.#aux[slot] = aux;
+    this.#tail++;
+    this.produced++;
+    this.onProduce?.(this);
+    return true;
+  }
+
+  /** The oldest unread message, or null. The returned object is reused. */
+  peek(): Message | null {
+    if (this.#tail === this.#head) return null;
+    const slot = this.#head & this.#mask;
+    const view = this.#view;
+    view.type = this.#type[slot]!;
+    view.gtid = this.#gtid[slot]!;
+    view.seqnum = this.#seq[slot]!;
+    view.cpu = this.#cpu[slot]!;
+    view.runtime = this.#runtime[slot]!;
+    view.flags = this.#flags[slot]!;
+    view.time = this.#time[slot]!;
+    view.aux = this.#aux[slot]!;
+    return view;
+  }
+
+  /** Consumes the oldest message. */
+  pop(): void {
+    if (this.#tail === this.#head) throw new Error(`Pop from empty message queue ${this.id}`);
+    this.#head++;
+  }
+
+  /** A readable form of a message, for errors. */
+  static describe(message: Message): string {
+    return `${
+      MSG_NAMES[message.type] ?? message.type
+    }(gtid ${message.gtid}, seq ${message.seqnum})`;
+  }
+}

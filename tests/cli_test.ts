@@ -1,0 +1,432 @@
+/**
+ * End-to-end tests of the `ghostbench` command line: `run --json` is
+ * deterministic and has the documented shape, bad input exits 2 with one
+ * clean line on stderr, and `--help` and `list` work on every command.
+ *
+ * Most cases call `main(args, io)` in-process with captured output; a few
+ * start the real program (`deno run -A mod.ts ...`) to check what a user
+ * sees: the exit code and the exact bytes on stdout and stderr.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { type CliIo, main } from "../reports/cli.ts";
+import { WALL_CLOCK_FIELDS } from "../reports/run_experiment.ts";
+
+const REPO_ROOT = new URL("../", import.meta.url);
+
+/** What one invocation of the CLI produced. */
+interface CliOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI in-process and captures its output. */
+async function runMain(args: readonly string[]): Promise<CliOutput> {
+  let stdout = "";
+  let stderr = "";
+  const io: CliIo = {
+    out: (text) => stdout += text,
+    err: (text) => stderr += text,
+    errIsTerminal: false,
+  };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+/** Runs the CLI as a real process (`deno run -A mod.ts ...`) from the repository root. */
+async function runProcess(args: readonly string[]): Promise<CliOutput> {
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "mod.ts", ...args],
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await command.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+/** A short, quick run: 4 CPUs at 100k req/s of exp:20us for 200 ms of virtual time. */
+const SHORT_RUN = [
+  "run",
+  "--cpus",
+  "4",
+  "--load",
+  "100000",
+  "--duration",
+  "200ms",
+  "--warmup",
+  "20ms",
+  "--json",
+];
+
+/** Parses `run --json` output and drops the fields that depend on the wall clock. */
+function withoutWallClock(stdout: string): Record<string, unknown> {
+  const result = JSON.parse(stdout) as Record<string, unknown>;
+  for (const field of WALL_CLOCK_FIELDS) {
+    assert.ok(field in result, `run --json lacks the wall-clock field ${field}`);
+    delete result[field];
+  }
+  return result;
+}
+
+async function runJson(args: readonly string[]): Promise<Record<string, unknown>> {
+  const { code, stdout, stderr } = await runMain(args);
+  assert.equal(stderr, "", `unexpected stderr for ${args.join(" ")}`);
+  assert.equal(code, 0, `exit code of ${args.join(" ")}`);
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+// ---------------------------------------------------------------------------
+// Determinism
+
+Deno.test("run --json gives identical results for the same seed, apart from wall-clock fields", async () => {
+  const first = await runMain([...SHORT_RUN, "--seed", "7"]);
+  const second = await runMain([...SHORT_RUN, "--seed", "7"]);
+  assert.equal(first.code, 0);
+  assert.equal(second.code, 0);
+  assert.deepEqual(withoutWallClock(first.stdout), withoutWallClock(second.stdout));
+});
+
+Deno.test("run --json gives identical results for the same seed in two separate processes", async () => {
+  const args = [...SHORT_RUN, "--seed", "3", "--service", "bimodal:10us,1ms,0.01"];
+  const [first, second] = await Promise.all([runProcess(args), runProcess(args)]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(first.stderr, "");
+  assert.equal(second.stderr, "");
+  assert.deepEqual(withoutWallClock(first.stdout), withoutWallClock(second.stdout));
+});
+
+Deno.test("run --json gives different results for a different seed", async () => {
+  const one = withoutWallClock((await runMain([...SHORT_RUN, "--seed", "1"])).stdout);
+  const two = withoutWallClock((await runMain([...SHORT_RUN, "--seed", "2"])).stdout);
+  assert.equal((one.config as Record<string, unknown>).seed, 1);
+  assert.equal((two.config as Record<string, unknown>).seed, 2);
+  delete one.config;
+  delete two.config;
+  assert.notDeepEqual(one, two);
+  assert.notDeepEqual(one.latencyUs, two.latencyUs);
+});
+
+// ---------------------------------------------------------------------------
+// JSON shape
+
+const SUMMARY_KEYS = ["count", "mean", "p50", "p99", "p99_5", "p99_9", "max"];
+
+function assertLatencySummary(value: unknown, what: string): void {
+  assert.ok(typeof value === "object" && value !== null, `${what} is an object`);
+  const summary = value as Record<string, unknown>;
+  assert.deepEqual(Object.keys(summary).sort(), [...SUMMARY_KEYS].sort(), `${what} keys`);
+  for (const key of SUMMARY_KEYS) {
+    const field = summary[key];
+    assert.ok(typeof field === "number" && Number.isFinite(field), `${what}.${key} is a number`);
+  }
+  const s = summary as Record<string, number>;
+  assert.ok(Number.isInteger(s.count) && s.count! > 0, `${what}.count is a positive integer`);
+  assert.ok(s.p50! <= s.p99! && s.p99! <= s.p99_5! && s.p99_5! <= s.p99_9!, `${what} ordered`);
+  assert.ok(s.p99_9! <= s.max! * 1.01, `${what}.p99_9 <= max`);
+  assert.ok(s.mean! > 0 && s.mean! <= s.max!, `${what}.mean in (0, max]`);
+}
+
+Deno.test("run --json prints the documented keys", async () => {
+  const result = await runJson([...SHORT_RUN, "--seed", "1"]);
+  for (
+    const key of [
+      "config",
+      "completed",
+      "lost",
+      "inFlight",
+      "throughputRps",
+      "latencyUs",
+      "cpuUtilization",
+      "events",
+      "eventsPerSec",
+    ]
+  ) {
+    assert.ok(key in result, `missing key ${key}`);
+  }
+  const config = result.config as Record<string, unknown>;
+  assert.equal(config.policy, "cfs");
+  assert.equal(config.workload, "synthetic");
+  assert.equal(config.cpus, 4);
+  assert.equal(config.load, 100_000);
+  assert.equal(config.seed, 1);
+  assert.equal(result.lost, 0);
+  assert.ok(Number.isInteger(result.completed) && (result.completed as number) > 0);
+  assert.ok(Number.isInteger(result.inFlight) && (result.inFlight as number) >= 0);
+  assert.equal(typeof result.throughputRps, "number");
+  assert.ok((result.throughputRps as number) > 0);
+  assertLatencySummary((result.latencyUs as Record<string, unknown>).all, "latencyUs.all");
+  const utilization = result.cpuUtilization as unknown[];
+  assert.ok(Array.isArray(utilization));
+  assert.equal(utilization.length, 4);
+  for (const u of utilization) {
+    assert.ok(typeof u === "number" && u >= 0 && u <= 1, `utilization ${u} in [0, 1]`);
+  }
+  assert.ok(Number.isInteger(result.events) && (result.events as number) > 0);
+  assert.equal(typeof result.eventsPerSec, "number");
+});
+
+Deno.test("run --json gives cpuUtilization one entry per CPU of a machine preset", async () => {
+  const result = await runJson([
+    "run",
+    "--machine",
+    "paper8",
+    "--load",
+    "50000",
+    "--duration",
+    "100ms",
+    "--warmup",
+    "10ms",
+    "--json",
+  ]);
+  assert.equal((result.config as Record<string, unknown>).cpus, 8);
+  assert.equal((result.cpuUtilization as unknown[]).length, 8);
+  assert.equal(result.lost, 0);
+});
+
+Deno.test("run --json with a bimodal service reports short and long latencies", async () => {
+  const result = await runJson([...SHORT_RUN, "--service", "bimodal:10us,1ms,0.01"]);
+  const latency = result.latencyUs as Record<string, unknown>;
+  assertLatencySummary(latency.all, "latencyUs.all");
+  assertLatencySummary(latency.short, "latencyUs.short");
+  assertLatencySummary(latency.long, "latencyUs.long");
+  const all = latency.all as Record<string, number>;
+  const short = latency.short as Record<string, number>;
+  const long = latency.long as Record<string, number>;
+  assert.equal(short.count! + long.count!, all.count);
+  assert.ok(long.mean! > short.mean!, "long requests take longer than short ones");
+  assert.equal(result.lost, 0);
+});
+
+// ---------------------------------------------------------------------------
+// Bad input
+
+/** A bad command line and the text its error message must contain. */
+interface BadInput {
+  args: string[];
+  /** Strings the one-line message must name (the bad value, or the options involved). */
+  names: string[];
+}
+
+/** A short, valid base for `run` so that only the bad option is wrong. */
+const QUICK = ["--duration", "50ms", "--warmup", "5ms", "--load", "1000"];
+
+const BAD_INPUTS: BadInput[] = [
+  { args: ["frobnicate"], names: ["frobnicate"] },
+  { args: ["run", "--frob", "1"], names: ["--frob"] },
+  { args: ["list", "--bogus"], names: ["--bogus"] },
+  { args: ["bench", "--bogus"], names: ["--bogus"] },
+  { args: ["run", "extra", ...QUICK], names: ["extra"] },
+  { args: ["run", "--policy"], names: ["--policy"] },
+  { args: ["run", "--json=yes", ...QUICK], names: ["--json"] },
+  { args: ["run", "--policy", "fifo", ...QUICK], names: ['"fifo"'] },
+  { args: ["run", "--workload", "nope", ...QUICK], names: ['"nope"'] },
+  { args: ["run", "--machine", "nope", ...QUICK], names: ['"nope"'] },
+  { args: ["run", "--costs", "nope", ...QUICK], names: ['"nope"'] },
+  { args: ["run", "--duration", "2 seconds", "--warmup", "5ms"], names: ['"2 seconds"'] },
+  { args: ["run", "--duration", "10", "--warmup", "5ms"], names: ['"10"'] },
+  { args: ["run", "--warmup", "5", "--duration", "50ms"], names: ['"5"'] },
+  { args: ["run", "--duration", "1e400s"], names: ['"1e400s"'] },
+  { args: ["run", "--service", "exp:", ...QUICK], names: ['"exp:"'] },
+  { args: ["run", "--service", "bimodal:1us,2us", ...QUICK], names: ['"bimodal:1us,2us"'] },
+  { args: ["run", "--service", "foo:1us", ...QUICK], names: ['"foo:1us"'] },
+  { args: ["run", "--service", "", ...QUICK], names: ['""'] },
+  { args: ["run", "--service", "exp:-1us", ...QUICK], names: ['"exp:-1us"'] },
+  { args: ["run", "--service", "uniform:15us,5us", ...QUICK], names: ["uniform:15us,5us"] },
+  { args: ["run", "--service", "bimodal:10us,5ms,2", ...QUICK], names: ["bimodal:10us,5ms,2"] },
+  {
+    args: ["run", "--service", "empirical:/nonexistent.csv", ...QUICK],
+    names: ["/nonexistent.csv"],
+  },
+  { args: ["run", "--load", "0", "--duration", "50ms", "--warmup", "5ms"], names: ['"0"'] },
+  { args: ["run", "--load=-5", "--duration", "50ms", "--warmup", "5ms"], names: ['"-5"'] },
+  { args: ["run", "--load", "abc", "--duration", "50ms", "--warmup", "5ms"], names: ['"abc"'] },
+  { args: ["run", "--load", "Infinity", "--duration", "50ms"], names: ['"Infinity"'] },
+  { args: ["run", "--duration", "50ms", "--warmup", "50ms"], names: ["--warmup", "50ms"] },
+  { args: ["run", "--duration", "50ms", "--warmup", "60ms"], names: ["--warmup", "60ms"] },
+  { args: ["run", "--machine", "paper8", "--cpus", "4"], names: ["--machine", "--cpus"] },
+  { args: ["run", "--cpus", "0", ...QUICK], names: ['"0"'] },
+  { args: ["run", "--cpus", "1.5", ...QUICK], names: ['"1.5"'] },
+  { args: ["run", "--cpus", "5000", ...QUICK], names: ['"5000"'] },
+  { args: ["run", "--workers=-1", ...QUICK], names: ['"-1"'] },
+  { args: ["run", "--workers", "1.5", ...QUICK], names: ['"1.5"'] },
+  { args: ["run", "--seed", "1.5", ...QUICK], names: ['"1.5"'] },
+  { args: ["run", "--seed=-1", ...QUICK], names: ['"-1"'] },
+  { args: ["run", "--seed", "99999999999", ...QUICK], names: ['"99999999999"'] },
+  { args: ["run", "--tick-hz", "0", ...QUICK], names: ['"0"'] },
+];
+
+/**
+ * Bad input that the CLI does not yet handle cleanly (reported to the lead):
+ * each is the same check as {@link BAD_INPUTS}, kept ignored until fixed.
+ * Remove a case from here once it passes.
+ */
+const TRICKY_INPUTS: BadInput[] = [
+  // node:util parseArgs alone would say "Option '--load' argument is ambiguous".
+  { args: ["run", "--load", "-5", "--duration", "50ms", "--warmup", "5ms"], names: ['"-5"'] },
+  { args: ["run", "--workers", "-1", ...QUICK], names: ['"-1"'] },
+  { args: ["run", "--duration", "0s", "--warmup", "0s"], names: ['"0s"'] },
+  // Names inherited from Object.prototype must not pass the registry lookups.
+  { args: ["run", "--policy", "toString", ...QUICK], names: ['"toString"'] },
+  { args: ["run", "--workload", "toString", ...QUICK], names: ['"toString"'] },
+  { args: ["run", "--machine", "constructor", ...QUICK], names: ['"constructor"'] },
+  { args: ["run", "--costs", "constructor", ...QUICK], names: ['"constructor"'] },
+];
+
+/** Checks the output of bad input: exit 2, nothing on stdout, one clean line on stderr. */
+function assertCleanInputError(output: CliOutput, bad: BadInput): void {
+  const shown = JSON.stringify(bad.args);
+  assert.equal(output.code, 2, `exit code of ${shown}; stderr: ${output.stderr}`);
+  assert.equal(output.stdout, "", `stdout of ${shown}`);
+  assert.match(output.stderr, /^ghostbench: [^\n]+\n$/, `one line on stderr for ${shown}`);
+  assert.doesNotMatch(output.stderr, /\bat .*:\d+:\d+|Uncaught|^error:/m, `stack in ${shown}`);
+  const message = output.stderr.slice("ghostbench: ".length, -1);
+  assert.doesNotMatch(message, /\.$/, `no trailing period in ${shown}`);
+  for (const name of bad.names) {
+    assert.ok(message.includes(name), `message for ${shown} names ${name}: ${message}`);
+  }
+}
+
+Deno.test("main exits 2 with one line naming the bad value for every bad input", async (t) => {
+  for (const bad of BAD_INPUTS) {
+    await t.step(bad.args.join(" ") || "(empty)", async () => {
+      assertCleanInputError(await runMain(bad.args), bad);
+    });
+  }
+});
+
+Deno.test("the ghostbench process exits 2 with one clean line on stderr for bad input", async (t) => {
+  const cases: BadInput[] = [
+    { args: ["frobnicate"], names: ["frobnicate"] },
+    { args: ["run", "--frob", "1"], names: ["--frob"] },
+    { args: ["run", "--policy", "fifo", ...QUICK], names: ['"fifo"'] },
+    { args: ["run", "--duration", "2 seconds"], names: ['"2 seconds"'] },
+    {
+      args: ["run", "--service", "empirical:/nonexistent.csv", ...QUICK],
+      names: ["/nonexistent.csv"],
+    },
+    { args: ["run", "--load", "abc"], names: ['"abc"'] },
+    { args: ["run", "--machine", "paper8", "--cpus", "4"], names: ["--machine", "--cpus"] },
+    { args: ["run", "--seed", "1.5", ...QUICK], names: ['"1.5"'] },
+  ];
+  const outputs = await Promise.all(cases.map((bad) => runProcess(bad.args)));
+  for (const [i, bad] of cases.entries()) {
+    await t.step(bad.args.join(" "), () => assertCleanInputError(outputs[i]!, bad));
+  }
+});
+
+for (const bad of TRICKY_INPUTS) {
+  Deno.test(`main exits 2 with one line naming a tricky bad value: ${bad.args.join(" ")}`, async () => {
+    assertCleanInputError(await runMain(bad.args), bad);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Help and list
+
+const HELP_INVOCATIONS: { args: string[]; shows: string }[] = [
+  { args: [], shows: "Commands:" },
+  { args: ["help"], shows: "Commands:" },
+  { args: ["--help"], shows: "Commands:" },
+  { args: ["-h"], shows: "Commands:" },
+  { args: ["help", "run"], shows: "Usage: deno task ghostbench run" },
+  { args: ["run", "--help"], shows: "Usage: deno task ghostbench run" },
+  { args: ["run", "-h"], shows: "Usage: deno task ghostbench run" },
+  { args: ["help", "list"], shows: "Usage: deno task ghostbench list" },
+  { args: ["list", "--help"], shows: "Usage: deno task ghostbench list" },
+  { args: ["list", "-h"], shows: "Usage: deno task ghostbench list" },
+  { args: ["help", "bench"], shows: "Usage: deno task ghostbench bench" },
+  { args: ["bench", "--help"], shows: "Usage: deno task ghostbench bench" },
+  { args: ["bench", "-h"], shows: "Usage: deno task ghostbench bench" },
+];
+
+Deno.test("--help on every command exits 0 and prints its usage", async (t) => {
+  for (const { args, shows } of HELP_INVOCATIONS) {
+    await t.step(args.join(" ") || "(no arguments)", async () => {
+      const { code, stdout, stderr } = await runMain(args);
+      assert.equal(code, 0);
+      assert.equal(stderr, "");
+      assert.ok(stdout.includes("Usage:"), stdout);
+      assert.ok(stdout.includes(shows), stdout);
+    });
+  }
+});
+
+Deno.test("run --help lists every option that run accepts", async () => {
+  const { stdout } = await runMain(["run", "--help"]);
+  for (
+    const option of [
+      "--policy",
+      "--workload",
+      "--load",
+      "--service",
+      "--workers",
+      "--machine",
+      "--cpus",
+      "--duration",
+      "--warmup",
+      "--seed",
+      "--costs",
+      "--tick-hz",
+      "--json",
+      "--help",
+    ]
+  ) {
+    assert.ok(stdout.includes(option), `run --help mentions ${option}`);
+  }
+});
+
+Deno.test("the ghostbench process prints help and exits 0", async () => {
+  const { code, stdout, stderr } = await runProcess(["--help"]);
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.ok(stdout.startsWith("ghostbench "), stdout);
+  assert.ok(stdout.includes("Usage:"));
+});
+
+Deno.test("--version prints the version", async () => {
+  const { code, stdout } = await runMain(["--version"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /^ghostbench \d+\.\d+\.\d+\n$/);
+});
+
+const LISTED_NAMES = ["cfs", "synthetic", "paper8", "xeon2s", "rome2s", "paper", "ideal"];
+
+Deno.test("list names every policy, workload, machine preset and cost profile", async () => {
+  const { code, stdout, stderr } = await runMain(["list"]);
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  for (const name of LISTED_NAMES) {
+    assert.match(stdout, new RegExp(`^\\s+${name}\\s`, "m"), `list names ${name}`);
+  }
+});
+
+Deno.test("list --json parses and holds the same names", async () => {
+  const { code, stdout, stderr } = await runMain(["list", "--json"]);
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  const sections = JSON.parse(stdout) as Record<string, Record<string, string>>;
+  assert.deepEqual(Object.keys(sections), ["policies", "workloads", "machines", "costs"]);
+  assert.ok("cfs" in sections.policies!);
+  assert.ok("synthetic" in sections.workloads!);
+  for (const machine of ["paper8", "xeon2s", "rome2s"]) assert.ok(machine in sections.machines!);
+  for (const costs of ["paper", "ideal"]) assert.ok(costs in sections.costs!);
+  for (const section of Object.values(sections)) {
+    for (const description of Object.values(section)) assert.equal(typeof description, "string");
+  }
+});
+
+Deno.test("run without --json prints a table and nothing on stderr", async () => {
+  const { code, stdout, stderr } = await runMain(SHORT_RUN.filter((a) => a !== "--json"));
+  assert.equal(code, 0);
+  assert.equal(stderr, "");
+  assert.ok(stdout.startsWith("ghostbench run: policy cfs"), stdout);
+  assert.ok(stdout.includes("0 lost"), stdout);
+});
