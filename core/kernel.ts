@@ -1,9 +1,17 @@
 /**
  * The emulated multi-core kernel: per-CPU run queues, context switches that
  * cost CPU time, ticks, wake-up placement, load balancing, and the
- * scheduling-class stack. Today the stack holds the fair class (CFS) above
- * idle; ghOSt's classes take their place in the order of
- * shared/reference/ghost.md: idle < ghost < fair < ghost_agent < stop.
+ * scheduling-class stack of shared/reference/ghost.md:
+ * idle < ghost < fair (CFS) < agent (ghost_agent); stop is not modelled.
+ *
+ * - An agent thread (one per enclave CPU, pinned) outranks everything: when
+ *   it becomes runnable its CPU switches to it at once.
+ * - A ghost thread runs only when latched on a CPU by an agent's commit (or
+ *   picked by the enclave's in-kernel hook) and no fair thread wants that
+ *   CPU. A fair thread waking there preempts it (TASK_PREEMPT) and raises
+ *   BOOST_PRIO; a commit that latches another thread replaces it.
+ * - The kernel reports every ghost-thread event to its enclave through
+ *   {@link GhostHooks}; the enclave turns them into messages.
  *
  * CFS follows Linux (kernel/sched/fair.c before EEVDF): virtual runtime
  * weighted by the nice-to-weight table; a period of `latency` split among
@@ -25,7 +33,14 @@ import { CfsRunQueue } from "./cfs_run_queue.ts";
 import type { CostProfile } from "./cost_profile.ts";
 import { CpuSet } from "./cpu_set.ts";
 import type { Engine } from "./engine.ts";
-import { NICE_0_WEIGHT, Thread, type ThreadOptions, type WaitQueue } from "./thread.ts";
+import {
+  type GhostHooks,
+  NICE_0_WEIGHT,
+  type SchedClassName,
+  Thread,
+  type ThreadOptions,
+  type WaitQueue,
+} from "./thread.ts";
 import type { CpuInfo, Topology } from "./topology.ts";
 import { MS } from "./units.ts";
 
@@ -73,6 +88,14 @@ export interface KernelOptions {
   balanceTicks?: number;
 }
 
+/** Options of {@link Kernel.spawn}. */
+export interface SpawnOptions extends ThreadOptions {
+  /** Scheduling class. @default "fair" */
+  schedClass?: SchedClassName;
+  /** The enclave of a ghost thread or an agent (required for those classes). */
+  ghost?: GhostHooks;
+}
+
 /** One CPU's kernel state. Fields are the kernel's to change. */
 export class CpuState {
   /** CPU number. */
@@ -105,6 +128,16 @@ export class CpuState {
   overheadNs = 0;
   /** Number of context switches. */
   switches = 0;
+  /** The agent thread of this CPU, or null. */
+  agent: Thread | null = null;
+  /** The ghost thread latched here by a commit, or null. */
+  latched: Thread | null = null;
+  /** When the latched thread may start (its IPI has arrived), ns. */
+  latchReadyAt = 0;
+  /** Overhead charged when the latched thread starts (remote commit, target side), ns. */
+  latchCost = 0;
+  /** The enclave owning this CPU, or null. */
+  ghost: GhostHooks | null = null;
 
   /** Creates an idle CPU. */
   constructor(info: CpuInfo) {
@@ -139,6 +172,7 @@ export class Kernel {
   readonly #kindStep: number;
   readonly #kindTick: number;
   readonly #kindTimer: number;
+  readonly #kindIpi: number;
   #nextId = 1;
   #spawnCursor = 0;
   #currentCpu = -1;
@@ -198,6 +232,7 @@ export class Kernel {
     this.#kindStep = engine.register("kernel.step", (cpu, gen) => this.#onStep(cpu, gen));
     this.#kindTick = engine.register("kernel.tick", (cpu, gen) => this.#onTick(cpu, gen));
     this.#kindTimer = engine.register("kernel.timer", (id, gen) => this.#onTimer(id, gen));
+    this.#kindIpi = engine.register("kernel.ipi", (cpu) => this.#onIpi(cpu));
   }
 
   /** CPU whose thread is running its behaviour right now, or -1 (engine events). */
@@ -235,10 +270,34 @@ export class Kernel {
    * idle allowed CPU near the spawning thread when there is one, else the
    * spawner's CPU, else the next allowed CPU in turn.
    */
-  spawn(behavior: Thread["behavior"], options: ThreadOptions): Thread {
+  spawn(behavior: Thread["behavior"], options: SpawnOptions): Thread {
     const thread = new Thread(this.#nextId++, behavior, options, this.cpus.length);
+    const schedClass = options.schedClass ?? "fair";
+    if (schedClass !== "fair") {
+      if (options.ghost === undefined) {
+        throw new TypeError(`A ${schedClass}-class thread needs an enclave`);
+      }
+      thread.ghost = options.ghost;
+    }
+    thread.schedClass = schedClass;
     this.#threads.set(thread.id, thread);
     this.#totalThreads++;
+    if (schedClass === "agent") {
+      const home = options.affinity?.length === 1 ? this.cpus[options.affinity[0]!]! : undefined;
+      if (home === undefined) throw new RangeError("An agent thread must be pinned to one CPU");
+      if (home.agent !== null && home.agent.state !== "dead") {
+        throw new Error(`CPU ${home.id} already has agent thread ${home.agent.id}`);
+      }
+      home.agent = thread;
+      thread.lastCpu = home.id;
+      this.#requestResched(home);
+      return thread;
+    }
+    if (schedClass === "ghost") {
+      thread.runnableSince = this.engine.now;
+      thread.ghost!.taskNew(thread);
+      return thread;
+    }
     const cpu = this.cpus[this.#selectCpu(thread, this.#currentCpu)]!;
     // START_DEBIT: a new thread starts one virtual slice after min_vruntime.
     const nr = cpu.rq.size + (cpu.curr !== null ? 1 : 0) + 1;
@@ -261,6 +320,20 @@ export class Kernel {
       thread.waitOn = null;
     }
     thread.timerGen++;
+    if (thread.schedClass === "ghost") {
+      thread.state = "runnable";
+      thread.runnableSince = this.engine.now;
+      thread.ghost!.taskWakeup(thread, wakerCpu);
+      return true;
+    }
+    if (thread.schedClass === "agent") {
+      thread.state = "runnable";
+      const home = this.cpus[thread.lastCpu]!;
+      this.#idle.delete(home.id);
+      this.#idleByLlc[home.info.llc]!.delete(home.id);
+      this.#requestResched(home);
+      return true;
+    }
     const target = this.#selectCpu(thread, wakerCpu);
     const cpu = this.cpus[target]!;
     const last = thread.lastCpu;
@@ -326,7 +399,9 @@ export class Kernel {
       if (thread.state === "running" && this.cpus[thread.cpu]?.curr !== thread) {
         throw new Error(`Thread ${thread.id} claims CPU ${thread.cpu} which runs another`);
       }
-      if ((thread.state === "runnable") !== (thread.rqCpu >= 0)) {
+      if (
+        thread.schedClass === "fair" && (thread.state === "runnable") !== (thread.rqCpu >= 0)
+      ) {
         throw new Error(`Thread ${thread.id} is ${thread.state} but rqCpu is ${thread.rqCpu}`);
       }
     }
@@ -396,6 +471,13 @@ export class Kernel {
       this.#requestResched(cpu);
       return;
     }
+    if (curr.schedClass !== "fair") {
+      // A fair thread outranks a ghost thread; an agent outranks both but is
+      // asked (BOOST_PRIO) to give the CPU back soon.
+      if (curr.schedClass === "ghost") this.#requestResched(cpu);
+      cpu.ghost?.boost(cpu.id);
+      return;
+    }
     this.#updateCurr(cpu, curr);
     const gran = this.tunables.wakeupGranularity * NICE_0_WEIGHT / woken.weight;
     if (curr.vruntime - woken.vruntime > gran) this.#requestResched(cpu);
@@ -445,23 +527,81 @@ export class Kernel {
     cpu.reschedPending = false;
     const prev = cpu.curr;
     if (prev !== null) {
-      this.#detach(cpu, prev);
-      this.#enqueue(cpu, prev);
+      if (prev.schedClass === "agent") return; // nothing preempts an agent
+      const agentWaiting = cpu.agent !== null && cpu.agent.state === "runnable";
+      if (prev.schedClass === "ghost") {
+        const latched = cpu.latched !== null && cpu.latchReadyAt <= this.engine.now;
+        const fairWaiting = cpu.rq.size > 0;
+        if (!agentWaiting && !fairWaiting && !latched) return; // keeps its CPU
+        this.#detach(cpu, prev);
+        prev.state = "runnable";
+        prev.runnableSince = this.engine.now;
+        prev.ghost!.taskPreempt(prev, cpu.id, false, fairWaiting && !agentWaiting);
+      } else {
+        this.#detach(cpu, prev);
+        this.#enqueue(cpu, prev);
+      }
     }
     this.#switchTo(cpu, prev);
   }
 
-  /** Picks and runs the next thread on a CPU whose curr is null. */
+  #onIpi(cpuId: number): void {
+    const cpu = this.cpus[cpuId]!;
+    if (cpu.latched !== null) this.#requestResched(cpu);
+  }
+
+  /**
+   * Picks and runs the next thread on a CPU whose curr is null, class by
+   * class: its agent, then fair threads (pulling one from a busy CPU when
+   * its own queue is empty), then a latched ghost thread or the enclave's
+   * pick hook, else idle.
+   */
   #switchTo(cpu: CpuState, prev: Thread | null): void {
+    const agent = cpu.agent;
+    if (agent !== null && agent.state === "runnable") {
+      this.#run(cpu, agent, agent !== prev, 0);
+      return;
+    }
     let next = cpu.rq.peekSkipping(cpu.yieldSkip);
     cpu.yieldSkip = null;
     if (next === null) next = this.#idleBalance(cpu);
-    if (next === null) {
-      this.#goIdle(cpu);
+    if (next !== null) {
+      const latched = cpu.latched;
+      if (latched !== null) {
+        // A higher class takes the CPU from a latched thread before it ran.
+        this.unlatch(latched);
+        latched.ghost!.taskPreempt(latched, cpu.id, true, true);
+      }
+      this.#dequeue(cpu, next);
+      this.#run(cpu, next, next !== prev, this.costs.cfsContextSwitch);
       return;
     }
-    this.#dequeue(cpu, next);
-    this.#run(cpu, next, next !== prev);
+    const latched = cpu.latched;
+    if (latched !== null && cpu.latchReadyAt <= this.engine.now) {
+      const cost = cpu.latchCost;
+      this.unlatch(latched);
+      this.#run(cpu, latched, latched !== prev || cost > 0, cost);
+      return;
+    }
+    const hook = cpu.ghost?.pickHook;
+    if (hook != null && latched === null) {
+      const picked = hook(cpu.id);
+      if (picked !== null) {
+        this.#checkGhostRunnable(picked, cpu);
+        this.#run(cpu, picked, picked !== prev, this.costs.minimalContextSwitch);
+        return;
+      }
+    }
+    this.#goIdle(cpu);
+  }
+
+  #checkGhostRunnable(thread: Thread, cpu: CpuState): void {
+    if (
+      thread.schedClass !== "ghost" || thread.state !== "runnable" || thread.latchedCpu !== -1 ||
+      !thread.allowed(cpu.id)
+    ) {
+      throw new Error(`Thread ${thread.id} cannot run from the pick hook on CPU ${cpu.id}`);
+    }
   }
 
   #goIdle(cpu: CpuState): void {
@@ -472,9 +612,10 @@ export class Kernel {
     cpu.busySince = -1;
     this.#idle.add(cpu.id);
     this.#idleByLlc[cpu.info.llc]!.add(cpu.id);
+    cpu.ghost?.cpuIdle(cpu.id);
   }
 
-  #run(cpu: CpuState, thread: Thread, switched: boolean): void {
+  #run(cpu: CpuState, thread: Thread, switched: boolean, switchCost: number): void {
     if (cpu.curr !== null) {
       throw new Error(`CPU ${cpu.id} already runs thread ${cpu.curr.id}`);
     }
@@ -490,10 +631,11 @@ export class Kernel {
     thread.state = "running";
     thread.cpu = cpu.id;
     thread.lastCpu = cpu.id;
+    thread.switchTime = now;
     cpu.curr = thread;
     let cost = 0;
     if (switched) {
-      cost = this.costs.cfsContextSwitch;
+      cost = switchCost;
       cpu.overheadNs += cost;
       cpu.switches++;
       thread.pickedCpuTime = thread.cpuTime;
@@ -519,7 +661,15 @@ export class Kernel {
     if (thread.pendingYield) {
       thread.pendingYield = false;
       cpu.stepGen++;
-      if (cpu.rq.size > 0) {
+      if (thread.schedClass === "ghost") {
+        this.#detach(cpu, thread);
+        thread.state = "runnable";
+        thread.runnableSince = this.engine.now;
+        thread.ghost!.taskYield(thread, cpu.id);
+        this.#switchTo(cpu, thread);
+        return;
+      }
+      if (thread.schedClass === "fair" && cpu.rq.size > 0) {
         this.#detach(cpu, thread);
         this.#enqueue(cpu, thread);
         cpu.yieldSkip = thread;
@@ -570,6 +720,7 @@ export class Kernel {
           this.#detach(cpu, thread);
           thread.state = "blocked";
           queue.add(thread);
+          if (thread.schedClass === "ghost") thread.ghost!.taskBlocked(thread, cpu.id);
           this.#switchTo(cpu, thread);
           return;
         }
@@ -582,6 +733,7 @@ export class Kernel {
           thread.state = "blocked";
           thread.waitOn = null;
           this.engine.at(now + ns, this.#kindTimer, thread.id, ++thread.timerGen);
+          if (thread.schedClass === "ghost") thread.ghost!.taskBlocked(thread, cpu.id);
           this.#switchTo(cpu, thread);
           return;
         }
@@ -589,13 +741,103 @@ export class Kernel {
           this.#detach(cpu, thread);
           thread.state = "dead";
           this.#threads.delete(thread.id);
+          if (thread.schedClass === "ghost") thread.ghost!.taskDead(thread, cpu.id);
+          if (cpu.agent === thread) cpu.agent = null;
           this.onThreadExit?.(thread);
           this.#switchTo(cpu, thread);
+          return;
+        }
+        case "spin": {
+          // Keeps the CPU, consuming it, until poke() (a polling agent).
+          thread.spinning = true;
+          thread.remaining = Number.MAX_SAFE_INTEGER;
+          thread.lastUpdate = now;
           return;
         }
         default:
           throw new TypeError(`Thread ${thread.id} returned unknown action "${action}"`);
       }
+    }
+  }
+
+  /**
+   * Ends the spin of a thread spinning on its CPU: its behaviour runs again
+   * now (no effect on a thread that is not spinning).
+   */
+  poke(thread: Thread): void {
+    if (!thread.spinning) return;
+    const cpu = this.cpus[thread.cpu]!;
+    this.#updateCurr(cpu, thread);
+    thread.spinning = false;
+    thread.remaining = 0;
+    this.engine.at(this.engine.now, this.#kindStep, cpu.id, cpu.stepGen);
+  }
+
+  /**
+   * Latches a ghost thread on a CPU (a commit): it starts there at `readyAt`
+   * (when the IPI of a remote commit arrives, or now), after `cost` ns of
+   * switch overhead on that CPU. A thread latched there before is unlatched
+   * and reported preempted. The enclave has validated the commit.
+   */
+  latch(cpuId: number, thread: Thread, readyAt: number, cost: number): void {
+    const cpu = this.cpus[cpuId]!;
+    if (thread.schedClass !== "ghost" || thread.state !== "runnable" || thread.latchedCpu >= 0) {
+      throw new Error(`Thread ${thread.id} (${thread.state}) cannot be latched on CPU ${cpuId}`);
+    }
+    const previous = cpu.latched;
+    if (previous !== null) {
+      this.unlatch(previous);
+      previous.ghost!.taskPreempt(previous, cpuId, true, false);
+    }
+    thread.latchedCpu = cpuId;
+    cpu.latched = thread;
+    cpu.latchReadyAt = readyAt;
+    cpu.latchCost = cost;
+    this.#idle.delete(cpuId);
+    this.#idleByLlc[cpu.info.llc]!.delete(cpuId);
+    if (readyAt <= this.engine.now) this.#requestResched(cpu);
+    else this.engine.at(readyAt, this.#kindIpi, cpuId);
+  }
+
+  /** Removes a latched thread from its CPU (it stays runnable). */
+  unlatch(thread: Thread): void {
+    const cpu = this.cpus[thread.latchedCpu];
+    if (cpu === undefined || cpu.latched !== thread) {
+      throw new Error(`Thread ${thread.id} is not latched`);
+    }
+    cpu.latched = null;
+    thread.latchedCpu = -1;
+    if (cpu.curr === null && cpu.rq.size === 0) {
+      this.#idle.add(cpu.id);
+      this.#idleByLlc[cpu.info.llc]!.add(cpu.id);
+    }
+  }
+
+  /**
+   * Asks a CPU to pick again (the ghOSt side uses it after a local commit,
+   * an agent hand-off, or an enclave change).
+   */
+  resched(cpuId: number): void {
+    this.#requestResched(this.cpus[cpuId]!);
+  }
+
+  /**
+   * Moves a ghost thread to the fair class (its enclave is gone): a running
+   * one keeps its CPU, a runnable one is queued on a CPU like a woken
+   * thread, a blocked one wakes later as a fair thread.
+   */
+  moveToFair(thread: Thread): void {
+    if (thread.schedClass !== "ghost") return;
+    if (thread.latchedCpu >= 0) this.unlatch(thread);
+    thread.schedClass = "fair";
+    thread.ghost = null;
+    if (thread.state === "runnable") {
+      thread.state = "blocked";
+      this.wake(thread, -1);
+    } else if (thread.state === "running") {
+      const cpu = this.cpus[thread.cpu]!;
+      this.#updateCurr(cpu, thread);
+      thread.vruntime = Math.max(thread.vruntime, cpu.rq.minVruntime);
     }
   }
 

@@ -7,8 +7,11 @@
  * @module
  */
 
-/** What a thread does next. The step's argument is set on the thread. */
-export type Action = "compute" | "wait" | "sleep" | "yield" | "exit";
+/**
+ * What a thread does next. The step's argument is set on the thread. `spin`
+ * keeps the CPU busy until the kernel's `poke` (polling agents only).
+ */
+export type Action = "compute" | "wait" | "sleep" | "yield" | "exit" | "spin";
 
 /** Life-cycle state of a thread in the emulated kernel. */
 export type ThreadState = "runnable" | "running" | "blocked" | "dead";
