@@ -31,6 +31,11 @@ export interface CostProfile {
   readonly remoteScheduleTarget: number;
   /** Each further transaction of a group commit, agent side (paper: about 366 ns). */
   readonly groupCommitPerTxn: number;
+  /**
+   * Flight time of the IPI of a remote commit: the end-to-end remote schedule
+   * (paper: 1772 ns) less the agent side (668) and the target side (1064).
+   */
+  readonly ipi: number;
 }
 
 /** The paper's microbenchmark costs. */
@@ -46,6 +51,7 @@ export const PAPER_COSTS: CostProfile = {
   remoteScheduleTarget: 1064,
   // A group of 10 costs about 3964 ns on the agent side: 668 + 9 x 366.
   groupCommitPerTxn: 366,
+  ipi: 40,
 };
 
 /** Every operation free: the emulator reduces to textbook queues. */
@@ -60,6 +66,7 @@ export const IDEAL_COSTS: CostProfile = {
   remoteScheduleAgent: 0,
   remoteScheduleTarget: 0,
   groupCommitPerTxn: 0,
+  ipi: 0,
 };
 
 /** The cost profiles by name. */

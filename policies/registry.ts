@@ -1,11 +1,21 @@
 /**
  * The scheduling policies by name. `cfs` leaves every thread in the emulated
- * kernel's CFS; the ghOSt policies (agents in user space) register here too.
+ * kernel's CFS; the others are ghOSt policies run by agents.
  *
  * @module
  */
 
+import type { Policy, PolicyModel } from "../core/agent.ts";
 import { InputError } from "../core/errors.ts";
+import { FifoCentralized } from "./fifo_centralized.ts";
+import { FifoPerCpu } from "./fifo_per_cpu.ts";
+import { Shinjuku } from "./shinjuku.ts";
+
+/** Options a policy may take from the command line. */
+export interface PolicyOptions {
+  /** Time slice, ns; 0 for the policy's default. */
+  sliceNs: number;
+}
 
 /** A registered policy. */
 export interface PolicyDefinition {
@@ -13,6 +23,12 @@ export interface PolicyDefinition {
   readonly name: string;
   /** One-line description for `ghostbench list`. */
   readonly description: string;
+  /** Agent arrangement, or "kernel" for no agent (threads stay in CFS). */
+  readonly model: PolicyModel | "kernel";
+  /** The options it reads, for `--help`. */
+  readonly options: string;
+  /** Creates the policy, or null for `cfs`. */
+  create(options: PolicyOptions): Policy | null;
 }
 
 /** Every registered policy, by name. */
@@ -20,6 +36,30 @@ export const POLICIES: Readonly<Record<string, PolicyDefinition>> = {
   cfs: {
     name: "cfs",
     description: "no agent: threads stay in the emulated kernel's CFS (the baseline)",
+    model: "kernel",
+    options: "",
+    create: () => null,
+  },
+  "fifo-percpu": {
+    name: "fifo-percpu",
+    description: "per-CPU agents, round-robin placement, no migration, preempted to the front",
+    model: "per-cpu",
+    options: "",
+    create: () => new FifoPerCpu(),
+  },
+  "fifo-centralized": {
+    name: "fifo-centralized",
+    description: "one global FIFO, a spinning global agent, group commits; --slice optional",
+    model: "centralized",
+    options: "--slice (default none)",
+    create: (o) => new FifoCentralized(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
+  },
+  shinjuku: {
+    name: "shinjuku",
+    description: "global agent, preemptive per-QoS FIFOs with a 30 us slice (Shinjuku)",
+    model: "centralized",
+    options: "--slice (default 30us)",
+    create: (o) => new Shinjuku(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
   },
 };
 

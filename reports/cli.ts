@@ -51,6 +51,8 @@ Options:
   --seed N            seed of every random stream (default ${D.seed})
   --costs NAME        cost profile: paper or ideal (default ${D.costs})
   --tick-hz HZ        timer tick frequency (default ${D.tickHz})
+  --slice TIME        policy time slice: shinjuku (default 30us),
+                      fifo-centralized (default none)
   --json              print one JSON object instead of a table
   -h, --help          show this text
 
@@ -207,6 +209,7 @@ const RUN_OPTIONS = {
   seed: { type: "string" },
   costs: { type: "string" },
   "tick-hz": { type: "string" },
+  slice: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -248,7 +251,11 @@ export function parseRunConfig(args: readonly string[]): { config: RunConfig; js
     tickHz: v["tick-hz"] === undefined
       ? D.tickHz
       : parseNumber(v["tick-hz"], "--tick-hz", "a frequency in Hz"),
+    sliceNs: v.slice === undefined ? D.sliceNs : parseDuration(v.slice, "--slice"),
   };
+  if (v.slice !== undefined && config.sliceNs <= 0) {
+    throw new InputError(`Bad --slice "${v.slice}": expected a positive duration`);
+  }
   if (v.duration !== undefined && config.durationNs <= 0) {
     throw new InputError(`Bad --duration "${v.duration}": expected a positive duration`);
   }

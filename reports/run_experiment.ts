@@ -9,7 +9,10 @@
 
 import { resolveCostProfile } from "../core/cost_profile.ts";
 import { parseDistribution } from "../core/distributions.ts";
+import { AgentProcess } from "../core/agent.ts";
+import { Enclave } from "../core/enclave.ts";
 import { Engine } from "../core/engine.ts";
+import { TXN_NAMES } from "../core/ghost_abi.ts";
 import { InputError } from "../core/errors.ts";
 import { Kernel } from "../core/kernel.ts";
 import { resolveTopology } from "../core/topology.ts";
@@ -44,6 +47,8 @@ export interface RunConfig {
   costs: string;
   /** Timer tick frequency, Hz. */
   tickHz: number;
+  /** Policy time slice, ns; 0 for the policy's default. */
+  sliceNs: number;
 }
 
 /** The defaults of {@link RunConfig}. */
@@ -60,6 +65,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   seed: 1,
   costs: "paper",
   tickHz: 1000,
+  sliceNs: 0,
 };
 
 /** CPU time of a group of threads after the warm-up. */
@@ -70,6 +76,26 @@ export interface GroupCpu {
   threads: number;
   /** CPU time after the warm-up, µs. */
   cpuUs: number;
+}
+
+/** ghOSt counters of a run. */
+export interface GhostSummary {
+  /** Agent arrangement. */
+  model: string;
+  /** Messages the agents handled. */
+  messages: number;
+  /** Transactions that completed: scheduling decisions. */
+  decisions: number;
+  /** Transactions that failed (stale, busy CPU...). */
+  failedCommits: number;
+  /** Commit outcomes by name (non-zero only). */
+  outcomes: Record<string, number>;
+  /** Messages dropped by full queues: must be 0. */
+  overflows: number;
+  /** Global-agent moves (BOOST_PRIO). */
+  agentMigrations: number;
+  /** Agent CPU time over the measured window, µs. */
+  agentCpuUs: number;
 }
 
 /** The summary of one run. Times are in microseconds. */
@@ -96,6 +122,8 @@ export interface RunResult {
   threadCpu: GroupCpu[];
   /** Context switches over the whole run. */
   contextSwitches: number;
+  /** ghOSt counters over the whole run, or null under `cfs`. */
+  ghost: GhostSummary | null;
   /** Engine events processed. */
   events: number;
   /** Engine speed: events per wall-clock second (the only field that varies between runs). */
@@ -174,7 +202,17 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     costs: resolveCostProfile(config.costs),
     tickHz: config.tickHz,
   });
+  const policy = resolvePolicy(config.policy);
+  const agentPolicy = policy.create({ sliceNs: config.sliceNs });
+  let enclave: Enclave | null = null;
+  let agents: AgentProcess | null = null;
+  if (agentPolicy !== null) {
+    enclave = new Enclave(kernel, { cpus: topology.cpus.map((cpu) => cpu.id) });
+    agents = new AgentProcess(kernel, enclave, agentPolicy);
+    agents.start();
+  }
   const workload = resolveWorkload(config.workload).create({
+    enclave,
     engine,
     kernel,
     options: {
@@ -254,6 +292,20 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     cpuUtilization,
     threadCpu,
     contextSwitches: kernel.cpus.reduce((sum, cpu) => sum + cpu.switches, 0),
+    ghost: enclave === null || agents === null ? null : {
+      model: agents.policy.model,
+      messages: agents.stats.messages,
+      decisions: agents.stats.decisions,
+      failedCommits: agents.stats.failedCommits,
+      outcomes: Object.fromEntries(
+        [...enclave.stats.outcomes.entries()].filter(([, count]) => count > 0).map((
+          [outcome, count],
+        ) => [TXN_NAMES[outcome] ?? String(outcome), count]),
+      ),
+      overflows: enclave.overflows + enclave.stats.overflows,
+      agentMigrations: agents.stats.migrations,
+      agentCpuUs: threadCpu.find((g) => g.group === "agents")?.cpuUs ?? 0,
+    },
     events: engine.events,
     eventsPerSec: Math.round(engine.events / Math.max(wallSeconds, 1e-9)),
   };
@@ -273,6 +325,7 @@ function describeConfig(config: RunConfig): Record<string, string | number> {
     seed: config.seed,
     costs: config.costs,
     tickHz: config.tickHz,
+    sliceUs: config.sliceNs / US,
   };
 }
 

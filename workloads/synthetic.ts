@@ -17,7 +17,12 @@ import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
 import { SEC } from "../core/units.ts";
 import { RequestStats } from "../reports/request_stats.ts";
 import { RequestQueue } from "./_request_queue.ts";
-import type { Workload, WorkloadContext, WorkloadDefinition } from "./workload.ts";
+import {
+  schedClassOf,
+  type Workload,
+  type WorkloadContext,
+  type WorkloadDefinition,
+} from "./workload.ts";
 
 /** The running synthetic workload. */
 class SyntheticWorkload implements Workload {
@@ -38,6 +43,7 @@ class SyntheticWorkload implements Workload {
     const waiters = new WaitQueue("synthetic.workers");
     const queue = this.#queue;
     const service = options.service;
+    const schedClass = schedClassOf(context);
 
     const arrive = engine.register("synthetic.arrival", () => {
       const now = engine.now;
@@ -48,7 +54,11 @@ class SyntheticWorkload implements Workload {
         queue.push(now, ns, type);
         kernel.wakeOne(waiters, -1);
       } else {
-        kernel.spawn(this.#oneShot(now, ns, type), { name: "request", group: "requests" });
+        kernel.spawn(this.#oneShot(now, ns, type), {
+          name: "request",
+          group: "requests",
+          ...schedClass,
+        });
       }
       const next = now + Math.max(1, Math.round(arrivals.exponential(meanGap)));
       if (next < options.durationNs) engine.at(next, arrive);
@@ -57,7 +67,11 @@ class SyntheticWorkload implements Workload {
     if (first < options.durationNs) engine.at(first, arrive);
 
     for (let i = 0; i < options.workers; i++) {
-      kernel.spawn(this.#worker(queue, waiters), { name: `worker${i}`, group: "workers" });
+      kernel.spawn(this.#worker(queue, waiters), {
+        name: `worker${i}`,
+        group: "workers",
+        ...schedClass,
+      });
     }
   }
 

@@ -7,6 +7,7 @@
  */
 
 import type { Distribution } from "../core/distributions.ts";
+import type { Enclave } from "../core/enclave.ts";
 import type { Engine } from "../core/engine.ts";
 import type { Kernel } from "../core/kernel.ts";
 import type { RequestStats } from "../reports/request_stats.ts";
@@ -33,6 +34,15 @@ export interface WorkloadContext {
   kernel: Kernel;
   /** The resolved options. */
   options: WorkloadOptions;
+  /** The enclave whose policy schedules the workload's threads, or null (CFS). */
+  enclave: Enclave | null;
+}
+
+/** Spawn options that put a workload's thread in its enclave (or CFS). */
+export function schedClassOf(
+  context: WorkloadContext,
+): { schedClass?: "ghost"; ghost?: Enclave } {
+  return context.enclave === null ? {} : { schedClass: "ghost", ghost: context.enclave };
 }
 
 /** A running workload. */

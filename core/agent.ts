@@ -1,0 +1,558 @@
+/**
+ * The agent side of ghOSt: an agent process runs a policy in agent threads
+ * on the enclave's CPUs. The framework drains message queues, checks that
+ * every task's messages arrive in sequence, routes each message to the
+ * policy's callback, and gives the policy a transaction API whose failures
+ * are return values.
+ *
+ * Two models, as in the paper:
+ * - per-CPU: one queue per CPU, linked to wake that CPU's agent; TASK_NEW
+ *   arrives on the first CPU's queue and the policy moves each task to a
+ *   CPU's queue (`associate`). Each agent schedules its own CPU and yields.
+ * - centralized: one global queue, polled by one spinning global agent that
+ *   commits for every other CPU; the other CPUs' agents sleep. When a fair
+ *   thread needs the global agent's CPU (BOOST_PRIO) the agent moves to
+ *   another enclave CPU: the SMT sibling, then the same LLC, then the same
+ *   NUMA node, then any.
+ *
+ * Costs are charged as agent CPU time: message delivery per message (local
+ * or global), then the commits (local schedule, or remote schedule on the
+ * agent side plus a per-transaction cost for each further transaction of a
+ * group). A remote thread starts when the IPI arrives, after the target
+ * side's cost on its CPU.
+ *
+ * @module
+ */
+
+import type { Enclave } from "./enclave.ts";
+import { isTaskMessage, MSG, TARGET, type TxnOutcome } from "./ghost_abi.ts";
+import type { Kernel } from "./kernel.ts";
+import { type Message, MessageQueue } from "./message_queue.ts";
+import { type Action, type Behavior, type Thread, WaitQueue } from "./thread.ts";
+import type { Topology } from "./topology.ts";
+
+/** How a policy's agents are arranged. */
+export type PolicyModel = "per-cpu" | "centralized";
+
+/** What a policy sees and can do while its agent runs. */
+export interface AgentContext {
+  /** Virtual time, ns. */
+  readonly now: number;
+  /** The CPU of the agent running the policy. */
+  readonly cpu: number;
+  /** The enclave's CPUs. */
+  readonly cpus: readonly number[];
+  /** The machine. */
+  readonly topology: Topology;
+  /** The CPU of the global agent (centralized), else -1. */
+  readonly globalCpu: number;
+  /** A task's status word (barrier, state, runtime = cpuTime), free to read. */
+  status(gtid: number): Thread | undefined;
+  /** Whether no higher class (a fair thread, another agent) holds a CPU. */
+  cpuAvailable(cpu: number): boolean;
+  /**
+   * Opens a transaction: run `gtid` (or TARGET.IDLE / TARGET.AGENT) on `cpu`,
+   * with the task barrier the agent last saw.
+   */
+  open(cpu: number, gtid: number): void;
+  /**
+   * Commits every transaction opened since the last commit, as one group,
+   * and returns how many completed; read each with `outcome(cpu)`. With
+   * `sync`, all or nothing.
+   */
+  commit(sync?: boolean): number;
+  /** The outcome of `cpu`'s last transaction. */
+  outcome(cpu: number): TxnOutcome;
+  /** Moves a task's messages to `cpu`'s queue (per-CPU model); false if stale. */
+  associate(gtid: number, cpu: number): boolean;
+  /** Wakes `cpu`'s agent (a commit of TARGET.AGENT). */
+  ping(cpu: number): void;
+  /** Asks for the policy to run again at `time` (centralized: the spinning agent's own clock). */
+  wakeAt(time: number): void;
+}
+
+/**
+ * A scheduling policy: a table of callbacks plus a schedule step. The
+ * framework calls the callbacks in message order; `schedule` runs after each
+ * batch of messages, and whenever the agent wakes.
+ */
+export interface Policy {
+  /** Policy name. */
+  readonly name: string;
+  /** Agent arrangement. */
+  readonly model: PolicyModel;
+  /** TASK_NEW: a thread joined (flags say whether it is runnable; aux is its nice). */
+  taskNew(ctx: AgentContext, msg: Message): void;
+  /** TASK_WAKEUP: a blocked thread became runnable. */
+  taskRunnable(ctx: AgentContext, msg: Message): void;
+  /** TASK_BLOCKED: a running thread blocked. */
+  taskBlocked(ctx: AgentContext, msg: Message): void;
+  /** TASK_PREEMPT: a thread lost its CPU (flags: by the kernel, was latched). */
+  taskPreempted(ctx: AgentContext, msg: Message): void;
+  /** TASK_YIELD: a thread yielded its CPU. */
+  taskYield(ctx: AgentContext, msg: Message): void;
+  /** TASK_DEAD: a thread exited. */
+  taskDead(ctx: AgentContext, msg: Message): void;
+  /** TASK_DEPARTED: a thread left the ghost class. @default forgets nothing */
+  taskDeparted?(ctx: AgentContext, msg: Message): void;
+  /** Decides and commits. Per-CPU: for `ctx.cpu`; centralized: for every CPU. */
+  schedule(ctx: AgentContext): void;
+}
+
+/** Agent-process counters. */
+export interface AgentStats {
+  /** Messages handled. */
+  messages: number;
+  /** Transactions that completed (scheduling decisions). */
+  decisions: number;
+  /** Transactions that failed. */
+  failedCommits: number;
+  /** Times the global agent moved to another CPU. */
+  migrations: number;
+}
+
+/** Options of an agent process. */
+export interface AgentProcessOptions {
+  /** CPU of the global agent at start (centralized). @default the enclave's first CPU */
+  globalCpu?: number;
+}
+
+/**
+ * An agent process: attaches to an enclave, creates its queues and one agent
+ * thread per enclave CPU, and runs the policy.
+ *
+ * @example
+ * ```ts
+ * import { Engine } from "./engine.ts";
+ * import { Kernel } from "./kernel.ts";
+ * import { Enclave } from "./enclave.ts";
+ * import { AgentProcess, type Policy } from "./agent.ts";
+ * import { Topology } from "./topology.ts";
+ * import { IDEAL_COSTS } from "./cost_profile.ts";
+ * const engine = new Engine(1);
+ * const kernel = new Kernel(engine, { topology: new Topology({ name: "two", coresPerLlc: 2 }), costs: IDEAL_COSTS });
+ * const enclave = new Enclave(kernel, { cpus: [0, 1] });
+ * const noop = () => {};
+ * const idle: Policy = {
+ *   name: "idle", model: "per-cpu", taskNew: noop, taskRunnable: noop, taskBlocked: noop,
+ *   taskPreempted: noop, taskYield: noop, taskDead: noop, schedule: noop,
+ * };
+ * new AgentProcess(kernel, enclave, idle).start();
+ * engine.run({ until: 1_000_000 });
+ * if (!enclave.attached) throw new Error("not attached");
+ * ```
+ */
+export class AgentProcess {
+  /** The kernel. */
+  readonly kernel: Kernel;
+  /** The enclave it holds. */
+  readonly enclave: Enclave;
+  /** The policy it runs. */
+  readonly policy: Policy;
+  /** Counters. */
+  readonly stats: AgentStats = { messages: 0, decisions: 0, failedCommits: 0, migrations: 0 };
+
+  readonly #queues: (MessageQueue | null)[];
+  readonly #threads: (Thread | null)[];
+  readonly #sleep: WaitQueue[];
+  readonly #lastSeq = new Map<number, number>();
+  readonly #deliveryCost: number;
+  readonly #context: Context;
+  readonly #timerKind: number;
+  #globalCpu: number;
+  #timerAt = Infinity;
+  #exited = false;
+  #started = false;
+
+  /** Creates the process; `start` attaches it. */
+  constructor(kernel: Kernel, enclave: Enclave, policy: Policy, options: AgentProcessOptions = {}) {
+    this.kernel = kernel;
+    this.enclave = enclave;
+    this.policy = policy;
+    const n = kernel.cpus.length;
+    this.#queues = new Array(n).fill(null);
+    this.#threads = new Array(n).fill(null);
+    this.#sleep = kernel.cpus.map((cpu) => new WaitQueue(`agent${cpu.id}.sleep`));
+    this.#globalCpu = policy.model === "centralized" ? options.globalCpu ?? enclave.cpus[0]! : -1;
+    if (this.#globalCpu !== -1 && !enclave.hasCpu(this.#globalCpu)) {
+      throw new RangeError(`Global agent CPU ${this.#globalCpu} is not in the enclave`);
+    }
+    const costs = kernel.costs;
+    this.#deliveryCost = policy.model === "per-cpu"
+      ? costs.messageDeliveryLocal
+      : costs.messageDeliveryGlobal;
+    this.#context = new Context(this);
+    this.#timerKind = kernel.engine.register(`agents${enclave.id}.timer`, () => {
+      this.#timerAt = Infinity;
+      this.poll();
+    });
+  }
+
+  /** The CPU of the global agent, or -1 (per-CPU model). */
+  get globalCpu(): number {
+    return this.#globalCpu;
+  }
+
+  /** Whether the process has exited (enclave destroyed). */
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Attaches to the enclave, sets up queues and starts one agent thread per CPU. */
+  start(): void {
+    if (this.#started) throw new Error("Agent process already started");
+    this.#started = true;
+    const enclave = this.enclave;
+    enclave.attach(this);
+    if (this.policy.model === "per-cpu") {
+      for (const cpu of enclave.cpus) {
+        const queue = enclave.createQueue();
+        enclave.configQueueWakeup(queue, [cpu]);
+        this.#queues[cpu] = queue;
+      }
+      enclave.setDefaultQueue(this.#queues[enclave.cpus[0]!]!);
+    } else {
+      const queue = enclave.createQueue();
+      for (const cpu of enclave.cpus) this.#queues[cpu] = queue;
+      enclave.setDefaultQueue(queue);
+    }
+    for (const cpu of enclave.cpus) {
+      this.#threads[cpu] = this.kernel.spawn(new AgentLoop(this, cpu), {
+        name: `agent${cpu}`,
+        group: "agents",
+        affinity: [cpu],
+        schedClass: "agent",
+        ghost: enclave,
+      });
+    }
+  }
+
+  // ---- AgentAttachment ----------------------------------------------------
+
+  /** A polled queue has a message or a CPU went idle: the spinning agent looks again. */
+  poll(): void {
+    if (this.#globalCpu < 0) return;
+    const thread = this.#threads[this.#globalCpu];
+    if (thread !== null && thread !== undefined) this.kernel.poke(thread);
+  }
+
+  /** BOOST_PRIO on `cpu`: the global agent there moves away. */
+  boost(cpu: number): void {
+    if (cpu === this.#globalCpu) this.poll();
+  }
+
+  /** The enclave is gone: every agent thread exits. */
+  destroyed(): void {
+    this.#exited = true;
+    for (const thread of this.#threads) {
+      if (thread === null || thread.state === "dead") continue;
+      if (thread.state === "blocked") this.kernel.wake(thread, -1);
+      else this.kernel.poke(thread);
+    }
+  }
+
+  // ---- used by agent threads and the context ------------------------------
+
+  /** The queue an agent on `cpu` drains. */
+  queueOf(cpu: number): MessageQueue {
+    return this.#queues[cpu]!;
+  }
+
+  /** The wait queue an idle agent on `cpu` sleeps on. */
+  sleepQueue(cpu: number): WaitQueue {
+    return this.#sleep[cpu]!;
+  }
+
+  /** Whether the agent on `cpu` schedules (per-CPU: always; centralized: the global one). */
+  isActive(cpu: number): boolean {
+    return this.#globalCpu < 0 || cpu === this.#globalCpu;
+  }
+
+  /** Delivery cost of one message. */
+  get deliveryCost(): number {
+    return this.#deliveryCost;
+  }
+
+  /** The barrier of a task as the agent last saw it (-1 if never). */
+  lastSeen(gtid: number): number {
+    return this.#lastSeq.get(gtid) ?? -1;
+  }
+
+  /** Handles `count` messages of a queue, in order, as agent `cpu`. */
+  dispatch(queue: MessageQueue, count: number, cpu: number): void {
+    const ctx = this.#context.begin(cpu);
+    const policy = this.policy;
+    for (let i = 0; i < count; i++) {
+      const msg = queue.peek();
+      if (msg === null) throw new Error(`Queue ${queue.id} ran dry: ${i} of ${count} messages`);
+      this.stats.messages++;
+      if (isTaskMessage(msg.type)) {
+        const last = this.#lastSeq.get(msg.gtid);
+        if (last !== undefined && msg.seqnum <= last) {
+          throw new Error(
+            `Message out of sequence: ${MessageQueue.describe(msg)} after seqnum ${last}`,
+          );
+        }
+        if (last === undefined && msg.type !== MSG.TASK_NEW && queue.overflows === 0) {
+          throw new Error(`Message for unknown task: ${MessageQueue.describe(msg)}`);
+        }
+        this.#lastSeq.set(msg.gtid, msg.seqnum);
+      }
+      switch (msg.type) {
+        case MSG.TASK_NEW:
+          policy.taskNew(ctx, msg);
+          break;
+        case MSG.TASK_WAKEUP:
+          policy.taskRunnable(ctx, msg);
+          break;
+        case MSG.TASK_BLOCKED:
+          policy.taskBlocked(ctx, msg);
+          break;
+        case MSG.TASK_PREEMPT:
+          policy.taskPreempted(ctx, msg);
+          break;
+        case MSG.TASK_YIELD:
+          policy.taskYield(ctx, msg);
+          break;
+        case MSG.TASK_DEAD:
+          policy.taskDead(ctx, msg);
+          this.#lastSeq.delete(msg.gtid);
+          break;
+        case MSG.TASK_DEPARTED:
+          policy.taskDeparted?.(ctx, msg);
+          this.#lastSeq.delete(msg.gtid);
+          break;
+        default:
+          break;
+      }
+      queue.pop();
+    }
+  }
+
+  /** Runs the policy's schedule step as agent `cpu`; returns the agent-side cost, ns. */
+  scheduleRound(cpu: number): number {
+    const ctx = this.#context.begin(cpu);
+    this.policy.schedule(ctx);
+    if (ctx.pendingCount > 0) ctx.commit(false);
+    return ctx.roundCost;
+  }
+
+  /** Arms the policy's timer (the earliest request wins). */
+  wakeAt(time: number): void {
+    const now = this.kernel.engine.now;
+    const at = Math.max(now, Math.ceil(time));
+    if (at >= this.#timerAt) return;
+    this.#timerAt = at;
+    this.kernel.engine.at(at, this.#timerKind);
+  }
+
+  /** Counts commit outcomes. */
+  countCommits(completed: number, total: number): void {
+    this.stats.decisions += completed;
+    this.stats.failedCommits += total - completed;
+  }
+
+  /**
+   * If BOOST_PRIO is set on the global agent's CPU, moves the global role to
+   * the nearest available enclave CPU and wakes the agent there. Returns
+   * whether it moved (the caller's agent then sleeps).
+   */
+  migrateIfBoosted(cpu: number): boolean {
+    const enclave = this.enclave;
+    const flags = enclave.agentFlags;
+    if (cpu !== this.#globalCpu || (flags[cpu]! & 2) === 0) return false;
+    flags[cpu] = flags[cpu]! & ~2;
+    const target = this.#nearestAvailable(cpu);
+    if (target < 0) return false;
+    this.#globalCpu = target;
+    this.stats.migrations++;
+    const thread = this.#threads[target]!;
+    if (thread.state === "blocked") this.kernel.wake(thread, -1);
+    return true;
+  }
+
+  #nearestAvailable(from: number): number {
+    const topology = this.kernel.topology;
+    const here = topology.cpu(from);
+    let best = -1;
+    let bestRank = 5;
+    for (const cpu of this.enclave.cpus) {
+      if (cpu === from || !this.#context.cpuAvailable(cpu)) continue;
+      const info = topology.cpu(cpu);
+      const rank = info.core === here.core
+        ? 0
+        : info.llc === here.llc
+        ? 1
+        : info.numa === here.numa
+        ? 2
+        : 3;
+      if (rank < bestRank) {
+        best = cpu;
+        bestRank = rank;
+      }
+    }
+    return best;
+  }
+}
+
+/** The context handed to policy callbacks; one per process, reused. */
+class Context implements AgentContext {
+  cpu = -1;
+  roundCost = 0;
+  pendingCount = 0;
+  readonly #process: AgentProcess;
+  readonly #pending: Int32Array;
+
+  constructor(process: AgentProcess) {
+    this.#process = process;
+    this.#pending = new Int32Array(process.kernel.cpus.length);
+  }
+
+  begin(cpu: number): this {
+    this.cpu = cpu;
+    this.roundCost = 0;
+    this.pendingCount = 0;
+    return this;
+  }
+
+  get now(): number {
+    return this.#process.kernel.engine.now;
+  }
+
+  get cpus(): readonly number[] {
+    return this.#process.enclave.cpus;
+  }
+
+  get topology(): Topology {
+    return this.#process.kernel.topology;
+  }
+
+  get globalCpu(): number {
+    return this.#process.globalCpu;
+  }
+
+  status(gtid: number): Thread | undefined {
+    return this.#process.enclave.tasks.get(gtid);
+  }
+
+  cpuAvailable(cpu: number): boolean {
+    const state = this.#process.kernel.cpus[cpu];
+    if (state === undefined || !this.#process.enclave.hasCpu(cpu)) return false;
+    const curr = state.curr;
+    if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return false;
+    if (cpu === this.cpu) return true;
+    const agent = state.agent;
+    return agent === null || agent.state === "blocked" || agent.state === "dead";
+  }
+
+  open(cpu: number, gtid: number): void {
+    const process = this.#process;
+    const barrier = gtid >= 0 ? process.lastSeen(gtid) : 0;
+    const local = cpu === this.cpu && process.policy.model === "per-cpu";
+    const agentBarrier = local ? process.enclave.agentBarrier[this.cpu]! : -1;
+    process.enclave.open(cpu, gtid, barrier, this.cpu, agentBarrier);
+    for (let i = 0; i < this.pendingCount; i++) {
+      if (this.#pending[i] === cpu) return; // re-opened: the slot aborted the old one
+    }
+    this.#pending[this.pendingCount++] = cpu;
+  }
+
+  commit(sync = false): number {
+    const process = this.#process;
+    const costs = process.kernel.costs;
+    const count = this.pendingCount;
+    if (count === 0) return 0;
+    let local = 0;
+    for (let i = 0; i < count; i++) if (this.#pending[i] === this.cpu) local++;
+    const remote = count - local;
+    this.roundCost += local * costs.localSchedule;
+    if (remote > 0) {
+      this.roundCost += costs.remoteScheduleAgent + (remote - 1) * costs.groupCommitPerTxn;
+    }
+    const readyAt = this.now + this.roundCost + costs.ipi;
+    const pending = this.#pending.subarray(0, count);
+    const completed = process.enclave.commit(pending, sync, readyAt, costs.remoteScheduleTarget);
+    process.countCommits(completed, count);
+    this.pendingCount = 0;
+    return completed;
+  }
+
+  outcome(cpu: number): TxnOutcome {
+    return this.#process.enclave.outcome(cpu);
+  }
+
+  associate(gtid: number, cpu: number): boolean {
+    const process = this.#process;
+    this.roundCost += process.kernel.costs.syscall;
+    return process.enclave.associateQueue(gtid, process.queueOf(cpu), process.lastSeen(gtid));
+  }
+
+  ping(cpu: number): void {
+    if (cpu === this.cpu) return;
+    const process = this.#process;
+    this.roundCost += process.kernel.costs.syscall;
+    const agent = process.kernel.cpus[cpu]?.agent;
+    if (agent !== null && agent !== undefined && agent.state === "blocked") {
+      process.kernel.wake(agent, -1);
+    }
+  }
+
+  wakeAt(time: number): void {
+    this.#process.wakeAt(time);
+  }
+}
+
+/** The behaviour of one agent thread: drain, decide, commit, then sleep or spin. */
+class AgentLoop implements Behavior {
+  readonly #process: AgentProcess;
+  readonly #cpu: number;
+  #paid = 0;
+
+  constructor(process: AgentProcess, cpu: number) {
+    this.#process = process;
+    this.#cpu = cpu;
+  }
+
+  next(thread: Thread): Action {
+    const process = this.#process;
+    const cpu = this.#cpu;
+    if (process.exited) return "exit";
+    if (!process.isActive(cpu)) {
+      this.#paid = 0;
+      thread.waitOn = process.sleepQueue(cpu);
+      return "wait";
+    }
+    const queue = process.queueOf(cpu);
+    if (this.#paid > 0) {
+      process.dispatch(queue, this.#paid, cpu);
+      this.#paid = 0;
+    }
+    const pending = queue.size;
+    if (pending > 0) {
+      const cost = pending * process.deliveryCost;
+      if (cost > 0) {
+        this.#paid = pending;
+        thread.stepNs = cost;
+        return "compute";
+      }
+      process.dispatch(queue, pending, cpu);
+    }
+    const cost = process.scheduleRound(cpu);
+    if (cost > 0) {
+      thread.stepNs = cost;
+      return "compute";
+    }
+    if (process.globalCpu >= 0) {
+      if (process.migrateIfBoosted(cpu)) {
+        thread.waitOn = process.sleepQueue(cpu);
+        return "wait";
+      }
+      return "spin";
+    }
+    thread.waitOn = process.sleepQueue(cpu);
+    return "wait";
+  }
+}
+
+/** The special commit targets, re-exported for policies. */
+export { TARGET };

@@ -1,0 +1,515 @@
+/**
+ * An enclave: the kernel side of ghOSt for a set of CPUs. It turns the
+ * kernel's ghost-thread events into messages with sequence numbers, keeps
+ * the status words (task barrier, agent barrier and flags), the message
+ * queues with their wakeup links, the per-CPU transaction slots and their
+ * validation, and the watchdog that destroys a stalled enclave and moves its
+ * threads to CFS.
+ *
+ * Commit validation checks, in order: NO_AGENT (no agent attached),
+ * INVALID_CPU (not an enclave CPU), the special targets, INVALID_TARGET (no
+ * such thread in the enclave), TARGET_STALE (the thread died or its barrier
+ * moved), AGENT_STALE (the committing agent has unread messages),
+ * TARGET_NOT_RUNNABLE (blocked), TARGET_ONCPU (running or latched), CPU_UNAVAIL
+ * (a fair thread or another agent holds the CPU). A sync group commits all or
+ * nothing: when one fails, the valid rest end POISONED.
+ *
+ * @module
+ */
+
+import { AGENT_FLAG, MSG, TARGET, TXN, type TxnOutcome } from "./ghost_abi.ts";
+import type { Kernel } from "./kernel.ts";
+import {
+  MessageQueue,
+  MSG_FLAG_BY_KERNEL,
+  MSG_FLAG_RUNNABLE,
+  MSG_FLAG_WAS_CURRENT,
+  MSG_FLAG_WAS_LATCHED,
+} from "./message_queue.ts";
+import type { GhostHooks, Thread } from "./thread.ts";
+
+/** Options of an enclave. */
+export interface EnclaveOptions {
+  /** The enclave's CPUs (disjoint from every other enclave's). */
+  cpus: readonly number[];
+  /** Slots of each message queue, a power of two up to 65536. @default 65536 */
+  queueCapacity?: number;
+  /**
+   * Watchdog: a runnable thread left unscheduled longer than this destroys
+   * the enclave (0 disables it), ns. @default 0
+   */
+  runnableTimeoutNs?: number;
+}
+
+/** Per-enclave counters, reported by runs. */
+export interface EnclaveStats {
+  /** Messages produced, by type number. */
+  messages: Float64Array;
+  /** Commit outcomes, by outcome number. */
+  outcomes: Float64Array;
+  /** Messages dropped by full queues. */
+  overflows: number;
+  /** Time the enclave was destroyed, or -1. */
+  destroyedAt: number;
+}
+
+/** The agent side of an enclave as the kernel side sees it. */
+export interface AgentAttachment {
+  /** A polled queue got a message, or an enclave CPU went idle: the polling agent notices. */
+  poll(): void;
+  /** A fair thread wants `cpu` (BOOST_PRIO is set in its agent status word). */
+  boost(cpu: number): void;
+  /** The enclave was destroyed: the agents exit. */
+  destroyed(): void;
+}
+
+let nextEnclaveId = 1;
+
+/** An enclave of the emulated kernel. */
+export class Enclave implements GhostHooks {
+  /** Enclave number. */
+  readonly id: number;
+  /** The kernel. */
+  readonly kernel: Kernel;
+  /** The enclave's CPUs, ascending. */
+  readonly cpus: readonly number[];
+  /** Counters. */
+  readonly stats: EnclaveStats;
+  /** The in-kernel pick-next-task hook (BPF), or null. */
+  pickHook: ((cpu: number) => Thread | null) | null = null;
+  /** Agent barrier (Aseq) of each CPU's status word, indexed by CPU. */
+  readonly agentBarrier: Float64Array;
+  /** Agent status-word flags (AGENT_FLAG) of each CPU, indexed by CPU. */
+  readonly agentFlags: Int32Array;
+
+  readonly #member: Uint8Array;
+  readonly #queues: MessageQueue[] = [];
+  readonly #taskQueue = new Map<number, MessageQueue>();
+  readonly #tasks = new Map<number, Thread>();
+  readonly #dead = new Set<number>();
+  readonly #queueCapacity: number;
+  readonly #runnableTimeout: number;
+  #defaultQueue: MessageQueue | null = null;
+  #agent: AgentAttachment | null = null;
+  #destroyed = false;
+  // Transaction slots, one per CPU.
+  readonly #txnTarget: Float64Array;
+  readonly #txnBarrier: Float64Array;
+  readonly #txnAgentCpu: Int32Array;
+  readonly #txnAgentBarrier: Float64Array;
+  readonly #txnOutcome: Int8Array;
+  readonly #txnOpen: Uint8Array;
+
+  /**
+   * Creates an enclave over some CPUs of a kernel.
+   *
+   * @example
+   * ```ts
+   * import { Engine } from "./engine.ts";
+   * import { Kernel } from "./kernel.ts";
+   * import { Enclave } from "./enclave.ts";
+   * import { Topology } from "./topology.ts";
+   * import { IDEAL_COSTS } from "./cost_profile.ts";
+   * const kernel = new Kernel(new Engine(1), {
+   *   topology: new Topology({ name: "four", coresPerLlc: 4 }),
+   *   costs: IDEAL_COSTS,
+   * });
+   * const enclave = new Enclave(kernel, { cpus: [1, 2, 3] });
+   * if (enclave.cpus.length !== 3 || !enclave.hasCpu(2) || enclave.hasCpu(0)) throw new Error();
+   * ```
+   */
+  constructor(kernel: Kernel, options: EnclaveOptions) {
+    this.id = nextEnclaveId++;
+    this.kernel = kernel;
+    const n = kernel.cpus.length;
+    this.#member = new Uint8Array(n);
+    const cpus = [...new Set(options.cpus)].sort((a, b) => a - b);
+    if (cpus.length === 0) throw new RangeError("An enclave needs at least one CPU");
+    for (const cpu of cpus) {
+      const state = kernel.cpus[cpu];
+      if (state === undefined) throw new RangeError(`Enclave CPU ${cpu} out of range 0..${n - 1}`);
+      if (state.ghost !== null) throw new Error(`CPU ${cpu} already belongs to an enclave`);
+      this.#member[cpu] = 1;
+    }
+    for (const cpu of cpus) kernel.cpus[cpu]!.ghost = this;
+    this.cpus = cpus;
+    this.#queueCapacity = options.queueCapacity ?? 65536;
+    this.#runnableTimeout = options.runnableTimeoutNs ?? 0;
+    this.agentBarrier = new Float64Array(n);
+    this.agentFlags = new Int32Array(n);
+    this.#txnTarget = new Float64Array(n);
+    this.#txnBarrier = new Float64Array(n);
+    this.#txnAgentCpu = new Int32Array(n);
+    this.#txnAgentBarrier = new Float64Array(n);
+    this.#txnOutcome = new Int8Array(n);
+    this.#txnOpen = new Uint8Array(n);
+    this.stats = {
+      messages: new Float64Array(16),
+      outcomes: new Float64Array(16),
+      overflows: 0,
+      destroyedAt: -1,
+    };
+    if (this.#runnableTimeout > 0) {
+      const period = Math.max(1, Math.floor(this.#runnableTimeout / 4));
+      const kind = kernel.engine.register(`enclave${this.id}.watchdog`, () => {
+        if (this.#destroyed) return;
+        this.#watchdog();
+        if (!this.#destroyed) kernel.engine.after(period, kind);
+      });
+      kernel.engine.after(period, kind);
+    }
+  }
+
+  /** Whether a CPU belongs to the enclave. */
+  hasCpu(cpu: number): boolean {
+    return this.#member[cpu] === 1;
+  }
+
+  /** Whether the enclave was destroyed. */
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  /** Whether an agent holds the enclave. */
+  get attached(): boolean {
+    return this.#agent !== null;
+  }
+
+  /** The ghost threads of the enclave, by gtid. */
+  get tasks(): ReadonlyMap<number, Thread> {
+    return this.#tasks;
+  }
+
+  /** The message queues. */
+  get queues(): readonly MessageQueue[] {
+    return this.#queues;
+  }
+
+  /** Messages dropped by full queues so far. */
+  get overflows(): number {
+    let total = 0;
+    for (const queue of this.#queues) total += queue.overflows;
+    return total;
+  }
+
+  // ---- agent attachment and queues ---------------------------------------
+
+  /** Attaches the agent process; only one may hold the enclave. */
+  attach(agent: AgentAttachment): void {
+    if (this.#destroyed) throw new Error(`Enclave ${this.id} is destroyed`);
+    if (this.#agent !== null) throw new Error(`Enclave ${this.id} already has an agent`);
+    this.#agent = agent;
+  }
+
+  /** Detaches the agent process (it exited or crashed); the enclave survives. */
+  detach(agent: AgentAttachment): void {
+    if (this.#agent === agent) this.#agent = null;
+  }
+
+  /** Creates a message queue (CREATE_QUEUE). */
+  createQueue(capacity: number = this.#queueCapacity): MessageQueue {
+    const queue = new MessageQueue(this.#queues.length, { capacity });
+    queue.onProduce = (q) => this.#onProduce(q);
+    this.#queues.push(queue);
+    return queue;
+  }
+
+  /** Names the queue that receives TASK_NEW (SET_DEFAULT_QUEUE). */
+  setDefaultQueue(queue: MessageQueue): void {
+    this.#defaultQueue = queue;
+  }
+
+  /** The default queue, or null before one is set. */
+  get defaultQueue(): MessageQueue | null {
+    return this.#defaultQueue;
+  }
+
+  /** Links a queue to up to two CPUs whose agents wake on each message (CONFIG_QUEUE_WAKEUP). */
+  configQueueWakeup(queue: MessageQueue, cpus: readonly number[]): void {
+    if (cpus.length > 2) throw new RangeError("A queue wakes at most two CPUs");
+    for (const cpu of cpus) {
+      if (!this.hasCpu(cpu)) throw new RangeError(`CPU ${cpu} is not in enclave ${this.id}`);
+    }
+    queue.wakeupCpus = [...cpus];
+  }
+
+  /**
+   * Moves a task's messages to another queue (ASSOC_QUEUE). Returns false
+   * (ESTALE) when `barrier` is not the task's current barrier or the task is
+   * gone.
+   */
+  associateQueue(gtid: number, queue: MessageQueue, barrier: number): boolean {
+    const thread = this.#tasks.get(gtid);
+    if (thread === undefined || thread.barrier !== barrier) return false;
+    this.#taskQueue.set(gtid, queue);
+    return true;
+  }
+
+  /** The queue a task's messages go to. */
+  queueOf(gtid: number): MessageQueue | undefined {
+    return this.#taskQueue.get(gtid);
+  }
+
+  #onProduce(queue: MessageQueue): void {
+    const wake = queue.wakeupCpus;
+    if (wake.length === 0) {
+      this.#agent?.poll();
+      return;
+    }
+    for (const cpu of wake) {
+      this.agentBarrier[cpu]!++;
+      const agent = this.kernel.cpus[cpu]!.agent;
+      if (agent !== null && agent.state === "blocked") this.kernel.wake(agent, -1);
+    }
+  }
+
+  // ---- messages (GhostHooks) ---------------------------------------------
+
+  #produce(thread: Thread, type: number, cpu: number, flags: number, aux: number): void {
+    thread.barrier++;
+    this.stats.messages[type]!++;
+    const queue = this.#taskQueue.get(thread.id);
+    if (queue === undefined) {
+      this.stats.overflows++;
+      return;
+    }
+    if (
+      !queue.produce(
+        type,
+        thread.id,
+        thread.barrier,
+        cpu,
+        thread.cpuTime,
+        flags,
+        this.kernel.engine.now,
+        aux,
+      )
+    ) {
+      this.stats.overflows++;
+    }
+  }
+
+  /** TASK_NEW: the thread joins the enclave and its default queue. */
+  taskNew(thread: Thread): void {
+    if (this.#destroyed) {
+      this.kernel.moveToFair(thread);
+      return;
+    }
+    this.#tasks.set(thread.id, thread);
+    const queue = this.#defaultQueue ?? this.#queues[0];
+    if (queue !== undefined) this.#taskQueue.set(thread.id, queue);
+    const runnable = thread.state === "runnable" ? MSG_FLAG_RUNNABLE : 0;
+    this.#produce(thread, MSG.TASK_NEW, -1, runnable, thread.nice);
+  }
+
+  /** TASK_WAKEUP. */
+  taskWakeup(thread: Thread, wakerCpu: number): void {
+    this.#produce(thread, MSG.TASK_WAKEUP, thread.lastCpu, 0, wakerCpu);
+  }
+
+  /** TASK_BLOCKED. */
+  taskBlocked(thread: Thread, cpu: number): void {
+    this.#produce(thread, MSG.TASK_BLOCKED, cpu, 0, -1);
+  }
+
+  /** TASK_YIELD. */
+  taskYield(thread: Thread, cpu: number): void {
+    this.#produce(thread, MSG.TASK_YIELD, cpu, 0, -1);
+  }
+
+  /** TASK_PREEMPT. */
+  taskPreempt(thread: Thread, cpu: number, wasLatched: boolean, byKernel: boolean): void {
+    const flags = (wasLatched ? MSG_FLAG_WAS_LATCHED : 0) | (byKernel ? MSG_FLAG_BY_KERNEL : 0);
+    this.#produce(thread, MSG.TASK_PREEMPT, cpu, flags, -1);
+  }
+
+  /** TASK_BLOCKED then TASK_DEAD: the thread exited. */
+  taskDead(thread: Thread, cpu: number): void {
+    this.#produce(thread, MSG.TASK_BLOCKED, cpu, 0, -1);
+    this.#produce(thread, MSG.TASK_DEAD, cpu, 0, -1);
+    this.#tasks.delete(thread.id);
+    this.#taskQueue.delete(thread.id);
+    this.#dead.add(thread.id);
+  }
+
+  /**
+   * TASK_DEPARTED: the thread leaves the ghost class for CFS (setsched).
+   */
+  depart(thread: Thread): void {
+    if (!this.#tasks.has(thread.id)) throw new Error(`Thread ${thread.id} is not in the enclave`);
+    const wasCurrent = thread.state === "running" ? MSG_FLAG_WAS_CURRENT : 0;
+    this.#produce(thread, MSG.TASK_DEPARTED, thread.cpu, wasCurrent, -1);
+    this.#tasks.delete(thread.id);
+    this.#taskQueue.delete(thread.id);
+    this.kernel.moveToFair(thread);
+  }
+
+  /** An enclave CPU has nothing to run. */
+  cpuIdle(_cpu: number): void {
+    this.#agent?.poll();
+  }
+
+  /** A fair thread wants an enclave CPU: BOOST_PRIO in its agent status word. */
+  boost(cpu: number): void {
+    this.agentFlags[cpu]! |= AGENT_FLAG.BOOST_PRIO;
+    this.agentBarrier[cpu]!++;
+    this.#agent?.boost(cpu);
+  }
+
+  // ---- transactions ------------------------------------------------------
+
+  /**
+   * Opens a transaction in `cpu`'s slot (TXN_CREATE): run `gtid` (or a
+   * special TARGET) there if the task barrier is still `barrier`. An open
+   * transaction already in the slot ends ABORTED. `agentBarrier` (>= 0) is
+   * the committing agent's barrier as it last read it; -1 skips that check.
+   */
+  open(cpu: number, gtid: number, barrier: number, agentCpu: number, agentBarrier = -1): void {
+    if (cpu < 0 || cpu >= this.#txnOpen.length) {
+      throw new RangeError(`Transaction for CPU ${cpu}: no such CPU`);
+    }
+    if (this.#txnOpen[cpu] === 1) this.#finish(cpu, TXN.ABORTED);
+    this.#txnOpen[cpu] = 1;
+    this.#txnTarget[cpu] = gtid;
+    this.#txnBarrier[cpu] = barrier;
+    this.#txnAgentCpu[cpu] = agentCpu;
+    this.#txnAgentBarrier[cpu] = agentBarrier;
+    this.#txnOutcome[cpu] = TXN.OPEN;
+  }
+
+  /** Whether `cpu`'s transaction slot holds an open transaction. */
+  isOpen(cpu: number): boolean {
+    return this.#txnOpen[cpu] === 1;
+  }
+
+  /** The outcome of the last transaction of `cpu`'s slot. */
+  outcome(cpu: number): TxnOutcome {
+    return this.#txnOutcome[cpu] as TxnOutcome;
+  }
+
+  /**
+   * Commits the open transactions of the given CPUs as one group
+   * (TXN_COMMIT) and returns how many completed. With `sync` the group is
+   * all-or-nothing. Remote threads start at `readyAt` (the IPI's arrival)
+   * after `targetCost` ns of switch on their CPU; a commit for the agent's
+   * own CPU latches at once, without cost, and runs when the agent yields.
+   */
+  commit(
+    cpus: ArrayLike<number>,
+    sync: boolean,
+    readyAt: number,
+    targetCost: number,
+  ): number {
+    let failed = false;
+    for (let i = 0; i < cpus.length; i++) {
+      const cpu = cpus[i]!;
+      if (this.#txnOpen[cpu] !== 1) throw new Error(`No open transaction on CPU ${cpu}`);
+      const outcome = this.#validate(cpu);
+      this.#txnOutcome[cpu] = outcome;
+      if (outcome !== TXN.COMPLETE) failed = true;
+    }
+    let completed = 0;
+    for (let i = 0; i < cpus.length; i++) {
+      const cpu = cpus[i]!;
+      if (this.#txnOpen[cpu] !== 1) continue; // listed twice
+      let outcome = this.#txnOutcome[cpu] as TxnOutcome;
+      if (sync && failed && outcome === TXN.COMPLETE) outcome = TXN.POISONED;
+      if (outcome === TXN.COMPLETE) {
+        this.#apply(cpu, readyAt, targetCost);
+        completed++;
+      }
+      this.#finish(cpu, outcome);
+    }
+    return completed;
+  }
+
+  #finish(cpu: number, outcome: TxnOutcome): void {
+    this.#txnOpen[cpu] = 0;
+    this.#txnOutcome[cpu] = outcome;
+    this.stats.outcomes[outcome]!++;
+  }
+
+  #validate(cpu: number): TxnOutcome {
+    if (this.#agent === null || this.#destroyed) return TXN.NO_AGENT;
+    if (this.#member[cpu] !== 1) return TXN.INVALID_CPU;
+    const gtid = this.#txnTarget[cpu]!;
+    const agentCpu = this.#txnAgentCpu[cpu]!;
+    if (gtid === TARGET.IDLE || gtid === TARGET.AGENT) return TXN.COMPLETE;
+    const thread = this.#tasks.get(gtid);
+    if (thread === undefined) return this.#dead.has(gtid) ? TXN.TARGET_STALE : TXN.INVALID_TARGET;
+    if (thread.barrier !== this.#txnBarrier[cpu]) return TXN.TARGET_STALE;
+    const agentBarrier = this.#txnAgentBarrier[cpu]!;
+    if (agentBarrier >= 0 && agentBarrier !== this.agentBarrier[agentCpu]) return TXN.AGENT_STALE;
+    if (thread.state === "blocked" || thread.state === "dead") return TXN.TARGET_NOT_RUNNABLE;
+    if (thread.state === "running" || thread.latchedCpu >= 0) return TXN.TARGET_ONCPU;
+    if (!thread.allowed(cpu)) return TXN.INVALID_CPU;
+    const state = this.kernel.cpus[cpu]!;
+    const curr = state.curr;
+    if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return TXN.CPU_UNAVAIL;
+    if (cpu !== agentCpu) {
+      const agent = state.agent;
+      if (agent !== null && (agent.state === "running" || agent.state === "runnable")) {
+        return TXN.CPU_UNAVAIL;
+      }
+    }
+    return TXN.COMPLETE;
+  }
+
+  #apply(cpu: number, readyAt: number, targetCost: number): void {
+    const gtid = this.#txnTarget[cpu]!;
+    const kernel = this.kernel;
+    const state = kernel.cpus[cpu]!;
+    if (gtid === TARGET.AGENT) {
+      const agent = state.agent;
+      if (agent !== null && agent.state === "blocked") kernel.wake(agent, -1);
+      return;
+    }
+    if (gtid === TARGET.IDLE) {
+      const latched = state.latched;
+      if (latched !== null) {
+        kernel.unlatch(latched);
+        this.taskPreempt(latched, cpu, true, false);
+      }
+      return;
+    }
+    const thread = this.#tasks.get(gtid)!;
+    const local = cpu === this.#txnAgentCpu[cpu];
+    const now = kernel.engine.now;
+    kernel.latch(cpu, thread, local ? now : Math.max(now, readyAt), local ? 0 : targetCost);
+  }
+
+  // ---- watchdog and destruction -------------------------------------------
+
+  #watchdog(): void {
+    const now = this.kernel.engine.now;
+    for (const thread of this.#tasks.values()) {
+      if (
+        thread.state === "runnable" && thread.latchedCpu < 0 &&
+        now - thread.runnableSince > this.#runnableTimeout
+      ) {
+        this.destroy();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Destroys the enclave: its agents exit and every thread moves to CFS.
+   * Also what the watchdog does to a stalled enclave.
+   */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.stats.destroyedAt = this.kernel.engine.now;
+    const agent = this.#agent;
+    this.#agent = null;
+    agent?.destroyed();
+    for (const thread of [...this.#tasks.values()]) this.kernel.moveToFair(thread);
+    this.#tasks.clear();
+    this.#taskQueue.clear();
+    for (const cpu of this.cpus) {
+      this.kernel.cpus[cpu]!.ghost = null;
+      this.kernel.resched(cpu);
+    }
+  }
+}
