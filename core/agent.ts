@@ -67,8 +67,18 @@ export interface AgentContext {
   associate(gtid: number, cpu: number): boolean;
   /** Wakes `cpu`'s agent (a commit of TARGET.AGENT). */
   ping(cpu: number): void;
-  /** Asks for the policy to run again at `time` (centralized: the spinning agent's own clock). */
+  /**
+   * Asks for this agent to run the policy again at `time` (the spinning
+   * global agent's clock, or a per-CPU agent's timer).
+   */
   wakeAt(time: number): void;
+  /**
+   * Installs the in-kernel pick-next-task hook (the BPF program of the real
+   * system): called when an enclave CPU would go idle with nothing latched,
+   * it returns the gtid of a runnable thread to run there at once, or -1.
+   * Null removes it.
+   */
+  setPickHook(hook: ((cpu: number) => number) | null): void;
 }
 
 /**
@@ -159,8 +169,8 @@ export class AgentProcess {
   readonly #deliveryCost: number;
   readonly #context: Context;
   readonly #timerKind: number;
+  readonly #timerAt: Float64Array;
   #globalCpu: number;
-  #timerAt = Infinity;
   #exited = false;
   #started = false;
 
@@ -182,9 +192,17 @@ export class AgentProcess {
       ? costs.messageDeliveryLocal
       : costs.messageDeliveryGlobal;
     this.#context = new Context(this);
-    this.#timerKind = kernel.engine.register(`agents${enclave.id}.timer`, () => {
-      this.#timerAt = Infinity;
-      this.poll();
+    this.#timerAt = new Float64Array(n).fill(Infinity);
+    this.#timerKind = kernel.engine.register(`agents${enclave.id}.timer`, (cpu) => {
+      this.#timerAt[cpu] = Infinity;
+      if (this.#globalCpu >= 0) {
+        this.poll();
+        return;
+      }
+      const thread = this.#threads[cpu];
+      if (thread !== null && thread !== undefined && thread.state === "blocked") {
+        this.kernel.wake(thread, -1);
+      }
     });
   }
 
@@ -337,13 +355,30 @@ export class AgentProcess {
     return ctx.roundCost;
   }
 
-  /** Arms the policy's timer (the earliest request wins). */
-  wakeAt(time: number): void {
+  /** Arms agent `cpu`'s timer (the earliest request wins; centralized: one timer). */
+  wakeAt(cpu: number, time: number): void {
+    const slot = this.#globalCpu >= 0 ? 0 : cpu;
     const now = this.kernel.engine.now;
     const at = Math.max(now, Math.ceil(time));
-    if (at >= this.#timerAt) return;
-    this.#timerAt = at;
-    this.kernel.engine.at(at, this.#timerKind);
+    if (at >= this.#timerAt[slot]!) return;
+    this.#timerAt[slot] = at;
+    this.kernel.engine.at(at, this.#timerKind, slot);
+  }
+
+  /** Installs or removes the enclave's pick-next-task hook. */
+  setPickHook(hook: ((cpu: number) => number) | null): void {
+    const enclave = this.enclave;
+    if (hook === null) {
+      enclave.pickHook = null;
+      return;
+    }
+    enclave.pickHook = (cpu) => {
+      const gtid = hook(cpu);
+      if (gtid < 0) return null;
+      const thread = enclave.tasks.get(gtid);
+      if (thread === undefined) throw new Error(`Pick hook chose unknown task ${gtid}`);
+      return thread;
+    };
   }
 
   /** Counts commit outcomes. */
@@ -498,7 +533,11 @@ class Context implements AgentContext {
   }
 
   wakeAt(time: number): void {
-    this.#process.wakeAt(time);
+    this.#process.wakeAt(this.cpu, time);
+  }
+
+  setPickHook(hook: ((cpu: number) => number) | null): void {
+    this.#process.setPickHook(hook);
   }
 }
 

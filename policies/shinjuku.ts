@@ -55,6 +55,8 @@ export class Shinjuku implements Policy {
   #idle: CpuSet = new CpuSet(0);
   /** Busy CPUs in the order their threads started: slices expire in this order. */
   #busy: Deque = new Deque();
+  #openCpus: Int32Array = new Int32Array(0);
+  #openGtids: Float64Array = new Float64Array(0);
   #ready = false;
 
   /** Creates the policy. */
@@ -70,6 +72,8 @@ export class Shinjuku implements Policy {
     this.#current = new Int32Array(n).fill(-1);
     this.#startedAt = new Float64Array(n);
     this.#idle = new CpuSet(n);
+    this.#openCpus = new Int32Array(n);
+    this.#openGtids = new Float64Array(n);
     for (const cpu of ctx.cpus) this.#idle.add(cpu);
   }
 
@@ -154,13 +158,23 @@ export class Shinjuku implements Policy {
     this.#preempt(ctx);
   }
 
-  /** Commits waiting threads, highest class first, to idle CPUs. */
+  /** Commits waiting threads, highest class first, to idle CPUs in one group. */
   #fillIdle(ctx: AgentContext): void {
     const idle = this.#idle;
-    for (let i = idle.size - 1; i >= 0 && this.#waiting > 0; i--) {
+    let opened = 0;
+    for (let i = 0; i < idle.size && this.#waiting > 0; i++) {
       const cpu = idle.at(i);
       if (cpu === ctx.globalCpu || !ctx.cpuAvailable(cpu)) continue;
-      this.#place(ctx, cpu, this.#topClass());
+      const gtid = this.#dequeue(this.#topClass());
+      ctx.open(cpu, gtid);
+      this.#openCpus[opened] = cpu;
+      this.#openGtids[opened] = gtid;
+      opened++;
+    }
+    if (opened === 0) return;
+    ctx.commit();
+    for (let i = opened - 1; i >= 0; i--) {
+      this.#settle(ctx, this.#openCpus[i]!, this.#openGtids[i]!);
     }
   }
 
@@ -201,6 +215,11 @@ export class Shinjuku implements Policy {
     const gtid = this.#dequeue(qos);
     ctx.open(cpu, gtid);
     ctx.commit();
+    this.#settle(ctx, cpu, gtid);
+  }
+
+  /** Reads the outcome of committing `gtid` on `cpu`. */
+  #settle(ctx: AgentContext, cpu: number, gtid: number): void {
     const task = this.#tasks.get(gtid)!;
     if (ctx.outcome(cpu) !== TXN.COMPLETE) {
       this.#enqueue(gtid, task, true);
