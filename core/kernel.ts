@@ -642,6 +642,7 @@ export class Kernel {
     }
     thread.lastUpdate = now + cost;
     if (!cpu.tickArmed) this.#armTick(cpu);
+    if (thread.spinning) return; // back to spinning until poked
     if (thread.remaining > 0 || cost > 0) {
       this.engine.at(now + cost + thread.remaining, this.#kindStep, cpu.id, cpu.stepGen);
     } else {
@@ -766,6 +767,12 @@ export class Kernel {
    */
   poke(thread: Thread): void {
     if (!thread.spinning) return;
+    if (thread.state !== "running") {
+      // Preempted while spinning: it looks again as soon as it runs.
+      thread.spinning = false;
+      thread.remaining = 0;
+      return;
+    }
     const cpu = this.cpus[thread.cpu]!;
     this.#updateCurr(cpu, thread);
     thread.spinning = false;

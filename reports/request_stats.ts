@@ -8,8 +8,13 @@
 import { US } from "../core/units.ts";
 import { Histogram } from "./histogram.ts";
 
-/** A stage of a request's life: waiting (`start − arrival`), running (`finish − start`) or both. */
-export type LatencyStage = "queue" | "service" | "total";
+/**
+ * A stage of a request's life: reaching the server (`ingress`: received −
+ * arrival), waiting for a worker and a CPU (`queue`: start − received),
+ * running (`service`: finish − start), or all of it (`total`: finish −
+ * arrival).
+ */
+export type LatencyStage = "ingress" | "queue" | "service" | "total";
 
 /** Options of {@linkcode RequestStats}. */
 export interface RequestStatsOptions {
@@ -54,7 +59,7 @@ export interface StageSummary {
   [type: string]: LatencySummary;
 }
 
-const STAGES: readonly LatencyStage[] = ["queue", "service", "total"];
+const STAGES: readonly LatencyStage[] = ["ingress", "queue", "service", "total"];
 
 /**
  * Records finished requests into one {@linkcode Histogram} per (type, stage)
@@ -79,6 +84,7 @@ export class RequestStats {
   readonly #types: readonly string[];
   readonly #warmupNs: number;
   /** Per stage, one histogram per type, then the one of all types at index `types.length`. */
+  readonly #ingress: Histogram[];
   readonly #queue: Histogram[];
   readonly #service: Histogram[];
   readonly #total: Histogram[];
@@ -112,6 +118,7 @@ export class RequestStats {
     }
     this.#types = types;
     this.#warmupNs = warmupNs;
+    this.#ingress = histograms(types.length + 1);
     this.#queue = histograms(types.length + 1);
     this.#service = histograms(types.length + 1);
     this.#total = histograms(types.length + 1);
@@ -134,29 +141,41 @@ export class RequestStats {
 
   /**
    * Records one finished request of type index `type`, with its arrival,
-   * start and finish times in integer nanoseconds. Ignored (not counted) when
+   * start and finish times in integer nanoseconds, and optionally the time
+   * the server received it (default: on arrival). Ignored (not counted) when
    * `arrivalNs < warmupNs`; the timestamps are checked either way.
    *
    * @throws {RangeError} if `type` is not a type index or the timestamps are
-   * not integers with `arrivalNs <= startNs <= finishNs` (a bug elsewhere).
+   * not integers with `arrivalNs <= receivedNs <= startNs <= finishNs` (a bug
+   * elsewhere).
    */
-  record(type: number, arrivalNs: number, startNs: number, finishNs: number): void {
+  record(
+    type: number,
+    arrivalNs: number,
+    startNs: number,
+    finishNs: number,
+    receivedNs: number = arrivalNs,
+  ): void {
     const types = this.#types.length;
     if (!(Number.isInteger(type) && type >= 0 && type < types)) {
       throw new RangeError(`Invalid request type ${type}: expected an integer in [0, ${types})`);
     }
     if (
       !(Number.isSafeInteger(arrivalNs) && Number.isSafeInteger(startNs) &&
-        Number.isSafeInteger(finishNs) && arrivalNs <= startNs && startNs <= finishNs)
+        Number.isSafeInteger(finishNs) && Number.isSafeInteger(receivedNs) &&
+        arrivalNs <= receivedNs && receivedNs <= startNs && startNs <= finishNs)
     ) {
       throw new RangeError(
-        `Inconsistent request timestamps: arrival ${arrivalNs}, start ${startNs}, finish ${finishNs} (expected integers with arrival <= start <= finish)`,
+        `Inconsistent request timestamps: arrival ${arrivalNs}, received ${receivedNs}, start ${startNs}, finish ${finishNs} (expected integers with arrival <= received <= start <= finish)`,
       );
     }
     if (arrivalNs < this.#warmupNs) return;
-    const queue = startNs - arrivalNs;
+    const ingress = receivedNs - arrivalNs;
+    const queue = startNs - receivedNs;
     const service = finishNs - startNs;
     const total = finishNs - arrivalNs;
+    this.#ingress[type]!.record(ingress);
+    this.#ingress[types]!.record(ingress);
     this.#queue[type]!.record(queue);
     this.#queue[types]!.record(queue);
     this.#service[type]!.record(service);
@@ -203,6 +222,8 @@ export class RequestStats {
 
   #byStage(stage: LatencyStage): Histogram[] {
     switch (stage) {
+      case "ingress":
+        return this.#ingress;
       case "queue":
         return this.#queue;
       case "service":

@@ -18,7 +18,9 @@ import { Kernel } from "../core/kernel.ts";
 import { resolveTopology } from "../core/topology.ts";
 import { formatDuration, MS, SEC, US } from "../core/units.ts";
 import { resolvePolicy } from "../policies/registry.ts";
+import { ANTAGONIST_GROUP, spawnAntagonists } from "../workloads/antagonist.ts";
 import { resolveWorkload } from "../workloads/registry.ts";
+import type { WorkloadContext } from "../workloads/workload.ts";
 import type { LatencyStage, StageSummary } from "./request_stats.ts";
 
 /** A run's configuration, every option resolved. */
@@ -35,8 +37,18 @@ export interface RunConfig {
   load: number;
   /** Service-time distribution spec. */
   service: string;
-  /** Worker threads; 0 for one thread per request. */
+  /** Worker threads; 0 for one thread per request (synthetic); -1 for the workload's default. */
   workers: number;
+  /** rocksdb: mean of the exponential part of a Get, ns (0: none). */
+  getExpMeanNs: number;
+  /** rocksdb: duration of a Range, ns. */
+  rangeDurationNs: number;
+  /** rocksdb: probability of a Range. */
+  rangeRatio: number;
+  /** rocksdb under cfs: how idle workers wait. */
+  wait: "futex" | "spin";
+  /** Spinning antagonist threads co-located with the workload. */
+  antagonists: number;
   /** Virtual duration, ns. */
   durationNs: number;
   /** Warm-up discarded from every metric, ns. */
@@ -59,7 +71,12 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   cpus: 0,
   load: 50_000,
   service: "exp:20us",
-  workers: 0,
+  workers: -1,
+  getExpMeanNs: 0,
+  rangeDurationNs: 5 * MS,
+  rangeRatio: 0.005,
+  wait: "futex",
+  antagonists: 0,
   durationNs: 2 * SEC,
   warmupNs: 200 * MS,
   seed: 1,
@@ -114,12 +131,17 @@ export interface RunResult {
   throughputRps: number;
   /** Total latency (arrival to finish) by request type and `all`. */
   latencyUs: StageSummary;
-  /** Latency by stage: `queue` (arrival to start) and `service` (start to finish). */
+  /**
+   * Latency by stage: `ingress` (arrival to received), `queue` (received to
+   * start) and `service` (start to finish).
+   */
   stagesUs: Record<Exclude<LatencyStage, "total">, StageSummary>;
   /** Busy fraction of each CPU over the measured window. */
   cpuUtilization: number[];
   /** CPU time of each thread group over the measured window. */
   threadCpu: GroupCpu[];
+  /** Antagonist CPU shares (CPU time / wall time) over the measured window, or null. */
+  antagonist: { total: number; perThread: number[] } | null;
   /** Context switches over the whole run. */
   contextSwitches: number;
   /** ghOSt counters over the whole run, or null under `cfs`. */
@@ -141,8 +163,24 @@ export function validateRunConfig(config: RunConfig): void {
   if (!(config.load > 0) || !Number.isFinite(config.load)) {
     throw new InputError(`Bad --load "${config.load}": expected a positive number of requests/s`);
   }
-  if (!Number.isInteger(config.workers) || config.workers < 0 || config.workers > 100_000) {
+  if (!Number.isInteger(config.workers) || config.workers < -1 || config.workers > 100_000) {
     throw new InputError(`Bad --workers "${config.workers}": expected an integer from 0 to 100000`);
+  }
+  if (!(config.rangeRatio >= 0 && config.rangeRatio <= 1)) {
+    throw new InputError(`Bad --range-ratio "${config.rangeRatio}": expected a probability 0..1`);
+  }
+  if (!(config.rangeDurationNs > 0) || !(config.getExpMeanNs >= 0)) {
+    throw new InputError("Bad --range-duration or --get-exp-mean: expected positive durations");
+  }
+  if (config.wait !== "futex" && config.wait !== "spin") {
+    throw new InputError(`Bad --wait "${config.wait}": expected futex or spin`);
+  }
+  if (
+    !Number.isInteger(config.antagonists) || config.antagonists < 0 || config.antagonists > 4096
+  ) {
+    throw new InputError(
+      `Bad --antagonists "${config.antagonists}": expected an integer from 0 to 4096`,
+    );
   }
   if (!(config.durationNs > 0)) {
     throw new InputError(
@@ -204,14 +242,19 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
   });
   const policy = resolvePolicy(config.policy);
   const agentPolicy = policy.create({ sliceNs: config.sliceNs });
+  const definition = resolveWorkload(config.workload);
+  const layout = definition.layout?.(topology) ??
+    { enclaveCpus: topology.cpus.map((cpu) => cpu.id), globalCpu: 0 };
   let enclave: Enclave | null = null;
   let agents: AgentProcess | null = null;
   if (agentPolicy !== null) {
-    enclave = new Enclave(kernel, { cpus: topology.cpus.map((cpu) => cpu.id) });
-    agents = new AgentProcess(kernel, enclave, agentPolicy);
+    enclave = new Enclave(kernel, { cpus: layout.enclaveCpus });
+    agents = new AgentProcess(kernel, enclave, agentPolicy, { globalCpu: layout.globalCpu });
     agents.start();
   }
-  const workload = resolveWorkload(config.workload).create({
+  const colocated = config.antagonists > 0;
+  const context: WorkloadContext = {
+    policy: config.policy,
     enclave,
     engine,
     kernel,
@@ -221,8 +264,22 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
       workers: config.workers,
       warmupNs: config.warmupNs,
       durationNs: config.durationNs,
+      getExpMeanNs: config.getExpMeanNs,
+      rangeDurationNs: config.rangeDurationNs,
+      rangeRatio: config.rangeRatio,
+      wait: config.wait,
+      latencyNice: colocated && enclave === null ? -20 : 0,
     },
-  });
+  };
+  const workload = definition.create(context);
+  if (colocated) {
+    const batchCpus = agentPolicy?.model === "centralized"
+      ? layout.enclaveCpus.filter((cpu) => cpu !== layout.globalCpu)
+      : definition.layout === undefined
+      ? undefined
+      : layout.enclaveCpus.filter((cpu) => cpu !== layout.globalCpu);
+    spawnAntagonists(context, config.antagonists, batchCpus);
+  }
 
   // Snapshot the accounting at the end of the warm-up.
   const busyAtWarmup = new Float64Array(topology.size);
@@ -236,6 +293,7 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     return entry;
   }
   let warmedUp = false;
+  const antagonistAtWarmup = new Map<number, number>();
   const exited = new Map<string, number>();
   kernel.onThreadExit = (thread) => {
     const entry = group(thread.group);
@@ -245,7 +303,10 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
   const warmupKind = engine.register("run.warmup", () => {
     kernel.flushAccounting();
     for (let cpu = 0; cpu < topology.size; cpu++) busyAtWarmup[cpu] = kernel.busyTime(cpu);
-    for (const thread of kernel.threads()) group(thread.group).atWarmup += thread.cpuTime;
+    for (const thread of kernel.threads()) {
+      group(thread.group).atWarmup += thread.cpuTime;
+      if (thread.group === ANTAGONIST_GROUP) antagonistAtWarmup.set(thread.id, thread.cpuTime);
+    }
     for (const entry of groupCpu.values()) entry.atWarmup += entry.total;
     warmedUp = true;
   });
@@ -278,6 +339,13 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     cpuUs: round((entry.total - entry.atWarmup) / US, 3),
   }));
 
+  const antagonistShares: number[] = [];
+  for (const thread of kernel.threads()) {
+    if (thread.group !== ANTAGONIST_GROUP) continue;
+    antagonistShares.push(
+      round((thread.cpuTime - (antagonistAtWarmup.get(thread.id) ?? 0)) / window, 6),
+    );
+  }
   const inFlight = workload.inFlight();
   const stats = workload.stats;
   return {
@@ -288,9 +356,17 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     inFlight,
     throughputRps: round(stats.completed / (window / SEC), 3),
     latencyUs: stats.summary("total"),
-    stagesUs: { queue: stats.summary("queue"), service: stats.summary("service") },
+    stagesUs: {
+      ingress: stats.summary("ingress"),
+      queue: stats.summary("queue"),
+      service: stats.summary("service"),
+    },
     cpuUtilization,
     threadCpu,
+    antagonist: antagonistShares.length === 0 ? null : {
+      total: round(antagonistShares.reduce((a, b) => a + b, 0), 6),
+      perThread: antagonistShares,
+    },
     contextSwitches: kernel.cpus.reduce((sum, cpu) => sum + cpu.switches, 0),
     ghost: enclave === null || agents === null ? null : {
       model: agents.policy.model,
@@ -320,6 +396,15 @@ function describeConfig(config: RunConfig): Record<string, string | number> {
     load: config.load,
     service: config.service,
     workers: config.workers,
+    ...(config.workload === "rocksdb"
+      ? {
+        getExpMeanUs: config.getExpMeanNs / US,
+        rangeDurationUs: config.rangeDurationNs / US,
+        rangeRatio: config.rangeRatio,
+        wait: config.wait,
+      }
+      : {}),
+    antagonists: config.antagonists,
     durationUs: config.durationNs / US,
     warmupUs: config.warmupNs / US,
     seed: config.seed,

@@ -5,12 +5,16 @@
  */
 
 import { InputError } from "../core/errors.ts";
+import { ANTAGONIST } from "./antagonist.ts";
+import { ROCKSDB } from "./rocksdb.ts";
 import { SYNTHETIC } from "./synthetic.ts";
 import type { WorkloadDefinition } from "./workload.ts";
 
 /** Every registered workload, by name. */
 export const WORKLOADS: Readonly<Record<string, WorkloadDefinition>> = {
   synthetic: SYNTHETIC,
+  rocksdb: ROCKSDB,
+  antagonist: ANTAGONIST,
 };
 
 /** Looks up a workload; throws InputError naming the choices. */

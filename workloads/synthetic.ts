@@ -66,7 +66,7 @@ class SyntheticWorkload implements Workload {
     const first = Math.max(1, Math.round(arrivals.exponential(meanGap)));
     if (first < options.durationNs) engine.at(first, arrive);
 
-    for (let i = 0; i < options.workers; i++) {
+    for (let i = 0; i < Math.max(0, options.workers); i++) {
       kernel.spawn(this.#worker(queue, waiters), {
         name: `worker${i}`,
         group: "workers",

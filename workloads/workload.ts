@@ -10,6 +10,7 @@ import type { Distribution } from "../core/distributions.ts";
 import type { Enclave } from "../core/enclave.ts";
 import type { Engine } from "../core/engine.ts";
 import type { Kernel } from "../core/kernel.ts";
+import type { Topology } from "../core/topology.ts";
 import type { RequestStats } from "../reports/request_stats.ts";
 
 /** Resolved workload settings, shared by every workload. */
@@ -18,8 +19,18 @@ export interface WorkloadOptions {
   load: number;
   /** Service-time distribution. */
   service: Distribution;
-  /** Worker threads serving a shared queue; 0 for one thread per request. */
+  /** Worker threads; 0 for one thread per request (synthetic); -1 for the workload's default. */
   workers: number;
+  /** rocksdb: mean of the exponential part added to each Get, ns (0: none). */
+  getExpMeanNs: number;
+  /** rocksdb: duration of a Range request, ns. */
+  rangeDurationNs: number;
+  /** rocksdb: probability that a request is a Range. */
+  rangeRatio: number;
+  /** rocksdb under cfs: how idle workers wait. */
+  wait: "futex" | "spin";
+  /** Nice value of the latency-sensitive threads (-20 when co-located under cfs, else 0). */
+  latencyNice: number;
   /** Requests that arrive before this time are not recorded, ns. */
   warmupNs: number;
   /** End of arrivals, ns. */
@@ -36,6 +47,16 @@ export interface WorkloadContext {
   options: WorkloadOptions;
   /** The enclave whose policy schedules the workload's threads, or null (CFS). */
   enclave: Enclave | null;
+  /** The policy's name. */
+  policy: string;
+}
+
+/** Where a workload wants the enclave and the global agent (ghOSt policies). */
+export interface WorkloadLayout {
+  /** Enclave CPUs. */
+  enclaveCpus: readonly number[];
+  /** CPU of the global agent (centralized policies). */
+  globalCpu: number;
 }
 
 /** Spawn options that put a workload's thread in its enclave (or CFS). */
@@ -63,6 +84,8 @@ export interface WorkloadDefinition {
   readonly name: string;
   /** One-line description for `ghostbench list`. */
   readonly description: string;
+  /** The CPU layout under ghOSt. @default every CPU, global agent on CPU 0 */
+  layout?(topology: Topology): WorkloadLayout;
   /** Starts the workload: threads and the first arrival. */
   create(context: WorkloadContext): Workload;
 }

@@ -1,0 +1,290 @@
+/**
+ * The `rocksdb` workload: dispersive requests as the ghOSt paper's RocksDB
+ * experiments set them up (google/ghost-userspace experiments/rocksdb).
+ *
+ * - A load-generator thread pinned to CPU 0 makes open-loop Poisson arrivals
+ *   at `load` requests/s. A request is a Get (10 us of work, plus an optional
+ *   exponential part) or, with probability `rangeRatio`, a Range
+ *   (`rangeDurationNs`, 5 ms by default).
+ * - Under `cfs`: a dispatcher thread pinned to CPU 1 takes requests from the
+ *   load generator and hands each to an idle worker (never to a busy one);
+ *   `workers` (default 6) worker threads are pinned one per CPU from CPU 2
+ *   on, and wait for work by sleeping on a futex (`wait: "futex"`) or by
+ *   spinning (`wait: "spin"`). With no preemption, a Range holds its worker
+ *   for 5 ms: Gets queue behind busy workers (head-of-line blocking).
+ * - Under a ghOSt policy: a pool of worker threads in the enclave (CPUs 1 and
+ *   up; the global agent sits on CPU 1, where the dispatcher was), default
+ *   200 for `shinjuku` and 11 for the others; the load generator hands each
+ *   request to an idle worker directly and wakes it.
+ *
+ * Every request carries the five timestamps of the reference experiments:
+ * generated, received (by the dispatcher or load generator), assigned (to a
+ * worker), started and finished. Stages: ingress (received − generated),
+ * queue (started − received), service (finished − started), total.
+ *
+ * @module
+ */
+
+import type { Engine } from "../core/engine.ts";
+import { InputError } from "../core/errors.ts";
+import type { Kernel } from "../core/kernel.ts";
+import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
+import type { Topology } from "../core/topology.ts";
+import { SEC, US } from "../core/units.ts";
+import { RequestStats } from "../reports/request_stats.ts";
+import { RequestQueue } from "./_request_queue.ts";
+import {
+  schedClassOf,
+  type Workload,
+  type WorkloadContext,
+  type WorkloadDefinition,
+  type WorkloadLayout,
+} from "./workload.ts";
+
+const GET = 0;
+const RANGE = 1;
+
+/** Worker pool sizes of the reference experiments, by policy. */
+export const ROCKSDB_DEFAULT_WORKERS: Readonly<Record<string, number>> = {
+  cfs: 6,
+  shinjuku: 200,
+};
+
+/** Default pool for policies not named above. */
+const DEFAULT_GHOST_WORKERS = 11;
+
+/** One worker's assignment: a request handed to it, or none. */
+class WorkerSlot {
+  thread: Thread | null = null;
+  busy = false;
+  arrival = 0;
+  received = 0;
+  service = 0;
+  type = 0;
+}
+
+class RocksDbWorkload implements Workload {
+  readonly stats: RequestStats;
+  generated = 0;
+  finished = 0;
+  readonly #engine: Engine;
+  readonly #kernel: Kernel;
+  /** Requests generated, not yet handed to the dispatcher (CFS) or a worker (ghOSt). */
+  readonly #ingress = new RequestQueue();
+  /** Requests received by the dispatcher, waiting for an idle worker (CFS). */
+  readonly #dispatch = new RequestQueue();
+  readonly #slots: WorkerSlot[] = [];
+  readonly #idle: WorkerSlot[] = [];
+  readonly #spin: boolean;
+  #dispatcher: Thread | null = null;
+  #assigned = 0;
+
+  constructor(context: WorkloadContext) {
+    const { engine, kernel, options } = context;
+    this.#engine = engine;
+    this.#kernel = kernel;
+    const cpus = kernel.topology.size;
+    if (cpus < 3) throw new InputError(`Workload rocksdb needs at least 3 CPUs: got ${cpus}`);
+    this.stats = new RequestStats({ types: ["get", "range"], warmupNs: options.warmupNs });
+    const ghost = context.enclave !== null;
+    this.#spin = options.wait === "spin";
+    const workers = options.workers >= 0
+      ? options.workers
+      : ghost
+      ? ROCKSDB_DEFAULT_WORKERS[context.policy] ?? DEFAULT_GHOST_WORKERS
+      : ROCKSDB_DEFAULT_WORKERS.cfs!;
+    if (workers < 1) throw new InputError("Workload rocksdb needs at least one worker");
+    if (!ghost && workers > cpus - 2) {
+      throw new InputError(
+        `Workload rocksdb under cfs pins one worker per CPU from CPU 2: ${workers} workers need ${
+          workers + 2
+        } CPUs, the machine has ${cpus}`,
+      );
+    }
+
+    // Workers.
+    for (let i = 0; i < workers; i++) {
+      const slot = new WorkerSlot();
+      const waitQueue = new WaitQueue(`rocksdb.worker${i}`);
+      slot.thread = kernel.spawn(this.#worker(slot, waitQueue), {
+        name: `worker${i}`,
+        group: "rocksdb",
+        ...(ghost ? schedClassOf(context) : { affinity: [2 + i] }),
+        nice: options.latencyNice,
+      });
+      this.#slots.push(slot);
+      this.#idle.push(slot);
+    }
+
+    // The dispatcher (CFS only): spins on CPU 1.
+    if (!ghost) {
+      this.#dispatcher = kernel.spawn(this.#dispatcherLoop(), {
+        name: "dispatcher",
+        group: "rocksdb",
+        affinity: [1],
+        nice: options.latencyNice,
+      });
+    }
+
+    // The load generator: sleeps until each arrival, then hands it on.
+    const arrivals = engine.random.stream("rocksdb.arrivals");
+    const kinds = engine.random.stream("rocksdb.types");
+    const extra = engine.random.stream("rocksdb.service");
+    const meanGap = SEC / options.load;
+    let nextArrival = Math.max(1, Math.round(arrivals.exponential(meanGap)));
+    kernel.spawn({
+      next: (thread: Thread): Action => {
+        const now = engine.now;
+        while (nextArrival <= now) {
+          const range = kinds.next() < options.rangeRatio;
+          let service = range ? options.rangeDurationNs : 10 * US;
+          if (!range && options.getExpMeanNs > 0) {
+            service += Math.round(extra.exponential(options.getExpMeanNs));
+          }
+          this.#ingress.push(nextArrival, service, range ? RANGE : GET);
+          this.generated++;
+          nextArrival += Math.max(1, Math.round(arrivals.exponential(meanGap)));
+        }
+        this.#handOff();
+        if (nextArrival >= options.durationNs) {
+          thread.waitOn = new WaitQueue("rocksdb.loadgen.done");
+          return "wait";
+        }
+        thread.stepNs = nextArrival - now;
+        return "sleep";
+      },
+    }, { name: "loadgen", group: "loadgen", affinity: [0], nice: options.latencyNice });
+  }
+
+  inFlight(): number {
+    return this.#ingress.size + this.#dispatch.size + this.#assigned;
+  }
+
+  /** The load generator passes its requests on: to the dispatcher, or to idle workers. */
+  #handOff(): void {
+    const ingress = this.#ingress;
+    if (ingress.size === 0) return;
+    const now = this.#engine.now;
+    if (this.#dispatcher !== null) {
+      while (ingress.shift()) {
+        this.#dispatch.push(ingress.arrival, ingress.service, ingress.type);
+      }
+      this.#kernel.poke(this.#dispatcher);
+      return;
+    }
+    // ghOSt: received now, straight to an idle worker of the pool.
+    while (ingress.size > 0 && this.#idle.length > 0) {
+      ingress.shift();
+      this.#assign(this.#idle.pop()!, ingress.arrival, now, ingress.service, ingress.type);
+    }
+    if (ingress.size > 0) this.#stash();
+  }
+
+  /** ghOSt: requests that found no idle worker wait, received, in the dispatch queue. */
+  #stash(): void {
+    const now = this.#engine.now;
+    while (this.#ingress.shift()) {
+      this.#dispatch.push(this.#ingress.arrival, this.#ingress.service, this.#ingress.type);
+      this.#receivedAt.push(now);
+    }
+  }
+
+  readonly #receivedAt: number[] = [];
+  #receivedHead = 0;
+
+  #assign(
+    slot: WorkerSlot,
+    arrival: number,
+    received: number,
+    service: number,
+    type: number,
+  ): void {
+    this.#take(slot, arrival, received, service, type);
+    const thread = slot.thread!;
+    if (this.#spin && this.#dispatcher !== null) this.#kernel.poke(thread);
+    else this.#kernel.wake(thread);
+  }
+
+  #take(slot: WorkerSlot, arrival: number, received: number, service: number, type: number): void {
+    slot.busy = true;
+    slot.arrival = arrival;
+    slot.received = received;
+    slot.service = service;
+    slot.type = type;
+    this.#assigned++;
+  }
+
+  /** The dispatcher: received requests go to idle workers, one each. */
+  #dispatcherLoop() {
+    return {
+      next: (_thread: Thread): Action => {
+        const dispatch = this.#dispatch;
+        const now = this.#engine.now;
+        while (dispatch.size > 0 && this.#idle.length > 0) {
+          dispatch.shift();
+          this.#assign(this.#idle.pop()!, dispatch.arrival, now, dispatch.service, dispatch.type);
+        }
+        return "spin";
+      },
+    };
+  }
+
+  #worker(slot: WorkerSlot, waitQueue: WaitQueue) {
+    let running = false;
+    let start = 0;
+    return {
+      next: (thread: Thread): Action => {
+        const now = this.#engine.now;
+        if (running) {
+          running = false;
+          slot.busy = false;
+          this.#assigned--;
+          this.finished++;
+          this.stats.record(slot.type, slot.arrival, start, now, slot.received);
+          if (this.#dispatcher !== null) {
+            this.#idle.push(slot);
+            this.#kernel.poke(this.#dispatcher);
+          } else if (this.#dispatch.size > 0) {
+            // ghOSt: the freed worker takes the oldest waiting request.
+            this.#dispatch.shift();
+            const received = this.#receivedAt[this.#receivedHead++]!;
+            if (this.#receivedHead > 1024 && this.#receivedHead * 2 > this.#receivedAt.length) {
+              this.#receivedAt.splice(0, this.#receivedHead);
+              this.#receivedHead = 0;
+            }
+            const d = this.#dispatch;
+            this.#take(slot, d.arrival, received, d.service, d.type);
+          } else {
+            this.#idle.push(slot);
+          }
+        }
+        if (slot.busy) {
+          running = true;
+          start = now;
+          thread.stepNs = slot.service;
+          return "compute";
+        }
+        if (this.#spin && this.#dispatcher !== null) return "spin";
+        thread.waitOn = waitQueue;
+        return "wait";
+      },
+    };
+  }
+}
+
+/** CPU layout under ghOSt: the enclave spans CPUs 1 and up; the global agent takes CPU 1. */
+function layout(topology: Topology): WorkloadLayout {
+  const cpus = topology.cpus.map((cpu) => cpu.id).filter((id) => id !== 0);
+  return { enclaveCpus: cpus, globalCpu: 1 };
+}
+
+/** The rocksdb workload definition. */
+export const ROCKSDB: WorkloadDefinition = {
+  name: "rocksdb",
+  description:
+    "RocksDB-like Get (10 us) and Range (5 ms) requests; load generator, dispatcher, worker pool",
+  layout,
+  create(context: WorkloadContext): Workload {
+    return new RocksDbWorkload(context);
+  },
+};
