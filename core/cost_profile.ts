@@ -36,6 +36,8 @@ export interface CostProfile {
    * (paper: 1772 ns) less the agent side (668) and the target side (1064).
    */
   readonly ipi: number;
+  /** Cache refill when a thread runs on another LLC than last time (approx.). */
+  readonly crossLlcMigration: number;
 }
 
 /** The paper's microbenchmark costs. */
@@ -52,6 +54,9 @@ export const PAPER_COSTS: CostProfile = {
   // A group of 10 costs about 3964 ns on the agent side: 668 + 9 x 366.
   groupCommitPerTxn: 366,
   ipi: 40,
+  // Not a paper figure: refilling a few hundred KB of L1/L2 from another
+  // LLC or DRAM, a few microseconds.
+  crossLlcMigration: 2000,
 };
 
 /** Every operation free: the emulator reduces to textbook queues. */
@@ -67,6 +72,7 @@ export const IDEAL_COSTS: CostProfile = {
   remoteScheduleTarget: 0,
   groupCommitPerTxn: 0,
   ipi: 0,
+  crossLlcMigration: 0,
 };
 
 /** The cost profiles by name. */

@@ -42,6 +42,7 @@ import {
   type WaitQueue,
 } from "./thread.ts";
 import type { CpuInfo, Topology } from "./topology.ts";
+import { DEFAULT_TOPOLOGY_COSTS, slowdown, type TopologyCostModel } from "./topology_costs.ts";
 import { MS } from "./units.ts";
 
 /** CFS tunables in nanoseconds, after scaling by the CPU count. */
@@ -86,6 +87,8 @@ export interface KernelOptions {
   tickHz?: number;
   /** Ticks between two periodic load-balancing passes of one CPU. @default 4 */
   balanceTicks?: number;
+  /** How much slower memory-bound work runs away from its data. @default DEFAULT_TOPOLOGY_COSTS */
+  topologyCosts?: TopologyCostModel;
 }
 
 /** Options of {@link Kernel.spawn}. */
@@ -162,6 +165,8 @@ export class Kernel {
   readonly cpus: readonly CpuState[];
   /** Called when a thread exits. */
   onThreadExit: ((thread: Thread) => void) | null = null;
+  /** Slowdown factors away from a thread's data. */
+  readonly topologyCosts: TopologyCostModel;
 
   readonly #threads = new Map<number, Thread>();
   readonly #idle: CpuSet;
@@ -219,6 +224,7 @@ export class Kernel {
     }
     this.tickNs = Math.round(1e9 / tickHz);
     this.#balanceTicks = options.balanceTicks ?? 4;
+    this.topologyCosts = options.topologyCosts ?? DEFAULT_TOPOLOGY_COSTS;
     this.cpus = options.topology.cpus.map((info) => new CpuState(info));
     this.#idle = new CpuSet(n);
     this.#overloaded = new CpuSet(n);
@@ -498,9 +504,14 @@ export class Kernel {
     thread.lastUpdate = now;
     thread.cpuTime += delta;
     cpu.threadNs += delta;
-    thread.remaining -= delta;
-    if (thread.remaining < 0) {
-      throw new Error(`Thread ${thread.id} ran ${-thread.remaining} ns past its step`);
+    if (thread.slowdown === 1) {
+      thread.remaining -= delta;
+      if (thread.remaining < 0) {
+        throw new Error(`Thread ${thread.id} ran ${-thread.remaining} ns past its step`);
+      }
+    } else {
+      // Slowed work: `remaining` counts work at full speed, possibly fractional.
+      thread.remaining = Math.max(0, thread.remaining - delta / thread.slowdown);
     }
     thread.vruntime += thread.weight === NICE_0_WEIGHT
       ? delta
@@ -628,14 +639,22 @@ export class Kernel {
       this.#idle.delete(cpu.id);
       this.#idleByLlc[cpu.info.llc]!.delete(cpu.id);
     }
+    const migrated = thread.lastCpu >= 0 && this.cpus[thread.lastCpu]!.info.llc !== cpu.info.llc;
     thread.state = "running";
     thread.cpu = cpu.id;
     thread.lastCpu = cpu.id;
     thread.switchTime = now;
+    thread.slowdown = thread.homeLlc < 0 ? 1 : slowdown(
+      this.topologyCosts,
+      this.topology,
+      thread.homeLlc,
+      thread.memoryIntensity,
+      cpu.id,
+    );
     cpu.curr = thread;
     let cost = 0;
     if (switched) {
-      cost = switchCost;
+      cost = switchCost + (migrated ? this.costs.crossLlcMigration : 0);
       cpu.overheadNs += cost;
       cpu.switches++;
       thread.pickedCpuTime = thread.cpuTime;
@@ -644,10 +663,17 @@ export class Kernel {
     if (!cpu.tickArmed) this.#armTick(cpu);
     if (thread.spinning) return; // back to spinning until poked
     if (thread.remaining > 0 || cost > 0) {
-      this.engine.at(now + cost + thread.remaining, this.#kindStep, cpu.id, cpu.stepGen);
+      this.engine.at(now + cost + this.#wallTime(thread), this.#kindStep, cpu.id, cpu.stepGen);
     } else {
       this.#advance(cpu, thread);
     }
+  }
+
+  /** Wall time the remaining work takes on the thread's current CPU, ns. */
+  #wallTime(thread: Thread): number {
+    return thread.slowdown === 1
+      ? thread.remaining
+      : Math.max(1, Math.ceil(thread.remaining * thread.slowdown));
   }
 
   #onStep(cpuId: number, gen: number): void {
@@ -656,6 +682,7 @@ export class Kernel {
     const thread = cpu.curr;
     if (thread === null) throw new Error(`Step event on idle CPU ${cpuId}`);
     this.#updateCurr(cpu, thread);
+    if (thread.slowdown !== 1) thread.remaining = 0; // rounding of slowed work
     if (thread.remaining !== 0) {
       throw new Error(`Thread ${thread.id} stepped with ${thread.remaining} ns left`);
     }
@@ -702,7 +729,7 @@ export class Kernel {
           if (ns === 0) continue;
           thread.remaining = ns;
           thread.lastUpdate = now;
-          this.engine.at(now + ns, this.#kindStep, cpu.id, cpu.stepGen);
+          this.engine.at(now + this.#wallTime(thread), this.#kindStep, cpu.id, cpu.stepGen);
           return;
         }
         case "yield": {

@@ -177,6 +177,12 @@ export class Thread {
   runnableSince = 0;
   /** Time it last started running (status word switch_time), ns. */
   switchTime = 0;
+  /** LLC domain holding its data, or -1 (see core/topology_costs.ts). */
+  homeLlc = -1;
+  /** How memory-bound its work is, 0..1: the share slowed down away from home. */
+  memoryIntensity = 0;
+  /** Slowdown of its work on the CPU it runs on (1: full speed). */
+  slowdown = 1;
 
   /** Creates a thread; the kernel assigns the id. */
   constructor(id: number, behavior: Behavior, options: ThreadOptions, cpus: number) {
