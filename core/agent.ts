@@ -25,7 +25,7 @@
  */
 
 import type { Enclave } from "./enclave.ts";
-import { isTaskMessage, MSG, TARGET, type TxnOutcome } from "./ghost_abi.ts";
+import { AGENT_FLAG, isTaskMessage, MSG, TARGET, TXN, type TxnOutcome } from "./ghost_abi.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Message, MessageQueue } from "./message_queue.ts";
 import { type Action, type Behavior, type Thread, WaitQueue } from "./thread.ts";
@@ -33,6 +33,14 @@ import type { Topology } from "./topology.ts";
 
 /** How a policy's agents are arranged. */
 export type PolicyModel = "per-cpu" | "centralized";
+
+/**
+ * How a commit waits. `sync`: the agent waits until the remote CPUs have
+ * switched (agent side, IPI and target side); `async`: the agent goes on
+ * after its own side and reads outcomes later; `sync-group`: sync, and all
+ * or nothing (a failure POISONs the rest).
+ */
+export type CommitMode = "sync" | "async" | "sync-group";
 
 /** What a policy sees and can do while its agent runs. */
 export interface AgentContext {
@@ -57,16 +65,20 @@ export interface AgentContext {
   open(cpu: number, gtid: number): void;
   /**
    * Commits every transaction opened since the last commit, as one group,
-   * and returns how many completed; read each with `outcome(cpu)`. With
-   * `sync`, all or nothing.
+   * and returns how many completed; read each with `outcome(cpu)`. The mode
+   * (default `sync`) decides how long the agent waits and whether the group
+   * is all or nothing.
    */
-  commit(sync?: boolean): number;
+  commit(mode?: CommitMode): number;
   /** The outcome of `cpu`'s last transaction. */
   outcome(cpu: number): TxnOutcome;
-  /** Moves a task's messages to `cpu`'s queue (per-CPU model); false if stale. */
+  /**
+   * Moves a task's messages to `cpu`'s queue (per-CPU model); false if the
+   * barrier is stale or the CPU is not in the enclave.
+   */
   associate(gtid: number, cpu: number): boolean;
-  /** Wakes `cpu`'s agent (a commit of TARGET.AGENT). */
-  ping(cpu: number): void;
+  /** Pings `cpu`'s agent (bumps its barrier, wakes it); false if not an enclave CPU. */
+  ping(cpu: number): boolean;
   /**
    * Asks for this agent to run the policy again at `time` (the spinning
    * global agent's clock, or a per-CPU agent's timer).
@@ -170,6 +182,8 @@ export class AgentProcess {
   readonly #context: Context;
   readonly #timerKind: number;
   readonly #timerAt: Float64Array;
+  /** Per CPU: something changed that the agent there has not looked at yet. */
+  readonly #dirty: Uint8Array;
   #globalCpu: number;
   #exited = false;
   #started = false;
@@ -193,12 +207,14 @@ export class AgentProcess {
       : costs.messageDeliveryGlobal;
     this.#context = new Context(this);
     this.#timerAt = new Float64Array(n).fill(Infinity);
+    this.#dirty = new Uint8Array(n);
     this.#timerKind = kernel.engine.register(`agents${enclave.id}.timer`, (cpu) => {
       this.#timerAt[cpu] = Infinity;
       if (this.#globalCpu >= 0) {
         this.poll();
         return;
       }
+      this.#dirty[cpu] = 1;
       const thread = this.#threads[cpu];
       if (thread !== null && thread !== undefined && thread.state === "blocked") {
         this.kernel.wake(thread, -1);
@@ -250,8 +266,22 @@ export class AgentProcess {
   /** A polled queue has a message or a CPU went idle: the spinning agent looks again. */
   poll(): void {
     if (this.#globalCpu < 0) return;
+    this.#dirty[this.#globalCpu] = 1;
     const thread = this.#threads[this.#globalCpu];
     if (thread !== null && thread !== undefined) this.kernel.poke(thread);
+  }
+
+  /** A fair thread gave `cpu` back: the global agent, or that CPU's agent, looks again. */
+  cpuAvailable(cpu: number): void {
+    if (this.#globalCpu >= 0) {
+      this.poll();
+      return;
+    }
+    this.#dirty[cpu] = 1;
+    const thread = this.#threads[cpu];
+    if (thread !== null && thread !== undefined && thread.state === "blocked") {
+      this.kernel.wake(thread, -1);
+    }
   }
 
   /** BOOST_PRIO on `cpu`: the global agent there moves away. */
@@ -284,6 +314,13 @@ export class AgentProcess {
   /** Whether the agent on `cpu` schedules (per-CPU: always; centralized: the global one). */
   isActive(cpu: number): boolean {
     return this.#globalCpu < 0 || cpu === this.#globalCpu;
+  }
+
+  /** Takes `cpu`'s dirty mark: whether something changed since the agent last looked. */
+  takeDirty(cpu: number): boolean {
+    const dirty = this.#dirty[cpu] === 1;
+    this.#dirty[cpu] = 0;
+    return dirty;
   }
 
   /** Delivery cost of one message. */
@@ -351,7 +388,7 @@ export class AgentProcess {
   scheduleRound(cpu: number): number {
     const ctx = this.#context.begin(cpu);
     this.policy.schedule(ctx);
-    if (ctx.pendingCount > 0) ctx.commit(false);
+    if (ctx.pendingCount > 0) ctx.commit();
     return ctx.roundCost;
   }
 
@@ -395,10 +432,12 @@ export class AgentProcess {
   migrateIfBoosted(cpu: number): boolean {
     const enclave = this.enclave;
     const flags = enclave.agentFlags;
-    if (cpu !== this.#globalCpu || (flags[cpu]! & 2) === 0) return false;
-    flags[cpu] = flags[cpu]! & ~2;
+    if (cpu !== this.#globalCpu || (flags[cpu]! & AGENT_FLAG.BOOST_PRIO) === 0) return false;
+    // With no CPU to move to yet, the flag stays: the agent looks again when
+    // an enclave CPU goes idle.
     const target = this.#nearestAvailable(cpu);
     if (target < 0) return false;
+    flags[cpu] = flags[cpu]! & ~AGENT_FLAG.BOOST_PRIO;
     this.#globalCpu = target;
     this.stats.migrations++;
     const thread = this.#threads[target]!;
@@ -492,7 +531,7 @@ class Context implements AgentContext {
     this.#pending[this.pendingCount++] = cpu;
   }
 
-  commit(sync = false): number {
+  commit(mode: CommitMode = "sync"): number {
     const process = this.#process;
     const costs = process.kernel.costs;
     const count = this.pendingCount;
@@ -506,8 +545,24 @@ class Context implements AgentContext {
     }
     const readyAt = this.now + this.roundCost + costs.ipi;
     const pending = this.#pending.subarray(0, count);
-    const completed = process.enclave.commit(pending, sync, readyAt, costs.remoteScheduleTarget);
+    const enclave = process.enclave;
+    const completed = enclave.commit(
+      pending,
+      mode === "sync-group",
+      readyAt,
+      costs.remoteScheduleTarget,
+    );
     process.countCommits(completed, count);
+    if (mode !== "async" && remote > 0) {
+      // A sync commit returns once the remote CPUs have switched.
+      for (let i = 0; i < count; i++) {
+        const cpu = this.#pending[i]!;
+        if (cpu !== this.cpu && enclave.outcome(cpu) === TXN.COMPLETE) {
+          this.roundCost += costs.ipi + costs.remoteScheduleTarget;
+          break;
+        }
+      }
+    }
     this.pendingCount = 0;
     return completed;
   }
@@ -518,18 +573,18 @@ class Context implements AgentContext {
 
   associate(gtid: number, cpu: number): boolean {
     const process = this.#process;
+    if (!process.enclave.hasCpu(cpu)) return false;
     this.roundCost += process.kernel.costs.syscall;
     return process.enclave.associateQueue(gtid, process.queueOf(cpu), process.lastSeen(gtid));
   }
 
-  ping(cpu: number): void {
-    if (cpu === this.cpu) return;
+  ping(cpu: number): boolean {
     const process = this.#process;
+    if (!process.enclave.hasCpu(cpu)) return false;
+    if (cpu === this.cpu) return true;
     this.roundCost += process.kernel.costs.syscall;
-    const agent = process.kernel.cpus[cpu]?.agent;
-    if (agent !== null && agent !== undefined && agent.state === "blocked") {
-      process.kernel.wake(agent, -1);
-    }
+    process.enclave.ping(cpu);
+    return true;
   }
 
   wakeAt(time: number): void {
@@ -546,6 +601,8 @@ class AgentLoop implements Behavior {
   readonly #process: AgentProcess;
   readonly #cpu: number;
   #paid = 0;
+  /** The last step charged the cost of a commit round. */
+  #committed = false;
 
   constructor(process: AgentProcess, cpu: number) {
     this.#process = process;
@@ -571,16 +628,24 @@ class AgentLoop implements Behavior {
       const cost = pending * process.deliveryCost;
       if (cost > 0) {
         this.#paid = pending;
+        this.#committed = false;
         thread.stepNs = cost;
         return "compute";
       }
       process.dispatch(queue, pending, cpu);
     }
-    const cost = process.scheduleRound(cpu);
-    if (cost > 0) {
-      thread.stepNs = cost;
-      return "compute";
+    // Drain, decide, commit, yield: after a commit round, decide again only
+    // if something changed meanwhile.
+    const dirty = process.takeDirty(cpu);
+    if (!this.#committed || pending > 0 || dirty) {
+      const cost = process.scheduleRound(cpu);
+      if (cost > 0) {
+        this.#committed = true;
+        thread.stepNs = cost;
+        return "compute";
+      }
     }
+    this.#committed = false;
     if (process.globalCpu >= 0) {
       if (process.migrateIfBoosted(cpu)) {
         thread.waitOn = process.sleepQueue(cpu);

@@ -10,7 +10,9 @@
  * INVALID_CPU (not an enclave CPU), the special targets, INVALID_TARGET (no
  * such thread in the enclave), TARGET_STALE (the thread died or its barrier
  * moved), AGENT_STALE (the committing agent has unread messages),
- * TARGET_NOT_RUNNABLE (blocked), TARGET_ONCPU (running or latched), CPU_UNAVAIL
+ * TARGET_NOT_RUNNABLE (blocked), TARGET_ONCPU (running on another CPU, latched,
+ * or named twice in one group; a thread committed to the CPU it already runs
+ * on completes and keeps running), CPU_UNAVAIL
  * (a fair thread or another agent holds the CPU). A sync group commits all or
  * nothing: when one fails, the valid rest end POISONED.
  *
@@ -57,6 +59,8 @@ export interface EnclaveStats {
 export interface AgentAttachment {
   /** A polled queue got a message, or an enclave CPU went idle: the polling agent notices. */
   poll(): void;
+  /** A fair thread gave `cpu` back: the agent that schedules it looks again. */
+  cpuAvailable(cpu: number): void;
   /** A fair thread wants `cpu` (BOOST_PRIO is set in its agent status word). */
   boost(cpu: number): void;
   /** The enclave was destroyed: the agents exit. */
@@ -344,9 +348,21 @@ export class Enclave implements GhostHooks {
     this.kernel.moveToFair(thread);
   }
 
+  /** Pings `cpu`'s agent: bumps its barrier and wakes it if it sleeps. */
+  ping(cpu: number): void {
+    this.agentBarrier[cpu]!++;
+    const agent = this.kernel.cpus[cpu]!.agent;
+    if (agent !== null && agent.state === "blocked") this.kernel.wake(agent, -1);
+  }
+
   /** An enclave CPU has nothing to run. */
   cpuIdle(_cpu: number): void {
     this.#agent?.poll();
+  }
+
+  /** A fair thread left an enclave CPU idle (CPU_AVAILABLE). */
+  cpuAvailable(cpu: number): void {
+    this.#agent?.cpuAvailable(cpu);
   }
 
   /** A fair thread wants an enclave CPU: BOOST_PRIO in its agent status word. */
@@ -404,7 +420,20 @@ export class Enclave implements GhostHooks {
     for (let i = 0; i < cpus.length; i++) {
       const cpu = cpus[i]!;
       if (this.#txnOpen[cpu] !== 1) throw new Error(`No open transaction on CPU ${cpu}`);
-      const outcome = this.#validate(cpu);
+      let outcome = this.#validate(cpu);
+      if (outcome === TXN.COMPLETE && this.#txnTarget[cpu]! >= 0) {
+        // One thread named on two CPUs of a group: the later one finds it taken.
+        for (let j = 0; j < i; j++) {
+          const other = cpus[j]!;
+          if (
+            other !== cpu && this.#txnTarget[other] === this.#txnTarget[cpu] &&
+            this.#txnOutcome[other] === TXN.COMPLETE
+          ) {
+            outcome = TXN.TARGET_ONCPU;
+            break;
+          }
+        }
+      }
       this.#txnOutcome[cpu] = outcome;
       if (outcome !== TXN.COMPLETE) failed = true;
     }
@@ -441,6 +470,9 @@ export class Enclave implements GhostHooks {
     const agentBarrier = this.#txnAgentBarrier[cpu]!;
     if (agentBarrier >= 0 && agentBarrier !== this.agentBarrier[agentCpu]) return TXN.AGENT_STALE;
     if (thread.state === "blocked" || thread.state === "dead") return TXN.TARGET_NOT_RUNNABLE;
+    if (thread.state === "running" && thread.cpu === cpu && thread.latchedCpu < 0) {
+      return TXN.COMPLETE; // already runs there: the commit keeps it
+    }
     if (thread.state === "running" || thread.latchedCpu >= 0) return TXN.TARGET_ONCPU;
     if (!thread.allowed(cpu)) return TXN.INVALID_CPU;
     const state = this.kernel.cpus[cpu]!;
@@ -460,8 +492,7 @@ export class Enclave implements GhostHooks {
     const kernel = this.kernel;
     const state = kernel.cpus[cpu]!;
     if (gtid === TARGET.AGENT) {
-      const agent = state.agent;
-      if (agent !== null && agent.state === "blocked") kernel.wake(agent, -1);
+      this.ping(cpu);
       return;
     }
     if (gtid === TARGET.IDLE) {
@@ -473,6 +504,7 @@ export class Enclave implements GhostHooks {
       return;
     }
     const thread = this.#tasks.get(gtid)!;
+    if (thread.state === "running") return; // kept on its CPU
     const local = cpu === this.#txnAgentCpu[cpu];
     const now = kernel.engine.now;
     kernel.latch(cpu, thread, local ? now : Math.max(now, readyAt), local ? 0 : targetCost);

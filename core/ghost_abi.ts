@@ -44,7 +44,7 @@ export const TXN = {
   TARGET_STALE: 2,
   /** The thread is blocked. */
   TARGET_NOT_RUNNABLE: 3,
-  /** The thread still runs on another CPU. */
+  /** The thread still runs (or is latched) on another CPU. */
   TARGET_ONCPU: 4,
   /** The agent barrier is old: the agent has unread messages. */
   AGENT_STALE: 5,

@@ -570,6 +570,8 @@ export class Kernel {
   #switchTo(cpu: CpuState, prev: Thread | null): void {
     const agent = cpu.agent;
     if (agent !== null && agent.state === "runnable") {
+      // A fair thread waiting behind the agent asks it to leave (BOOST_PRIO).
+      if (cpu.rq.size > 0) cpu.ghost?.boost(cpu.id);
       this.#run(cpu, agent, agent !== prev, 0);
       return;
     }
@@ -604,6 +606,8 @@ export class Kernel {
       }
     }
     this.#goIdle(cpu);
+    // A fair thread gave the CPU back: the enclave's agents may use it again.
+    if (prev !== null && prev.schedClass === "fair") cpu.ghost?.cpuAvailable(cpu.id);
   }
 
   #checkGhostRunnable(thread: Thread, cpu: CpuState): void {
@@ -651,6 +655,8 @@ export class Kernel {
       thread.memoryIntensity,
       cpu.id,
     );
+    // Work left from a slowed run is fractional: whole nanoseconds at full speed.
+    if (thread.slowdown === 1) thread.remaining = Math.ceil(thread.remaining);
     cpu.curr = thread;
     let cost = 0;
     if (switched) {

@@ -42,6 +42,8 @@ export interface GhostHooks {
   taskDead(thread: Thread, cpu: number): void;
   /** `cpu` has nothing to run (a polling agent notices on its next pass). */
   cpuIdle(cpu: number): void;
+  /** A fair thread left `cpu` idle (CPU_AVAILABLE): its agent may schedule it again. */
+  cpuAvailable(cpu: number): void;
   /** A fair thread wants `cpu` where an agent or ghost thread runs (BOOST_PRIO). */
   boost(cpu: number): void;
   /** The in-kernel pick-next-task hook (BPF in the real system), or null. */

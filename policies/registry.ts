@@ -7,9 +7,13 @@
 
 import type { Policy, PolicyModel } from "../core/agent.ts";
 import { InputError } from "../core/errors.ts";
+import { Biff } from "./biff.ts";
 import { FifoCentralized } from "./fifo_centralized.ts";
 import { FifoPerCpu } from "./fifo_per_cpu.ts";
+import { GhostCfs } from "./ghost_cfs.ts";
+import { Search } from "./search.ts";
 import { Shinjuku } from "./shinjuku.ts";
+import { Sol } from "./sol.ts";
 
 /** Options a policy may take from the command line. */
 export interface PolicyOptions {
@@ -27,6 +31,8 @@ export interface PolicyDefinition {
   readonly model: PolicyModel | "kernel";
   /** The options it reads, for `--help`. */
   readonly options: string;
+  /** Watchdog timeout the policy relies on, ns (0: none). @default 0 */
+  readonly runnableTimeoutNs?: number;
   /** Creates the policy, or null for `cfs`. */
   create(options: PolicyOptions): Policy | null;
 }
@@ -60,6 +66,35 @@ export const POLICIES: Readonly<Record<string, PolicyDefinition>> = {
     model: "centralized",
     options: "--slice (default 30us)",
     create: (o) => new Shinjuku(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
+  },
+  search: {
+    name: "search",
+    description: "global agent, NUMA- and CCX-aware placement (home CCX, node, any), nice classes",
+    model: "centralized",
+    options: "",
+    create: () => new Search(),
+  },
+  sol: {
+    name: "sol",
+    description: "speed-of-light global FIFO: async group commits, outcomes read on the next pass",
+    model: "centralized",
+    options: "",
+    create: () => new Sol(),
+  },
+  biff: {
+    name: "biff",
+    description: "global FIFO picked by the in-kernel hook alone, no commits; safety by watchdog",
+    runnableTimeoutNs: 100_000_000,
+    model: "per-cpu",
+    options: "",
+    create: () => new Biff(),
+  },
+  "ghost-cfs": {
+    name: "ghost-cfs",
+    description: "CFS as a per-CPU policy: vruntime, nice weights, 1 ms/10 ms slices, stealing",
+    model: "per-cpu",
+    options: "",
+    create: () => new GhostCfs(),
   },
 };
 

@@ -12,6 +12,7 @@ import { TOPOLOGY_DESCRIPTIONS } from "../core/topology.ts";
 import { parseDuration } from "../core/units.ts";
 import { POLICIES } from "../policies/registry.ts";
 import { WORKLOADS } from "../workloads/registry.ts";
+import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from "./bench.ts";
 import { formatRunResult } from "./format_result.ts";
 import { DEFAULT_RUN_CONFIG, type RunConfig, runExperiment } from "./run_experiment.ts";
 
@@ -24,7 +25,8 @@ Usage: deno task ghostbench <command> [options]
 Commands:
   run     run one experiment and print its summary
   list    list the policies, workloads, machine presets and cost profiles
-  bench   regenerate the figure suite (today: the default experiment)
+  bench   regenerate the paper-style figures and check the paper's claims
+  merge   join the outputs of sharded bench runs into one report
   help    show this text, or 'help <command>'
 
 Run 'deno task ghostbench <command> --help' for a command's options.`;
@@ -73,12 +75,6 @@ Example:
 const LIST_HELP = `Usage: deno task ghostbench list [--json]
 
 Lists the policies, workloads, machine presets and cost profiles.`;
-
-const BENCH_HELP = `Usage: deno task ghostbench bench
-
-Regenerates the figure suite. The figure harness is not built yet: today this
-runs the default experiment (cfs, synthetic, paper8, 80% load) and prints its
-summary.`;
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -131,8 +127,10 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
     case "-h":
     case "--help": {
       const topic = rest[0];
-      if (topic !== undefined && !["run", "list", "bench", "help"].includes(topic)) {
-        throw new InputError(`Unknown help topic "${topic}": expected one of run, list, bench`);
+      if (topic !== undefined && !["run", "list", "bench", "merge", "help"].includes(topic)) {
+        throw new InputError(
+          `Unknown help topic "${topic}": expected one of run, list, bench, merge`,
+        );
       }
       const text = topic === "run"
         ? RUN_HELP
@@ -140,6 +138,8 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
         ? LIST_HELP
         : topic === "bench"
         ? BENCH_HELP
+        : topic === "merge"
+        ? MERGE_HELP
         : MAIN_HELP;
       io.out(text + "\n");
       return 0;
@@ -154,9 +154,11 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
       return listCommand(rest, io);
     case "bench":
       return benchCommand(rest, io);
+    case "merge":
+      return runMerge(rest, io, VERSION);
     default:
       throw new InputError(
-        `Unknown command "${command}": expected one of run, list, bench, help`,
+        `Unknown command "${command}": expected one of run, list, bench, merge, help`,
       );
   }
 }
@@ -364,16 +366,11 @@ function listCommand(args: readonly string[], io: CliIo): number {
   return 0;
 }
 
-function benchCommand(args: readonly string[], io: CliIo): number {
-  const v = parse(args, { help: { type: "boolean", short: "h" }, json: { type: "boolean" } });
-  if (v.help) {
+async function benchCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const options = parseBenchOptions(args);
+  if (options === "help") {
     io.out(BENCH_HELP + "\n");
     return 0;
   }
-  io.err(
-    "ghostbench bench: the figure harness is not built yet; running the default experiment " +
-      "(cfs, synthetic exp:20us, paper8, 80% load, 2s) instead.\n",
-  );
-  const config: RunConfig = { ...D, load: 8 * 0.8 * 50_000 };
-  return runAndPrint(config, v.json ?? false, io);
+  return await runBench(options, io, VERSION);
 }

@@ -140,7 +140,7 @@ class ProbePolicy implements Policy {
       opened.push([target, gtid]);
     }
     if (opened.length === 0) return;
-    ctx.commit();
+    ctx.commit("async"); // measure the agent's own side
     this.onCommit?.();
     for (const [cpu, gtid] of opened.reverse()) {
       if (ctx.outcome(cpu) === TXN.COMPLETE) {

@@ -150,6 +150,8 @@ export interface RunResult {
   events: number;
   /** Engine speed: events per wall-clock second (the only field that varies between runs). */
   eventsPerSec: number;
+  /** Latency CDF of all requests (total stage), when asked for. */
+  cdfUs?: { valueUs: number; fraction: number }[];
 }
 
 /** Fields of a {@link RunResult} that depend on the wall clock. */
@@ -208,7 +210,9 @@ export function validateRunConfig(config: RunConfig): void {
 /** Options of {@link runExperiment}. */
 export interface RunExperimentOptions {
   /** Called with the fraction of virtual time done, about every 2% of the run. */
-  onProgress?: (fraction: number) => void;
+  onProgress?: ((fraction: number) => void) | undefined;
+  /** Include a latency CDF (total, all types) of at most this many points. @default 0 */
+  cdfPoints?: number;
 }
 
 /**
@@ -248,7 +252,10 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
   let enclave: Enclave | null = null;
   let agents: AgentProcess | null = null;
   if (agentPolicy !== null) {
-    enclave = new Enclave(kernel, { cpus: layout.enclaveCpus });
+    enclave = new Enclave(kernel, {
+      cpus: layout.enclaveCpus,
+      runnableTimeoutNs: policy.runnableTimeoutNs ?? 0,
+    });
     agents = new AgentProcess(kernel, enclave, agentPolicy, { globalCpu: layout.globalCpu });
     agents.start();
   }
@@ -378,12 +385,20 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
           [outcome, count],
         ) => [TXN_NAMES[outcome] ?? String(outcome), count]),
       ),
-      overflows: enclave.overflows + enclave.stats.overflows,
+      overflows: enclave.stats.overflows,
       agentMigrations: agents.stats.migrations,
       agentCpuUs: threadCpu.find((g) => g.group === "agents")?.cpuUs ?? 0,
     },
     events: engine.events,
     eventsPerSec: Math.round(engine.events / Math.max(wallSeconds, 1e-9)),
+    ...(options.cdfPoints !== undefined && options.cdfPoints > 0 && stats.completed > 0
+      ? {
+        cdfUs: stats.histogram("all", "total").cdf(options.cdfPoints).map((point) => ({
+          valueUs: round(point.valueNs / US, 3),
+          fraction: round(point.fraction, 6),
+        })),
+      }
+      : {}),
   };
 }
 

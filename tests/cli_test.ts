@@ -342,9 +342,10 @@ const HELP_INVOCATIONS: { args: string[]; shows: string }[] = [
   { args: ["help", "list"], shows: "Usage: deno task ghostbench list" },
   { args: ["list", "--help"], shows: "Usage: deno task ghostbench list" },
   { args: ["list", "-h"], shows: "Usage: deno task ghostbench list" },
-  { args: ["help", "bench"], shows: "Usage: deno task ghostbench bench" },
-  { args: ["bench", "--help"], shows: "Usage: deno task ghostbench bench" },
-  { args: ["bench", "-h"], shows: "Usage: deno task ghostbench bench" },
+  { args: ["help", "bench"], shows: "deno task ghostbench bench [options]" },
+  { args: ["bench", "--help"], shows: "deno task ghostbench bench [options]" },
+  { args: ["bench", "-h"], shows: "deno task ghostbench bench [options]" },
+  { args: ["help", "merge"], shows: "Usage: deno task ghostbench merge" },
 ];
 
 Deno.test("--help on every command exits 0 and prints its usage", async (t) => {

@@ -7,6 +7,7 @@
 import { InputError } from "../core/errors.ts";
 import { ANTAGONIST } from "./antagonist.ts";
 import { ROCKSDB } from "./rocksdb.ts";
+import { SEARCH } from "./search.ts";
 import { SYNTHETIC } from "./synthetic.ts";
 import type { WorkloadDefinition } from "./workload.ts";
 
@@ -15,6 +16,7 @@ export const WORKLOADS: Readonly<Record<string, WorkloadDefinition>> = {
   synthetic: SYNTHETIC,
   rocksdb: ROCKSDB,
   antagonist: ANTAGONIST,
+  search: SEARCH,
 };
 
 /** Looks up a workload; throws InputError naming the choices. */

@@ -1,0 +1,113 @@
+/**
+ * A point: one unit of work of the bench harness (a run, a microbenchmark
+ * table, a scalability measurement), its deterministic result, and the key
+ * that caches it. Points are plain JSON so they cross Web Workers and files.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { resolveCostProfile } from "../core/cost_profile.ts";
+import { type MicrobenchRow, runMicrobench } from "./microbench.ts";
+import { type RunConfig, runExperiment, type RunResult } from "./run_experiment.ts";
+import { runScalability, type ScalabilityRow } from "./scalability.ts";
+
+/** What a point runs. */
+export type PointSpec =
+  | { kind: "run"; config: RunConfig; cdfPoints?: number }
+  | { kind: "microbench"; costs: string; rounds: number }
+  | {
+    kind: "scalability";
+    policy: string;
+    cpus: number;
+    machine: string;
+    windowNs: number;
+  };
+
+/** A point's result: deterministic for its spec (no wall-clock fields). */
+export type PointResult =
+  | { kind: "run"; run: Omit<RunResult, "eventsPerSec"> }
+  | { kind: "microbench"; rows: MicrobenchRow[] }
+  | { kind: "scalability"; row: ScalabilityRow };
+
+/** A finished point with its wall-clock cost (kept out of every data file). */
+export interface PointOutcome {
+  /** The result. */
+  result: PointResult;
+  /** Engine events processed (runs), or 0. */
+  events: number;
+  /** Wall-clock seconds it took. */
+  seconds: number;
+}
+
+/** Runs a point. */
+export function runPoint(spec: PointSpec): PointOutcome {
+  const started = performance.now();
+  let result: PointResult;
+  let events = 0;
+  switch (spec.kind) {
+    case "run": {
+      const { eventsPerSec: _, ...run } = runExperiment(spec.config, {
+        cdfPoints: spec.cdfPoints ?? 0,
+      });
+      events = run.events;
+      result = { kind: "run", run };
+      break;
+    }
+    case "microbench":
+      result = {
+        kind: "microbench",
+        rows: runMicrobench({ costs: resolveCostProfile(spec.costs), rounds: spec.rounds }),
+      };
+      break;
+    case "scalability": {
+      const [row] = runScalability({
+        policies: [spec.policy],
+        cpuCounts: [spec.cpus],
+        machine: spec.machine,
+        windowNs: spec.windowNs,
+      });
+      result = { kind: "scalability", row: row! };
+      break;
+    }
+  }
+  return { result, events, seconds: (performance.now() - started) / 1000 };
+}
+
+/** JSON with object keys sorted, so equal values give equal text. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    return Object.fromEntries(
+      Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]),
+    );
+  });
+}
+
+/** The cache key of a point: a hash of the code fingerprint and the spec. */
+export function pointKey(spec: PointSpec, fingerprint: string): string {
+  return createHash("sha256").update(fingerprint).update("\n").update(stableJson(spec)).digest(
+    "hex",
+  ).slice(0, 32);
+}
+
+/**
+ * A fingerprint of the emulator's source (every non-test .ts file of core/,
+ * policies/, workloads/ and reports/): a cached point is reused only while the
+ * code that computed it is unchanged.
+ */
+export function sourceFingerprint(): string {
+  const root = new URL("../", import.meta.url);
+  const hash = createHash("sha256");
+  for (const dir of ["core", "policies", "workloads", "reports"]) {
+    const names = [...Deno.readDirSync(new URL(`${dir}/`, root))]
+      .filter((e) => e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts"))
+      .map((e) => e.name)
+      .sort();
+    for (const name of names) {
+      hash.update(`${dir}/${name}\n`);
+      hash.update(Deno.readFileSync(new URL(`${dir}/${name}`, root)));
+    }
+  }
+  return hash.digest("hex");
+}
