@@ -277,20 +277,11 @@ export class Enclave implements GhostHooks {
       this.stats.overflows++;
       return;
     }
-    if (
-      !queue.produce(
-        type,
-        thread.id,
-        thread.barrier,
-        cpu,
-        thread.cpuTime,
-        flags,
-        this.kernel.engine.now,
-        aux,
-      )
-    ) {
+    const now = this.kernel.engine.now;
+    if (!queue.produce(type, thread.id, thread.barrier, cpu, thread.cpuTime, flags, now, aux)) {
       this.stats.overflows++;
     }
+    this.kernel.tracer?.message(type, thread.id, queue.id, queue.size, now);
   }
 
   /** TASK_NEW: the thread joins the enclave and its default queue. */
@@ -456,6 +447,7 @@ export class Enclave implements GhostHooks {
     this.#txnOpen[cpu] = 0;
     this.#txnOutcome[cpu] = outcome;
     this.stats.outcomes[outcome]!++;
+    this.kernel.tracer?.commit(cpu, this.#txnTarget[cpu]!, outcome, this.kernel.engine.now);
   }
 
   #validate(cpu: number): TxnOutcome {

@@ -43,6 +43,7 @@ import {
 } from "./thread.ts";
 import type { CpuInfo, Topology } from "./topology.ts";
 import { DEFAULT_TOPOLOGY_COSTS, slowdown, type TopologyCostModel } from "./topology_costs.ts";
+import type { Tracer } from "./tracer.ts";
 import { MS } from "./units.ts";
 
 /** CFS tunables in nanoseconds, after scaling by the CPU count. */
@@ -167,6 +168,8 @@ export class Kernel {
   onThreadExit: ((thread: Thread) => void) | null = null;
   /** Slowdown factors away from a thread's data. */
   readonly topologyCosts: TopologyCostModel;
+  /** Receives scheduling events (run --trace), or null. */
+  tracer: Tracer | null = null;
 
   readonly #threads = new Map<number, Thread>();
   readonly #idle: CpuSet;
@@ -531,6 +534,7 @@ export class Kernel {
     cpu.stepGen++;
     cpu.curr = null;
     thread.cpu = -1;
+    this.tracer?.threadOff(cpu.id, thread, now);
   }
 
   #onResched(cpuId: number): void {
@@ -666,6 +670,7 @@ export class Kernel {
       thread.pickedCpuTime = thread.cpuTime;
     }
     thread.lastUpdate = now + cost;
+    this.tracer?.threadOn(cpu.id, thread, now + cost);
     if (!cpu.tickArmed) this.#armTick(cpu);
     if (thread.spinning) return; // back to spinning until poked
     if (thread.remaining > 0 || cost > 0) {
