@@ -53,8 +53,8 @@ export class Shinjuku implements Policy {
   #current: Int32Array = new Int32Array(0);
   #startedAt: Float64Array = new Float64Array(0);
   #idle: CpuSet = new CpuSet(0);
-  /** Busy CPUs in the order their threads started: slices expire in this order. */
-  #busy: Deque = new Deque();
+  /** Per class, busy CPUs in the order their threads started (slices expire in this order). */
+  readonly #busy: Deque[] = Array.from({ length: CLASSES }, () => new Deque());
   #openCpus: Int32Array = new Int32Array(0);
   #openGtids: Float64Array = new Float64Array(0);
   #ready = false;
@@ -179,35 +179,42 @@ export class Shinjuku implements Policy {
   }
 
   /**
-   * Preempts, oldest first, threads whose slice expired while a thread of the
-   * same or a higher class waits; and the lowest-class thread when a higher
-   * class waits and no CPU is idle.
+   * Preempts while threads wait: first the oldest thread of the lowest class
+   * below the best waiting class, at once; then, within the waiting class,
+   * the oldest thread whose slice is over.
    */
   #preempt(ctx: AgentContext): void {
-    const busy = this.#busy;
-    while (this.#waiting > 0 && busy.size > 0) {
+    while (this.#waiting > 0) {
+      const top = this.#topClass();
+      let victim = -1;
+      for (let q = CLASSES - 1; q > top && victim < 0; q--) victim = this.#oldestRunning(q);
+      if (victim >= 0) {
+        this.#place(ctx, victim, top);
+        continue;
+      }
+      const cpu = this.#oldestRunning(top);
+      if (cpu < 0) return;
+      const expires = this.#startedAt[cpu]! + this.#slice;
+      if (expires > ctx.now) {
+        ctx.wakeAt(expires);
+        return;
+      }
+      this.#busy[top]!.popFront();
+      this.#place(ctx, cpu, top);
+    }
+  }
+
+  /** The CPU running the oldest thread of class `qos`, or -1 (drops stale entries). */
+  #oldestRunning(qos: number): number {
+    const busy = this.#busy[qos]!;
+    while (busy.size > 0) {
       const cpu = busy.peekFront();
       const gtid = this.#current[cpu]!;
       const task = gtid >= 0 ? this.#tasks.get(gtid) : undefined;
-      if (task === undefined || task.cpu !== cpu) {
-        busy.popFront(); // stale entry: the CPU changed hands
-        continue;
-      }
-      const top = this.#topClass();
-      const expires = this.#startedAt[cpu]! + this.#slice;
-      if (top < task.qos) {
-        busy.popFront();
-        this.#place(ctx, cpu, top);
-        continue;
-      }
-      if (top > task.qos) break; // only lower classes wait
-      if (expires > ctx.now) {
-        ctx.wakeAt(expires);
-        break;
-      }
-      busy.popFront();
-      this.#place(ctx, cpu, top);
+      if (task !== undefined && task.cpu === cpu && task.qos === qos) return cpu;
+      busy.popFront(); // stale: the CPU changed hands
     }
+    return -1;
   }
 
   /** Commits the head of class `qos` on `cpu`, replacing what runs there. */
@@ -236,7 +243,7 @@ export class Shinjuku implements Policy {
     this.#current[cpu] = gtid;
     this.#startedAt[cpu] = ctx.now;
     this.#idle.delete(cpu);
-    this.#busy.pushBack(cpu);
+    this.#busy[task.qos]!.pushBack(cpu);
     if (this.#waiting > 0) ctx.wakeAt(ctx.now + this.#slice);
   }
 }

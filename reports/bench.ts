@@ -51,9 +51,11 @@ claims on them. Writes NAME.vl.json, NAME.svg, NAME.png and NAME.csv per
 figure, summary.json, manifest.json and index.html into the output directory.
 
 Options:
-  --suite quick|full  quick (default): reduced sweeps and 1 s runs, a few
+  --suite quick|full|test
+                      quick (default): reduced sweeps and 1 s runs, a few
                       minutes on 2 cores; full: the reference experiments'
-                      sweeps and 15 s runs
+                      sweeps and 15 s runs; test: seconds, the scale the
+                      test suite checks the pipeline at (noisy numbers)
   --out DIR           output directory (default out)
   --only A,B          only these figures (default all): ${FIGURES.map((f) => f.name).join(", ")}
   --jobs N            parallel workers (default: the number of CPUs)
@@ -94,8 +96,8 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
   }
   if (values.help) return "help";
   const suite = values.suite ?? "quick";
-  if (suite !== "quick" && suite !== "full") {
-    throw new InputError(`Unknown suite "${suite}": expected quick or full`);
+  if (suite !== "quick" && suite !== "full" && suite !== "test") {
+    throw new InputError(`Unknown suite "${suite}": expected quick, full or test`);
   }
   let only: string[] | null = null;
   if (values.only !== undefined) {

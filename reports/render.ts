@@ -122,14 +122,15 @@ class WarningLogger {
     this.#level = value;
     return this;
   }
-  error(...args: unknown[]): this {
+  // Vega may call these detached from the logger: arrow functions keep `this`.
+  error = (...args: unknown[]): this => {
     this.messages.push(args.map(String).join(" "));
     return this;
-  }
-  warn(...args: unknown[]): this {
+  };
+  warn = (...args: unknown[]): this => {
     this.messages.push(args.map(String).join(" "));
     return this;
-  }
+  };
   info(..._args: unknown[]): this {
     return this;
   }

@@ -20,6 +20,7 @@ const ANTAGONISTS = 7;
 const POLICIES = ["cfs", "shinjuku"] as const;
 
 function loads(context: FigureContext): number[] {
+  if (context.suite === "test") return [10_000, 50_000];
   return context.suite === "quick"
     ? [10_000, 30_000, 50_000, 70_000]
     : sweep(10_000, 100_000, 10_000);
@@ -56,6 +57,7 @@ export const COLOCATION_FIGURE: FigureDefinition = {
         policy,
         antagonists,
         series: `${policy}${antagonists > 0 ? " + antagonist" : ""}`,
+        antagonist: antagonists > 0 ? "with" : "without",
         offeredLoad: Number(run.config.load),
         throughput: round(run.throughputRps, 1),
         p99Us: round(run.latencyUs.all!.p99),
@@ -71,6 +73,7 @@ export const COLOCATION_FIGURE: FigureDefinition = {
       x: "offeredLoad",
       y: "p99Us",
       color: "series",
+      dash: "antagonist",
       xTitle: "Offered load (req/s)",
       yTitle: "p99 latency (µs)",
       colorTitle: "Policy",

@@ -11,12 +11,16 @@ import type { TopLevelSpec } from "vega-lite";
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../run_experiment.ts";
 import type { PointResult, PointSpec } from "../point.ts";
 
-/** The bench suites. */
-export type Suite = "quick" | "full";
+/**
+ * The bench suites: `quick` (the default, a few minutes on 2 cores), `full`
+ * (the reference experiments' sweeps and durations) and `test` (seconds: the
+ * scale `deno task test` runs the pipeline at; its numbers are noisy).
+ */
+export type Suite = "quick" | "full" | "test";
 
 /** What a figure's points depend on. */
 export interface FigureContext {
-  /** Suite: `quick` (minutes on 2 cores) or `full` (the reference sweeps and durations). */
+  /** Suite (see {@link Suite}). */
   suite: Suite;
   /** Seed of every point. */
   seed: number;

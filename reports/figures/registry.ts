@@ -11,6 +11,7 @@ import { MICROBENCH_FIGURE } from "./microbench.ts";
 import { ROCKSDB_CENTRALIZED_FIGURE } from "./rocksdb_centralized.ts";
 import { ROCKSDB_SHINJUKU_FIGURE } from "./rocksdb_shinjuku.ts";
 import { SCALABILITY_FIGURE } from "./scalability.ts";
+import { SEARCH_FIGURE } from "./search.ts";
 
 /** Every figure, in report order. */
 export const FIGURES: readonly FigureDefinition[] = [
@@ -19,5 +20,6 @@ export const FIGURES: readonly FigureDefinition[] = [
   ROCKSDB_SHINJUKU_FIGURE,
   ROCKSDB_CENTRALIZED_FIGURE,
   COLOCATION_FIGURE,
+  SEARCH_FIGURE,
   LATENCY_CDF_FIGURE,
 ];
