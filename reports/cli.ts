@@ -15,6 +15,13 @@ import { WORKLOADS } from "../workloads/registry.ts";
 import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from "./bench.ts";
 import { formatRunResult } from "./format_result.ts";
 import { DEFAULT_RUN_CONFIG, type RunConfig, runExperiment } from "./run_experiment.ts";
+import {
+  checkTracePath,
+  parseTraceOptions,
+  type TraceOutput,
+  TraceRecorder,
+  writeTrace,
+} from "./trace.ts";
 
 const VERSION = "0.1.0";
 
@@ -66,6 +73,11 @@ rocksdb options:
   --slice TIME        policy time slice: shinjuku (default 30us),
                       fifo-centralized (default none)
   --json              print one JSON object instead of a table
+  --trace FILE.json   also write a trace of the run's first milliseconds (CPUs,
+                      threads, ghOSt messages and commits) for ui.perfetto.dev
+                      or chrome://tracing
+  --trace-window TIME virtual time the trace covers, from 0 (default 5ms, at
+                      most 1s)
   -h, --help          show this text
 
 Example:
@@ -228,11 +240,15 @@ const RUN_OPTIONS = {
   wait: { type: "string" },
   antagonists: { type: "string" },
   json: { type: "boolean" },
+  trace: { type: "string" },
+  "trace-window": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 /** Parses `run` options into a configuration; throws InputError on bad input. */
-export function parseRunConfig(args: readonly string[]): { config: RunConfig; json: boolean } {
+export function parseRunConfig(
+  args: readonly string[],
+): { config: RunConfig; json: boolean; trace: TraceOutput | null } {
   const v = parse(args, RUN_OPTIONS);
   if (v.machine !== undefined && v.cpus !== undefined) {
     throw new InputError("Options --machine and --cpus conflict: give one of them");
@@ -299,7 +315,8 @@ export function parseRunConfig(args: readonly string[]): { config: RunConfig; js
       })`,
     );
   }
-  return { config, json: v.json ?? false };
+  const trace = parseTraceOptions(v.trace, v["trace-window"]);
+  return { config, json: v.json ?? false, trace };
 }
 
 function parseWait(text: string | undefined): "futex" | "spin" {
@@ -308,17 +325,22 @@ function parseWait(text: string | undefined): "futex" | "spin" {
   throw new InputError(`Bad --wait "${text}": expected futex or spin`);
 }
 
-function runCommand(args: readonly string[], io: CliIo): number {
+async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     io.out(RUN_HELP + "\n");
     return 0;
   }
-  const { config, json } = parseRunConfig(args);
-  return runAndPrint(config, json, io);
+  const parsed = parseRunConfig(args);
+  if (parsed.trace !== null) await checkTracePath(parsed.trace.path);
+  return await runAndPrint(parsed, io);
 }
 
-function runAndPrint(config: RunConfig, json: boolean, io: CliIo): number {
+async function runAndPrint(
+  { config, json, trace }: { config: RunConfig; json: boolean; trace: TraceOutput | null },
+  io: CliIo,
+): Promise<number> {
   let shown = -1;
+  const tracer = trace === null ? undefined : new TraceRecorder(trace.windowNs);
   const result = runExperiment(
     config,
     {
@@ -331,8 +353,12 @@ function runAndPrint(config: RunConfig, json: boolean, io: CliIo): number {
           if (fraction >= 1) io.err("\r\x1b[K");
         }
         : undefined,
+      tracer,
     } as Parameters<typeof runExperiment>[1],
   );
+  if (trace !== null && tracer !== undefined) {
+    await writeTrace(trace.path, tracer.toJson(config.durationNs));
+  }
   io.out(json ? JSON.stringify(result, null, 2) + "\n" : formatRunResult(result));
   return 0;
 }

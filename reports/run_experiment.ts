@@ -16,6 +16,7 @@ import { TXN_NAMES } from "../core/ghost_abi.ts";
 import { InputError } from "../core/errors.ts";
 import { Kernel } from "../core/kernel.ts";
 import { resolveTopology } from "../core/topology.ts";
+import type { Tracer } from "../core/tracer.ts";
 import { formatDuration, MS, SEC, US } from "../core/units.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { ANTAGONIST_GROUP, spawnAntagonists } from "../workloads/antagonist.ts";
@@ -213,6 +214,11 @@ export interface RunExperimentOptions {
   onProgress?: ((fraction: number) => void) | undefined;
   /** Include a latency CDF (total, all types) of at most this many points. @default 0 */
   cdfPoints?: number;
+  /**
+   * Receives the kernel's and the enclave's scheduling events (`run --trace`);
+   * set before the policy and the workload start. @default none
+   */
+  tracer?: Tracer | undefined;
 }
 
 /**
@@ -244,6 +250,7 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     costs: resolveCostProfile(config.costs),
     tickHz: config.tickHz,
   });
+  if (options.tracer !== undefined) kernel.tracer = options.tracer;
   const policy = resolvePolicy(config.policy);
   const agentPolicy = policy.create({ sliceNs: config.sliceNs });
   const definition = resolveWorkload(config.workload);

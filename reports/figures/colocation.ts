@@ -20,8 +20,7 @@ const ANTAGONISTS = 7;
 const POLICIES = ["cfs", "shinjuku"] as const;
 
 function loads(context: FigureContext): number[] {
-  if (context.suite === "test") return [10_000, 50_000];
-  return context.suite === "quick"
+  return context.suite !== "full"
     ? [10_000, 30_000, 50_000, 70_000]
     : sweep(10_000, 100_000, 10_000);
 }

@@ -25,9 +25,7 @@ const NAME = "rocksdb-centralized";
 const POLICIES = ["cfs", "fifo-centralized"] as const;
 
 function sweeps(context: FigureContext): Sweep[] {
-  const loads = context.suite === "test"
-    ? [200_000, 450_000, 600_000]
-    : context.suite === "quick"
+  const loads = context.suite !== "full"
     ? [100_000, 200_000, 300_000, 400_000, 450_000, 500_000, 550_000, 600_000]
     : sweep(50_000, 650_000, 25_000);
   return POLICIES.map((policy) => ({ policy, loads }));

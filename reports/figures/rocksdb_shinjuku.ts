@@ -24,14 +24,7 @@ const NAME = "rocksdb-shinjuku";
 const POLICIES = ["cfs", "shinjuku", "fifo-centralized"] as const;
 
 function sweeps(context: FigureContext): Sweep[] {
-  if (context.suite === "test") {
-    return [
-      { policy: "cfs", loads: [20_000, 60_000, 100_000] },
-      { policy: "shinjuku", loads: [20_000, 60_000, 100_000, 140_000] },
-      { policy: "fifo-centralized", loads: [20_000, 60_000] },
-    ];
-  }
-  if (context.suite === "quick") {
+  if (context.suite !== "full") {
     return [
       { policy: "cfs", loads: [10_000, 30_000, 50_000, 70_000, 90_000, 110_000] },
       {

@@ -13,7 +13,7 @@ import { MS } from "../../core/units.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 
 const CPUS = {
-  test: [2, 4, 16, 32],
+  test: [2, 4, 8, 16, 32, 48, 64],
   quick: [2, 4, 8, 16, 32, 48, 64],
   full: [2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 40, 48, 56, 64],
 } as const;

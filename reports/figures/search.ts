@@ -19,7 +19,7 @@ const POLICIES = ["cfs", "search", "fifo-centralized"] as const;
 const TYPES = ["A", "B", "C"] as const;
 
 const SETTINGS = {
-  test: { qps: [20_000, 40_000], durationNs: 200 * MS, warmupNs: 50 * MS },
+  test: { qps: [20_000, 30_000, 40_000], durationNs: 300 * MS, warmupNs: 50 * MS },
   quick: { qps: [20_000, 30_000, 40_000], durationNs: 500 * MS, warmupNs: 50 * MS },
   full: {
     qps: [10_000, 20_000, 30_000, 40_000, 50_000],
