@@ -335,6 +335,11 @@ export class AgentProcess {
 
   /** Handles `count` messages of a queue, in order, as agent `cpu`. */
   dispatch(queue: MessageQueue, count: number, cpu: number): void {
+    this.#dispatch(queue, count, cpu);
+    this.kernel.tracer?.queueDepth(queue.id, queue.size, this.kernel.engine.now);
+  }
+
+  #dispatch(queue: MessageQueue, count: number, cpu: number): void {
     const ctx = this.#context.begin(cpu);
     const policy = this.policy;
     for (let i = 0; i < count; i++) {

@@ -108,30 +108,36 @@ export class Engine {
    * finite integer, or an unregistered kind.
    */
   at(time: number, kind: number, a = 0, b = 0): void {
-    if (!(Number.isInteger(time) && time >= this.#now)) {
-      throw new RangeError(
-        `Invalid time ${time} for event ${
-          this.#describe(kind)
-        }: expected an integer >= now (${this.#now})`,
-      );
-    }
-    if (!(kind >= 0 && kind < this.#handlers.length && (kind | 0) === kind)) {
-      throw new RangeError(`Unknown event kind ${kind}: register a handler first`);
+    if (
+      !(time >= this.#now && Number.isInteger(time) && (kind >>> 0) === kind &&
+        kind < this.#handlers.length)
+    ) {
+      this.#reject(time, kind);
     }
     this.#queue.push(time, kind, a, b);
   }
 
   /** Schedules event `kind` `delay` ns from now (`delay` an integer >= 0). */
   after(delay: number, kind: number, a = 0, b = 0): void {
-    if (!(Number.isInteger(delay) && delay >= 0)) {
-      throw new RangeError(
-        `Invalid delay ${delay} for event ${this.#describe(kind)}: expected an integer >= 0`,
-      );
-    }
-    if (!(kind >= 0 && kind < this.#handlers.length && (kind | 0) === kind)) {
-      throw new RangeError(`Unknown event kind ${kind}: register a handler first`);
+    // One combined check on the hot path; the slow path says what is wrong.
+    if (
+      !(delay >= 0 && Number.isInteger(delay) && (kind >>> 0) === kind &&
+        kind < this.#handlers.length)
+    ) {
+      this.#reject(this.#now + delay, kind);
     }
     this.#queue.push(this.#now + delay, kind, a, b);
+  }
+
+  #reject(time: number, kind: number): never {
+    if (!((kind >>> 0) === kind && kind < this.#handlers.length)) {
+      throw new RangeError(`Unknown event kind ${kind}: register a handler first`);
+    }
+    throw new RangeError(
+      `Invalid time ${time} for event ${
+        this.#describe(kind)
+      }: expected an integer >= now (${this.#now})`,
+    );
   }
 
   /** Processes the next event (advances the clock, calls its handler); false if none is pending. */

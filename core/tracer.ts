@@ -18,4 +18,6 @@ export interface Tracer {
   message(type: number, gtid: number, queue: number, depth: number, time: number): void;
   /** A transaction for `gtid` on `cpu` ended with `outcome`. */
   commit(cpu: number, gtid: number, outcome: number, time: number): void;
+  /** An agent consumed messages: queue `queue` is now `depth` deep. */
+  queueDepth(queue: number, depth: number, time: number): void;
 }

@@ -194,6 +194,20 @@ export class TraceRecorder implements Tracer {
     });
   }
 
+  /** Records the depth of a queue after an agent drained it. */
+  queueDepth(queue: number, depth: number, time: number): void {
+    if (time >= this.windowNs) return;
+    this.#queues.add(queue);
+    this.#events.push({
+      name: `queue ${queue} depth`,
+      ph: "C",
+      ts: time / US,
+      pid: QUEUE_PID,
+      tid: QUEUE_TID_BASE + queue,
+      args: { messages: depth },
+    });
+  }
+
   /** Records a commit instant on the target CPU's track. */
   commit(cpu: number, gtid: number, outcome: number, time: number): void {
     if (time >= this.windowNs) return;

@@ -138,13 +138,15 @@ Deno.test("TraceRecorder records a shinjuku run: CPU slices, agents, messages, c
     assert.equal(commit.tid, commit.args.cpu, "a commit sits on its target CPU's track");
   }
 
+  // A depth sample per message produced, and one each time an agent drains.
   const counters = events.filter((e) => e.ph === "C");
-  assert.equal(counters.length, messages.length, "one depth sample per message");
+  assert.ok(counters.length > messages.length, "depth samples as messages arrive and drain");
   for (const counter of counters) {
     assert.match(counter.name, /^queue \d+ depth$/);
     assert.equal(counter.pid, QUEUE_PID);
-    assert.ok(Number.isInteger(counter.args.messages) && Number(counter.args.messages) >= 1);
+    assert.ok(Number.isInteger(counter.args.messages) && Number(counter.args.messages) >= 0);
   }
+  assert.ok(counters.some((c) => c.args.messages === 0), "queues drain back to empty");
 
   // Metadata first, then events in time order.
   const firstTimed = events.findIndex((e) => e.ph !== "M");

@@ -77,7 +77,7 @@ export const COLOCATION_FIGURE: FigureDefinition = {
       yTitle: "p99 latency (µs)",
       colorTitle: "Policy",
       logY: true,
-      width: 360,
+      width: 400,
       height: 260,
     });
     const share = lineChart(rows.filter((r) => r.antagonistShare !== null) as Row[], {
@@ -88,7 +88,7 @@ export const COLOCATION_FIGURE: FigureDefinition = {
       xTitle: "Offered load (req/s)",
       yTitle: "Antagonist CPU time / wall time (CPUs)",
       colorTitle: "Policy",
-      width: 360,
+      width: 400,
       height: 260,
     });
     return concatCharts([latency, share], {

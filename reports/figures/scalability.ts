@@ -63,7 +63,6 @@ export const SCALABILITY_FIGURE: FigureDefinition = {
       x: "cpus",
       y: "decisionsPerSec",
       color: "policy",
-      dash: "policy",
       xTitle: "Enclave CPUs",
       yTitle: "Scheduling decisions per second",
       colorTitle: "Policy",
