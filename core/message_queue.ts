@@ -19,6 +19,13 @@ export const MSG_FLAG_WAS_LATCHED = 4;
 export const MSG_FLAG_WAS_CURRENT = 8;
 /** Message flag: a higher class preempted it, not the agent (TASK_PREEMPT). */
 export const MSG_FLAG_BY_KERNEL = 16;
+/**
+ * Message flag: the thread runs on (or is latched to) CPU `msg.cpu` right
+ * now. Set on the TASK_NEW an agent synthesizes when it discovers the
+ * threads of a live enclave (upgrade, restart, hot-swap): the policy records
+ * it as on that CPU instead of queueing it.
+ */
+export const MSG_FLAG_ON_CPU = 32;
 
 /** One message as read from a queue. A queue reuses one object for reads. */
 export interface Message {
