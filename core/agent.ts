@@ -27,7 +27,7 @@
 import type { Enclave } from "./enclave.ts";
 import { AGENT_FLAG, isTaskMessage, MSG, TARGET, TXN, type TxnOutcome } from "./ghost_abi.ts";
 import type { Kernel } from "./kernel.ts";
-import { type Message, MessageQueue } from "./message_queue.ts";
+import { type Message, MessageQueue, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "./message_queue.ts";
 import { type Action, type Behavior, type Thread, WaitQueue } from "./thread.ts";
 import type { Topology } from "./topology.ts";
 
@@ -131,12 +131,24 @@ export interface AgentStats {
   failedCommits: number;
   /** Times the global agent moved to another CPU. */
   migrations: number;
+  /** Threads discovered on attach. */
+  discovered: number;
 }
 
 /** Options of an agent process. */
 export interface AgentProcessOptions {
   /** CPU of the global agent at start (centralized). @default the enclave's first CPU */
   globalCpu?: number;
+  /**
+   * Attach to a live enclave (upgrade, restart, hot-swap): before its first
+   * decision the agent discovers every thread from the status words and
+   * hands the policy a synthesized TASK_NEW for each. @default false
+   */
+  discover?: boolean;
+  /** Called once discovery is done (or at once when there is none). */
+  onReady?: (process: AgentProcess) => void;
+  /** Called when the process exits: shut down, crashed, or its enclave destroyed. */
+  onExit?: (process: AgentProcess, error: unknown) => void;
 }
 
 /**
@@ -172,7 +184,19 @@ export class AgentProcess {
   /** The policy it runs. */
   readonly policy: Policy;
   /** Counters. */
-  readonly stats: AgentStats = { messages: 0, decisions: 0, failedCommits: 0, migrations: 0 };
+  readonly stats: AgentStats = {
+    messages: 0,
+    decisions: 0,
+    failedCommits: 0,
+    migrations: 0,
+    discovered: 0,
+  };
+  /** The error that crashed the process, or null. */
+  crashError: unknown = null;
+  /** When it became ready to schedule (after discovery), ns, or -1. */
+  readyAt = -1;
+  /** When it exited, ns, or -1. */
+  exitedAt = -1;
 
   readonly #queues: (MessageQueue | null)[];
   readonly #threads: (Thread | null)[];
@@ -181,10 +205,14 @@ export class AgentProcess {
   readonly #deliveryCost: number;
   readonly #context: Context;
   readonly #timerKind: number;
+  readonly #readyKind: number;
+  #discovering = false;
   readonly #timerAt: Float64Array;
   /** Per CPU: something changed that the agent there has not looked at yet. */
   readonly #dirty: Uint8Array;
   #globalCpu: number;
+  #discoveryPending: boolean;
+  readonly #options: AgentProcessOptions;
   #exited = false;
   #started = false;
 
@@ -193,6 +221,8 @@ export class AgentProcess {
     this.kernel = kernel;
     this.enclave = enclave;
     this.policy = policy;
+    this.#options = options;
+    this.#discoveryPending = options.discover ?? false;
     const n = kernel.cpus.length;
     this.#queues = new Array(n).fill(null);
     this.#threads = new Array(n).fill(null);
@@ -207,6 +237,10 @@ export class AgentProcess {
       : costs.messageDeliveryGlobal;
     this.#context = new Context(this);
     this.#timerAt = new Float64Array(n).fill(Infinity);
+    this.#readyKind = kernel.engine.register(
+      `agents${enclave.id}.ready`,
+      () => this.#onDiscovered(),
+    );
     this.#dirty = new Uint8Array(n);
     this.#timerKind = kernel.engine.register(`agents${enclave.id}.timer`, (cpu) => {
       this.#timerAt[cpu] = Infinity;
@@ -227,17 +261,27 @@ export class AgentProcess {
     return this.#globalCpu;
   }
 
-  /** Whether the process has exited (enclave destroyed). */
+  /** Whether the process has exited (shut down, crashed, or enclave destroyed). */
   get exited(): boolean {
     return this.#exited;
   }
 
-  /** Attaches to the enclave, sets up queues and starts one agent thread per CPU. */
+  /** Whether some of its agent threads are still alive (exiting). */
+  get threadsAlive(): boolean {
+    return this.#threads.some((thread) => thread !== null && thread.state !== "dead");
+  }
+
+  /**
+   * Attaches to the enclave, sets up queues and starts one agent thread per
+   * CPU. Throws when another agent still holds the enclave: a new agent
+   * waits until the old one has exited.
+   */
   start(): void {
     if (this.#started) throw new Error("Agent process already started");
     this.#started = true;
     const enclave = this.enclave;
     enclave.attach(this);
+    if (!this.#discoveryPending) this.#becomeReady();
     if (this.policy.model === "per-cpu") {
       for (const cpu of enclave.cpus) {
         const queue = enclave.createQueue();
@@ -291,11 +335,112 @@ export class AgentProcess {
 
   /** The enclave is gone: every agent thread exits. */
   destroyed(): void {
+    this.#exit(null);
+  }
+
+  /**
+   * Asks the process to exit (an upgrade): it closes its enclave handle at
+   * once, so a new agent may attach, and its agent threads exit. Threads
+   * already running keep running; nothing new is scheduled until another
+   * agent attaches.
+   */
+  shutdown(): void {
+    this.#exit(null);
+  }
+
+  /**
+   * Kills the process as if it crashed (an exception in policy code, or an
+   * injected fault): the enclave survives without an agent.
+   */
+  crash(error: unknown): void {
+    if (this.#exited) return;
+    this.crashError = error ?? new Error("crashed");
+    this.#exit(this.crashError);
+  }
+
+  #exit(error: unknown): void {
+    if (this.#exited) return;
     this.#exited = true;
+    this.exitedAt = this.kernel.engine.now;
+    this.enclave.detach(this);
     for (const thread of this.#threads) {
       if (thread === null || thread.state === "dead") continue;
       if (thread.state === "blocked") this.kernel.wake(thread, -1);
       else this.kernel.poke(thread);
+    }
+    this.#options.onExit?.(this, error);
+  }
+
+  #becomeReady(): void {
+    this.#discoveryPending = false;
+    this.readyAt = this.kernel.engine.now;
+    this.#options.onReady?.(this);
+  }
+
+  /** The CPU whose agent discovers the enclave's threads. */
+  #leadCpu(): number {
+    return this.#globalCpu >= 0 ? this.#globalCpu : this.enclave.cpus[0]!;
+  }
+
+  /** Whether the agent on `cpu` must discover the threads before anything else. */
+  mustDiscover(cpu: number): boolean {
+    return this.#discoveryPending && !this.#discovering && cpu === this.#leadCpu();
+  }
+
+  /**
+   * Discovers every thread of the enclave from its status word: associates
+   * it with the default queue at the barrier read, and hands the policy a
+   * synthesized TASK_NEW (runnable flag, runtime; on-CPU flag and CPU for a
+   * thread running or latched). Returns the modelled cost, ns. The other
+   * agents wake when it is done.
+   */
+  discover(cpu: number): number {
+    this.#discovering = true;
+    const enclave = this.enclave;
+    const queue = enclave.defaultQueue!;
+    const ctx = this.#context.begin(cpu);
+    const message: Message = {
+      type: MSG.TASK_NEW,
+      gtid: -1,
+      seqnum: 0,
+      cpu: -1,
+      runtime: 0,
+      flags: 0,
+      time: this.kernel.engine.now,
+      aux: 0,
+    };
+    const gtids = [...enclave.tasks.keys()].sort((a, b) => a - b);
+    for (const gtid of gtids) {
+      const thread = enclave.tasks.get(gtid)!;
+      const barrier = thread.barrier;
+      if (!enclave.associateQueue(gtid, queue, barrier)) continue;
+      this.#lastSeq.set(gtid, barrier);
+      const onCpu = thread.state === "running" ? thread.cpu : thread.latchedCpu;
+      message.gtid = gtid;
+      message.seqnum = barrier;
+      message.cpu = onCpu;
+      message.runtime = thread.cpuTime;
+      message.aux = thread.nice;
+      message.flags = (thread.state === "blocked" ? 0 : MSG_FLAG_RUNNABLE) |
+        (onCpu >= 0 ? MSG_FLAG_ON_CPU : 0);
+      this.policy.taskNew(ctx, message);
+      this.stats.discovered++;
+    }
+    // Ready (and the other agents awake) once the discovery's cost is paid.
+    const cost = ctx.roundCost + gtids.length * this.kernel.costs.discoveryPerThread;
+    this.kernel.engine.after(cost, this.#readyKind);
+    return cost;
+  }
+
+  #onDiscovered(): void {
+    if (this.#exited) return;
+    this.#becomeReady();
+    for (const other of this.enclave.cpus) {
+      const thread = this.#threads[other];
+      if (thread !== null && thread !== undefined && thread.state === "blocked") {
+        this.#dirty[other] = 1;
+        this.kernel.wake(thread, -1);
+      }
     }
   }
 
@@ -311,8 +456,12 @@ export class AgentProcess {
     return this.#sleep[cpu]!;
   }
 
-  /** Whether the agent on `cpu` schedules (per-CPU: always; centralized: the global one). */
+  /**
+   * Whether the agent on `cpu` schedules (per-CPU: always; centralized: the
+   * global one; during discovery only the one that discovers).
+   */
   isActive(cpu: number): boolean {
+    if (this.#discoveryPending) return cpu === this.#leadCpu();
     return this.#globalCpu < 0 || cpu === this.#globalCpu;
   }
 
@@ -415,7 +564,15 @@ export class AgentProcess {
       return;
     }
     enclave.pickHook = (cpu) => {
-      const gtid = hook(cpu);
+      let gtid: number;
+      try {
+        gtid = hook(cpu);
+      } catch (error) {
+        // The hook is policy code too: it kills the process, not the kernel.
+        enclave.pickHook = null;
+        this.crash(error);
+        return null;
+      }
       if (gtid < 0) return null;
       const thread = enclave.tasks.get(gtid);
       if (thread === undefined) throw new Error(`Pick hook chose unknown task ${gtid}`);
@@ -616,8 +773,26 @@ class AgentLoop implements Behavior {
 
   next(thread: Thread): Action {
     const process = this.#process;
-    const cpu = this.#cpu;
     if (process.exited) return "exit";
+    try {
+      return this.#step(thread);
+    } catch (error) {
+      // Policy code threw: the agent process dies, never the emulator.
+      process.crash(error);
+      return "exit";
+    }
+  }
+
+  #step(thread: Thread): Action {
+    const process = this.#process;
+    const cpu = this.#cpu;
+    if (process.mustDiscover(cpu)) {
+      const cost = process.discover(cpu);
+      if (cost > 0) {
+        thread.stepNs = cost;
+        return "compute";
+      }
+    }
     if (!process.isActive(cpu)) {
       this.#paid = 0;
       thread.waitOn = process.sleepQueue(cpu);

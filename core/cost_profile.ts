@@ -38,6 +38,13 @@ export interface CostProfile {
   readonly ipi: number;
   /** Cache refill when a thread runs on another LLC than last time (approx.). */
   readonly crossLlcMigration: number;
+  /**
+   * Starting a new agent process (exec, mapping the enclave's status words,
+   * creating queues) before it can attach: an assumption, not a paper figure.
+   */
+  readonly agentStartup: number;
+  /** Discovering one thread on attach (read its status word, ASSOC_QUEUE, synthesize TASK_NEW). */
+  readonly discoveryPerThread: number;
 }
 
 /** The paper's microbenchmark costs. */
@@ -57,6 +64,10 @@ export const PAPER_COSTS: CostProfile = {
   // Not a paper figure: refilling a few hundred KB of L1/L2 from another
   // LLC or DRAM, a few microseconds.
   crossLlcMigration: 2000,
+  // Not paper figures: a process start and mmap in about a millisecond, and
+  // two system calls plus policy work per discovered thread.
+  agentStartup: 1_000_000,
+  discoveryPerThread: 500,
 };
 
 /** Every operation free: the emulator reduces to textbook queues. */
@@ -73,6 +84,8 @@ export const IDEAL_COSTS: CostProfile = {
   groupCommitPerTxn: 0,
   ipi: 0,
   crossLlcMigration: 0,
+  agentStartup: 0,
+  discoveryPerThread: 0,
 };
 
 /** The cost profiles by name. */

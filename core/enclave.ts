@@ -154,7 +154,8 @@ export class Enclave implements GhostHooks {
       destroyedAt: -1,
     };
     if (this.#runnableTimeout > 0) {
-      const period = Math.max(1, Math.floor(this.#runnableTimeout / 4));
+      // Checked every tick: a stall is caught within the timeout plus one tick.
+      const period = Math.max(1, Math.min(kernel.tickNs, this.#runnableTimeout));
       const kind = kernel.engine.register(`enclave${this.id}.watchdog`, () => {
         if (this.#destroyed) return;
         this.#watchdog();

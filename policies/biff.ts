@@ -7,7 +7,9 @@
  * the back, preempted ones to the front. All messages arrive on the first
  * CPU's queue (the real biff reads them in a BPF message hook instead), and
  * after each batch the agent pings as many idle CPUs as threads wait, so
- * that their hooks run.
+ * that their hooks run. A thread discovered running (an agent attaching to
+ * a live enclave: upgrade, restart) is recorded on its CPU as if the hook
+ * had picked it there.
  *
  * It is as cheap as a ghOSt policy gets: a thread starts on an idle CPU with
  * one hook call and no transaction, so no CPU is lost to a global agent. It
@@ -22,7 +24,7 @@
  */
 
 import type { AgentContext, Policy } from "../core/agent.ts";
-import { type Message, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
 import type { Thread } from "../core/thread.ts";
 import { Deque } from "./_deque.ts";
 
@@ -117,7 +119,23 @@ export class Biff implements Policy {
     }
     const task: Task = { state: "blocked", cpu: -1, thread };
     this.#tasks.set(msg.gtid, task);
-    if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) this.#enqueue(msg.gtid, task, false);
+    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
+      // Discovered running on (or latched to) msg.cpu: as if the hook picked it there.
+      const cpu = msg.cpu;
+      if (!ctx.cpus.includes(cpu)) {
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
+      }
+      if (this.#current[cpu] !== -1) {
+        throw new Error(
+          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
+        );
+      }
+      task.state = "onCpu";
+      task.cpu = cpu;
+      this.#current[cpu] = msg.gtid;
+    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
+      this.#enqueue(msg.gtid, task, false);
+    }
   }
 
   taskRunnable(_ctx: AgentContext, msg: Message): void {

@@ -12,7 +12,9 @@
  * costs a CPU, and one agent's decision rate caps the machine's.
  *
  * A thread preempted by the kernel (a fair thread took its CPU) goes to the
- * front, since it did not choose to stop.
+ * front, since it did not choose to stop. A thread discovered running (an
+ * agent attaching to a live enclave: upgrade, restart) holds its CPU as if
+ * just committed there, its slice starting at discovery.
  *
  * @module
  */
@@ -20,7 +22,12 @@
 import type { AgentContext, Policy } from "../core/agent.ts";
 import { CpuSet } from "../core/cpu_set.ts";
 import { TXN } from "../core/ghost_abi.ts";
-import { type Message, MSG_FLAG_BY_KERNEL, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import {
+  type Message,
+  MSG_FLAG_BY_KERNEL,
+  MSG_FLAG_ON_CPU,
+  MSG_FLAG_RUNNABLE,
+} from "../core/message_queue.ts";
 import { Deque } from "./_deque.ts";
 
 /** A task's state as this policy tracks it. */
@@ -91,6 +98,22 @@ export class FifoCentralized implements Policy {
 
   taskNew(ctx: AgentContext, msg: Message): void {
     this.#setUp(ctx);
+    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
+      // Discovered running on (or latched to) msg.cpu: as if just committed.
+      const cpu = msg.cpu;
+      if (!ctx.cpus.includes(cpu)) {
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
+      }
+      if (this.#current[cpu] !== -1) {
+        throw new Error(
+          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
+        );
+      }
+      const task: Task = { state: "blocked", cpu: -1 };
+      this.#tasks.set(msg.gtid, task);
+      this.#placed(ctx, task, msg.gtid, cpu);
+      return;
+    }
     const runnable = (msg.flags & MSG_FLAG_RUNNABLE) !== 0;
     this.#tasks.set(msg.gtid, { state: runnable ? "queued" : "blocked", cpu: -1 });
     if (runnable) this.#queue.pushBack(msg.gtid);
@@ -151,13 +174,13 @@ export class FifoCentralized implements Policy {
     for (let i = opened - 1; i >= 0; i--) {
       const cpu = this.#openCpus[i]!;
       const gtid = this.#openGtids[i]!;
-      if (ctx.outcome(cpu) === TXN.COMPLETE) this.#placed(ctx, gtid, cpu);
+      if (ctx.outcome(cpu) === TXN.COMPLETE) this.#placed(ctx, this.#tasks.get(gtid)!, gtid, cpu);
       else queue.pushFront(gtid);
     }
   }
 
-  #placed(ctx: AgentContext, gtid: number, cpu: number): void {
-    const task = this.#tasks.get(gtid)!;
+  /** Records the task on `cpu` from now: the CPU is busy and its slice starts. */
+  #placed(ctx: AgentContext, task: Task, gtid: number, cpu: number): void {
     task.state = "onCpu";
     task.cpu = cpu;
     this.#current[cpu] = gtid;
@@ -175,7 +198,8 @@ export class FifoCentralized implements Policy {
     while (busy.size > 0 && this.#queue.size > 0) {
       const cpu = busy.peekFront();
       const gtid = this.#current[cpu]!;
-      if (gtid < 0) {
+      // Nothing there, or the global agent's CPU (its thread's TASK_PREEMPT is on its way).
+      if (gtid < 0 || cpu === ctx.globalCpu) {
         busy.popFront();
         continue;
       }
@@ -192,7 +216,7 @@ export class FifoCentralized implements Policy {
         // The replaced thread's TASK_PREEMPT will put it at the back.
         const old = this.#tasks.get(gtid);
         if (old !== undefined) old.cpu = -1;
-        this.#placed(ctx, next, cpu);
+        this.#placed(ctx, this.#tasks.get(next)!, next, cpu);
       } else {
         this.#queue.pushFront(next);
       }

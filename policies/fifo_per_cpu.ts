@@ -4,7 +4,9 @@
  * and stays there (no migration): its messages move to that CPU's queue and
  * that CPU's agent schedules it. A thread that lost its CPU without choosing
  * to (preempted by the kernel or by its own agent) goes to the front of its
- * FIFO; woken and yielding threads go to the back.
+ * FIFO; woken and yielding threads go to the back. A thread discovered
+ * running (an agent attaching to a live enclave: upgrade, restart) belongs
+ * to the CPU it runs on and is that CPU's current thread.
  *
  * It needs no spare CPU for a global agent and scales without a central
  * bottleneck, but it balances nothing: with dispersive work one CPU can hold
@@ -17,7 +19,7 @@
 
 import type { AgentContext, Policy } from "../core/agent.ts";
 import { TXN } from "../core/ghost_abi.ts";
-import { type Message, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
 import { Deque } from "./_deque.ts";
 
 /** A task's state as this policy tracks it. */
@@ -74,6 +76,23 @@ export class FifoPerCpu implements Policy {
     if (this.#queues.length === 0) {
       this.#queues = Array.from({ length: ctx.topology.size }, () => new Deque());
       this.#current = new Int32Array(ctx.topology.size).fill(-1);
+    }
+    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
+      // Discovered running on (or latched to) msg.cpu: it stays there.
+      const cpu = msg.cpu;
+      if (!ctx.cpus.includes(cpu)) {
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
+      }
+      if (this.#current[cpu] !== -1) {
+        throw new Error(
+          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
+        );
+      }
+      const task: Task = { state: "onCpu", cpu, associated: false };
+      this.#tasks.set(msg.gtid, task);
+      this.#current[cpu] = msg.gtid;
+      this.#associate(ctx, msg.gtid, task);
+      return;
     }
     const cpu = ctx.cpus[this.#next++ % ctx.cpus.length]!;
     const task: Task = { state: "blocked", cpu, associated: false };

@@ -11,6 +11,9 @@
  * min_vruntime; a woken one stays on its CPU with at most half a latency of
  * sleeper credit. A CPU with nothing queued steals the next waiter of the
  * busiest queue, and a CPU with waiters pings an idle one to come and steal.
+ * A thread discovered running (an agent attaching to a live enclave:
+ * upgrade, restart) belongs to the CPU it runs on, at that CPU's
+ * min_vruntime, as its current thread with a slice starting at discovery.
  *
  * It gives CFS's weighted fairness and keeps threads on their CPU with no
  * CPU given to a global agent. The price is a per-CPU agent woken by every
@@ -27,6 +30,7 @@ import { TXN } from "../core/ghost_abi.ts";
 import {
   type Message,
   MSG_FLAG_BY_KERNEL,
+  MSG_FLAG_ON_CPU,
   MSG_FLAG_RUNNABLE,
   MSG_FLAG_WAS_LATCHED,
 } from "../core/message_queue.ts";
@@ -215,8 +219,21 @@ export class GhostCfs implements Policy {
 
   taskNew(ctx: AgentContext, msg: Message): void {
     this.#setUp(ctx);
+    const onCpu = (msg.flags & MSG_FLAG_ON_CPU) !== 0;
     let cpu = ctx.cpus[0]!;
-    for (const c of ctx.cpus) if (this.#rqs[c]!.load < this.#rqs[cpu]!.load) cpu = c;
+    if (onCpu) {
+      // Discovered running on (or latched to) msg.cpu: it belongs there.
+      cpu = msg.cpu;
+      if (!ctx.cpus.includes(cpu)) {
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
+      }
+      const other = this.#rqs[cpu]!.current;
+      if (other !== null) {
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${other.gtid}`);
+      }
+    } else {
+      for (const c of ctx.cpus) if (this.#rqs[c]!.load < this.#rqs[cpu]!.load) cpu = c;
+    }
     const task: Task = {
       gtid: msg.gtid,
       state: "blocked",
@@ -231,7 +248,19 @@ export class GhostCfs implements Policy {
     };
     this.#tasks.set(msg.gtid, task);
     task.associated = ctx.associate(msg.gtid, cpu);
-    if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) this.#wake(ctx, task);
+    if (onCpu) {
+      // As if just committed: its slice starts at the runtime it has now.
+      const rq = this.#rqs[cpu]!;
+      task.state = "onCpu";
+      rq.current = task;
+      rq.updateMin();
+      // Waiters elsewhere ping this CPU when queued; the local agent arms its timer.
+      if (rq.size > 0 && cpu === ctx.cpu) {
+        ctx.wakeAt(ctx.now + GhostCfs.#remaining(task, rq, false));
+      }
+    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
+      this.#wake(ctx, task);
+    }
   }
 
   taskRunnable(ctx: AgentContext, msg: Message): void {

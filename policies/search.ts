@@ -20,7 +20,9 @@
  * sends a memory-bound thread elsewhere rather than waiting for it; strict
  * classes can starve low-class threads under sustained overload (no aging);
  * and it costs one CPU for the agent, whose decision rate caps the machine.
- * A thread preempted by the kernel goes to the front of its class.
+ * A thread preempted by the kernel goes to the front of its class. A thread
+ * discovered running (an agent attaching to a live enclave: upgrade,
+ * restart) keeps its CPU, which counts as busy.
  *
  * @module
  */
@@ -28,7 +30,12 @@
 import type { AgentContext, Policy } from "../core/agent.ts";
 import { CpuSet } from "../core/cpu_set.ts";
 import { TXN } from "../core/ghost_abi.ts";
-import { type Message, MSG_FLAG_BY_KERNEL, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import {
+  type Message,
+  MSG_FLAG_BY_KERNEL,
+  MSG_FLAG_ON_CPU,
+  MSG_FLAG_RUNNABLE,
+} from "../core/message_queue.ts";
 import { Deque } from "./_deque.ts";
 
 /** A task's state as this policy tracks it. */
@@ -132,7 +139,24 @@ export class Search implements Policy {
       : -1;
     const task: Task = { state: "blocked", qos, homeLlc, cpu: -1 };
     this.#tasks.set(msg.gtid, task);
-    if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) this.#enqueue(msg.gtid, task, false);
+    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
+      // Discovered running on (or latched to) msg.cpu: as if just committed.
+      const cpu = msg.cpu;
+      if (!ctx.cpus.includes(cpu)) {
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
+      }
+      if (this.#current[cpu] !== -1) {
+        throw new Error(
+          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
+        );
+      }
+      task.state = "onCpu";
+      task.cpu = cpu;
+      this.#current[cpu] = msg.gtid;
+      this.#markBusy(cpu);
+    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
+      this.#enqueue(msg.gtid, task, false);
+    }
   }
 
   taskRunnable(_ctx: AgentContext, msg: Message): void {

@@ -5,7 +5,9 @@
  * preempts a thread when a higher class waits, or when a thread of the same
  * class has run a full slice (default 30 us) while others wait. A thread the
  * policy preempted goes to the back of its class; one the kernel preempted
- * goes to the front.
+ * goes to the front. A thread discovered running (an agent attaching to a
+ * live enclave: upgrade, restart) holds its CPU as if just committed there,
+ * its slice starting at discovery.
  *
  * It wins with dispersive service times: a 5 ms request cannot block 10 us
  * ones for longer than a slice, so short requests see processor sharing
@@ -19,7 +21,12 @@
 import type { AgentContext, Policy } from "../core/agent.ts";
 import { CpuSet } from "../core/cpu_set.ts";
 import { TXN } from "../core/ghost_abi.ts";
-import { type Message, MSG_FLAG_BY_KERNEL, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import {
+  type Message,
+  MSG_FLAG_BY_KERNEL,
+  MSG_FLAG_ON_CPU,
+  MSG_FLAG_RUNNABLE,
+} from "../core/message_queue.ts";
 import { US } from "../core/units.ts";
 import { Deque } from "./_deque.ts";
 
@@ -119,7 +126,21 @@ export class Shinjuku implements Policy {
     const qos = Math.min(CLASSES - 1, Math.max(0, msg.aux + 20));
     const task: Task = { state: "blocked", qos, cpu: -1 };
     this.#tasks.set(msg.gtid, task);
-    if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) this.#enqueue(msg.gtid, task, false);
+    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
+      // Discovered running on (or latched to) msg.cpu: as if just committed.
+      const cpu = msg.cpu;
+      if (!ctx.cpus.includes(cpu)) {
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
+      }
+      if (this.#current[cpu] !== -1) {
+        throw new Error(
+          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
+        );
+      }
+      this.#running(ctx, task, msg.gtid, cpu);
+    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
+      this.#enqueue(msg.gtid, task, false);
+    }
   }
 
   taskRunnable(_ctx: AgentContext, msg: Message): void {
@@ -187,12 +208,12 @@ export class Shinjuku implements Policy {
     while (this.#waiting > 0) {
       const top = this.#topClass();
       let victim = -1;
-      for (let q = CLASSES - 1; q > top && victim < 0; q--) victim = this.#oldestRunning(q);
+      for (let q = CLASSES - 1; q > top && victim < 0; q--) victim = this.#oldestRunning(ctx, q);
       if (victim >= 0) {
         this.#place(ctx, victim, top);
         continue;
       }
-      const cpu = this.#oldestRunning(top);
+      const cpu = this.#oldestRunning(ctx, top);
       if (cpu < 0) return;
       const expires = this.#startedAt[cpu]! + this.#slice;
       if (expires > ctx.now) {
@@ -204,15 +225,20 @@ export class Shinjuku implements Policy {
     }
   }
 
-  /** The CPU running the oldest thread of class `qos`, or -1 (drops stale entries). */
-  #oldestRunning(qos: number): number {
+  /**
+   * The CPU running the oldest thread of class `qos`, or -1. Drops stale
+   * entries: the CPU changed hands, or it is the global agent's (a thread
+   * discovered there has its TASK_PREEMPT on its way).
+   */
+  #oldestRunning(ctx: AgentContext, qos: number): number {
     const busy = this.#busy[qos]!;
     while (busy.size > 0) {
       const cpu = busy.peekFront();
       const gtid = this.#current[cpu]!;
       const task = gtid >= 0 ? this.#tasks.get(gtid) : undefined;
-      if (task !== undefined && task.cpu === cpu && task.qos === qos) return cpu;
-      busy.popFront(); // stale: the CPU changed hands
+      const live = task !== undefined && task.cpu === cpu && task.qos === qos;
+      if (live && cpu !== ctx.globalCpu) return cpu;
+      busy.popFront();
     }
     return -1;
   }
@@ -238,6 +264,11 @@ export class Shinjuku implements Policy {
       const replaced = this.#tasks.get(old);
       if (replaced !== undefined) replaced.cpu = -1;
     }
+    this.#running(ctx, task, gtid, cpu);
+  }
+
+  /** Records the task on `cpu` from now: the CPU is busy and its slice starts. */
+  #running(ctx: AgentContext, task: Task, gtid: number, cpu: number): void {
     task.state = "onCpu";
     task.cpu = cpu;
     this.#current[cpu] = gtid;

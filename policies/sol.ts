@@ -12,6 +12,8 @@
  * else away: no time slice (a long thread holds its CPU to completion), no
  * priorities, no placement beyond "any idle CPU", and a CPU whose commit
  * failed stays idle until the next pass. Preempted threads go to the front.
+ * A thread discovered running (an agent attaching to a live enclave:
+ * upgrade, restart) holds its CPU as if its commit had completed.
  *
  * @module
  */
@@ -19,7 +21,7 @@
 import type { AgentContext, Policy } from "../core/agent.ts";
 import { CpuSet } from "../core/cpu_set.ts";
 import { MSG, TXN } from "../core/ghost_abi.ts";
-import { type Message, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
 import { Deque } from "./_deque.ts";
 
 /** A task's state as this policy tracks it. */
@@ -102,6 +104,21 @@ export class Sol implements Policy {
 
   taskNew(ctx: AgentContext, msg: Message): void {
     this.#setUp(ctx);
+    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
+      // Discovered running on (or latched to) msg.cpu: as if its commit completed.
+      const cpu = msg.cpu;
+      if (!ctx.cpus.includes(cpu)) {
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
+      }
+      if (!this.#idle.has(cpu)) {
+        const other = this.#current[cpu] !== -1 ? this.#current[cpu] : this.#next[cpu];
+        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, which holds ${other}`);
+      }
+      this.#tasks.set(msg.gtid, { state: "onCpu", cpu });
+      this.#current[cpu] = msg.gtid;
+      this.#idle.delete(cpu);
+      return;
+    }
     const runnable = (msg.flags & MSG_FLAG_RUNNABLE) !== 0;
     this.#tasks.set(msg.gtid, { state: runnable ? "queued" : "blocked", cpu: -1 });
     if (runnable) this.#queue.pushBack(msg.gtid);

@@ -57,6 +57,16 @@ Options:
   --antagonists N     co-locate N spinning batch threads (nice +19 under cfs,
                       the lowest QoS under ghOSt policies; default 0)
 
+lifecycle (ghOSt policies; reboot works under any):
+  --event E           inject an event, repeatable: upgrade@T, crash@T,
+                      swap:POLICY@T, reboot@T (T a time, e.g. 500ms)
+  --restart-delay T   after a crash, a supervisor restarts the agent after T
+                      (default: no restart; the watchdog moves threads to CFS)
+  --reboot-time T     how long a reboot keeps requests out (default 1s)
+  --watchdog T        enclave runnable timeout (default: off, or 50ms when a
+                      crash has no restart; 0 turns it off)
+  --window T          time-series window with --event (default 1ms)
+
 rocksdb options:
   --get-exp-mean TIME exponential part added to each 10 us Get (default none)
   --range-duration T  duration of a Range request (default 5ms)
@@ -175,7 +185,9 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
   }
 }
 
-function parse<T extends Record<string, { type: "string" | "boolean"; short?: string }>>(
+function parse<
+  T extends Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }>,
+>(
   args: readonly string[],
   options: T,
 ) {
@@ -239,6 +251,11 @@ const RUN_OPTIONS = {
   "range-ratio": { type: "string" },
   wait: { type: "string" },
   antagonists: { type: "string" },
+  event: { type: "string", multiple: true },
+  "restart-delay": { type: "string" },
+  "reboot-time": { type: "string" },
+  watchdog: { type: "string" },
+  window: { type: "string" },
   json: { type: "boolean" },
   trace: { type: "string" },
   "trace-window": { type: "string" },
@@ -298,6 +315,15 @@ export function parseRunConfig(
     antagonists: v.antagonists === undefined
       ? D.antagonists
       : parseInteger(v.antagonists, "--antagonists", "an integer from 0 to 4096"),
+    events: v.event ?? [],
+    restartDelayNs: v["restart-delay"] === undefined
+      ? D.restartDelayNs
+      : parseDuration(v["restart-delay"], "--restart-delay"),
+    rebootNs: v["reboot-time"] === undefined
+      ? D.rebootNs
+      : parseDuration(v["reboot-time"], "--reboot-time"),
+    watchdogNs: v.watchdog === undefined ? D.watchdogNs : parseDuration(v.watchdog, "--watchdog"),
+    windowNs: v.window === undefined ? D.windowNs : parseDuration(v.window, "--window"),
   };
   if (v.slice !== undefined && config.sliceNs <= 0) {
     throw new InputError(`Bad --slice "${v.slice}": expected a positive duration`);

@@ -43,6 +43,8 @@ export interface ReportFigure {
   svg: string;
   /** Claims the figure checks. */
   claims: readonly ReportClaim[];
+  /** An extra table of figures shown under the chart (e.g. per-event costs). @default none */
+  table?: { readonly title: string; readonly rows: readonly Record<string, unknown>[] };
   /** Links to the figure's files. @default spec, data and PNG from `name` */
   links?: readonly ReportLink[];
 }
@@ -158,8 +160,21 @@ function figureSection(figure: ReportFigure): string {
     ),
     "</tbody></table>",
     "</div>",
+    ...(figure.table === undefined ? [] : dataTable(figure.table.title, figure.table.rows)),
     "</section>",
   ].join("\n");
+}
+
+function dataTable(title: string, rows: readonly Record<string, unknown>[]): string[] {
+  const columns = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  return [
+    `<table class="data"><caption>${escapeHtml(title)}</caption>`,
+    `<thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr></thead><tbody>`,
+    ...rows.map((row) =>
+      `<tr>${columns.map((c) => `<td>${escapeHtml(String(row[c] ?? ""))}</td>`).join("")}</tr>`
+    ),
+    "</tbody></table>",
+  ];
 }
 
 function linksOf(figure: ReportFigure): readonly ReportLink[] {

@@ -54,9 +54,13 @@ export async function writeReport(
     onFigure?.(figure.name);
     const rows = figure.rows(outcomes.map((o) => o.result), context);
     const spec = figure.chart(rows, context);
-    const figureClaims = figure.claims(rows, context);
+    const figureClaims = figure.claims(rows, context, outcomes.map((o) => o.result));
     claims.push(...figureClaims);
     const svg = await renderSvg(spec);
+    const table = figure.table?.(outcomes.map((o) => o.result), context);
+    if (table !== undefined) {
+      await writeFileAtomic(`${outDir}/${figure.name}.table.csv`, toCsv(table.rows));
+    }
     await writeFileAtomic(`${outDir}/${figure.name}.csv`, toCsv(rows));
     await writeFileAtomic(`${outDir}/${figure.name}.vl.json`, JSON.stringify(spec, null, 2) + "\n");
     await writeFileAtomic(`${outDir}/${figure.name}.svg`, svg);
@@ -70,6 +74,7 @@ export async function writeReport(
       caption: figure.caption,
       settings: figure.settings(context),
       svg,
+      ...(table === undefined ? {} : { table }),
       claims: figureClaims.map((c) => ({
         claim: c.claim,
         holds: c.holds,

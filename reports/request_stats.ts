@@ -7,6 +7,7 @@
 
 import { US } from "../core/units.ts";
 import { Histogram } from "./histogram.ts";
+import type { Timeline } from "./timeline.ts";
 
 /**
  * A stage of a request's life: reaching the server (`ingress`: received −
@@ -89,6 +90,8 @@ export class RequestStats {
   readonly #service: Histogram[];
   readonly #total: Histogram[];
   #completed = 0;
+  /** Also records every finished request (warm-up included) per time window, when set. */
+  timeline: Timeline | null = null;
 
   /**
    * Creates empty statistics for the given request types.
@@ -169,6 +172,7 @@ export class RequestStats {
         `Inconsistent request timestamps: arrival ${arrivalNs}, received ${receivedNs}, start ${startNs}, finish ${finishNs} (expected integers with arrival <= received <= start <= finish)`,
       );
     }
+    this.timeline?.record(arrivalNs, finishNs - arrivalNs);
     if (arrivalNs < this.#warmupNs) return;
     const ingress = receivedNs - arrivalNs;
     const queue = startNs - receivedNs;

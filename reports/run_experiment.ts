@@ -9,7 +9,11 @@
 
 import { resolveCostProfile } from "../core/cost_profile.ts";
 import { parseDistribution } from "../core/distributions.ts";
-import { AgentProcess } from "../core/agent.ts";
+import {
+  AgentSupervisor,
+  type LifecycleEvent,
+  parseLifecycleEvent,
+} from "../core/agent_supervisor.ts";
 import { Enclave } from "../core/enclave.ts";
 import { Engine } from "../core/engine.ts";
 import { TXN_NAMES } from "../core/ghost_abi.ts";
@@ -21,7 +25,8 @@ import { formatDuration, MS, SEC, US } from "../core/units.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 import { ANTAGONIST_GROUP, spawnAntagonists } from "../workloads/antagonist.ts";
 import { resolveWorkload } from "../workloads/registry.ts";
-import type { WorkloadContext } from "../workloads/workload.ts";
+import type { Workload, WorkloadContext } from "../workloads/workload.ts";
+import { Timeline, type TimelineRow } from "./timeline.ts";
 import type { LatencyStage, StageSummary } from "./request_stats.ts";
 
 /** A run's configuration, every option resolved. */
@@ -62,6 +67,19 @@ export interface RunConfig {
   tickHz: number;
   /** Policy time slice, ns; 0 for the policy's default. */
   sliceNs: number;
+  /** Lifecycle events, e.g. `upgrade@5s`, `crash@5s`, `swap:shinjuku@5s`, `reboot@5s`. */
+  events: string[];
+  /** Restart a crashed agent after this delay, ns; -1: no supervisor (the watchdog decides). */
+  restartDelayNs: number;
+  /** How long a reboot keeps the machine from taking requests, ns. */
+  rebootNs: number;
+  /**
+   * Enclave watchdog (runnable timeout), ns; 0 off; -1: the default (the
+   * policy's own, else 50 ms when a crash may leave the enclave without an agent).
+   */
+  watchdogNs: number;
+  /** Window of the time series reported with lifecycle events, ns. */
+  windowNs: number;
 }
 
 /** The defaults of {@link RunConfig}. */
@@ -84,7 +102,20 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   costs: "paper",
   tickHz: 1000,
   sliceNs: 0,
+  events: [],
+  restartDelayNs: -1,
+  rebootNs: 1 * SEC,
+  watchdogNs: -1,
+  windowNs: 1 * MS,
 };
+
+/** Watchdog used when a crash may leave the enclave without an agent. */
+export const CRASH_WATCHDOG_NS = 50 * MS;
+
+/** Sliding span in which recovery is judged. */
+const RECOVERY_SPAN_NS = 10 * MS;
+/** Span before an event that gives its baseline p99. */
+const BASELINE_SPAN_NS = 100 * MS;
 
 /** CPU time of a group of threads after the warm-up. */
 export interface GroupCpu {
@@ -114,6 +145,36 @@ export interface GhostSummary {
   agentMigrations: number;
   /** Agent CPU time over the measured window, µs. */
   agentCpuUs: number;
+}
+
+/** What one lifecycle event cost the service. */
+export interface LifecycleSummary {
+  /** upgrade, crash, swap or reboot. */
+  kind: string;
+  /** When, µs. */
+  atUs: number;
+  /** Injected by the run, or a crash of policy code. */
+  cause: string;
+  /** Error message of a crash, if any. */
+  error: string | null;
+  /** The scheduler after it (a policy, or cfs after the watchdog). */
+  policyAfter: string;
+  /** Time with no agent able to schedule (or the machine down), µs; null: not over by the end. */
+  blackoutUs: number | null;
+  /** Requests in flight at the event. */
+  inFlight: number;
+  /** Requests failed by the event (reboot only). */
+  failed: number;
+  /** Requests lost over the whole run (neither finished, in flight, nor failed): must be 0. */
+  lost: number;
+  /** Worst latency of a request finishing between the event and recovery, µs. */
+  worstLatencyUs: number;
+  /**
+   * Time from the event until the p99 over a 10 ms span (of requests by
+   * arrival) is back within 10% of its value over the 100 ms before, µs, at
+   * the time-series window's resolution; null: it never is.
+   */
+  recoveryUs: number | null;
 }
 
 /** The summary of one run. Times are in microseconds. */
@@ -153,6 +214,12 @@ export interface RunResult {
   eventsPerSec: number;
   /** Latency CDF of all requests (total stage), when asked for. */
   cdfUs?: { valueUs: number; fraction: number }[];
+  /** Requests failed by reboots. */
+  failed: number;
+  /** What each lifecycle event cost (empty without --event). */
+  lifecycleEvents: LifecycleSummary[];
+  /** Throughput and latency per window, with lifecycle events only. */
+  timeSeries?: { windowUs: number; rows: TimelineRow[] };
 }
 
 /** Fields of a {@link RunResult} that depend on the wall clock. */
@@ -202,6 +269,31 @@ export function validateRunConfig(config: RunConfig): void {
   }
   if (!Number.isInteger(config.seed) || config.seed < 0 || config.seed > 0xffffffff) {
     throw new InputError(`Bad --seed "${config.seed}": expected an integer from 0 to 4294967295`);
+  }
+  for (const spec of config.events) {
+    const event = parseLifecycleEvent(spec);
+    if (event.atNs >= config.durationNs) {
+      throw new InputError(`Bad --event "${spec}": expected a time within the run's --duration`);
+    }
+    if (event.kind !== "reboot" && resolvePolicy(config.policy).model === "kernel") {
+      throw new InputError(
+        `Bad --event "${spec}": policy ${config.policy} has no agent to ${event.kind}`,
+      );
+    }
+    if (event.kind === "swap") {
+      const target = resolvePolicy(event.policy!);
+      if (target.model === "kernel") {
+        throw new InputError(`Bad --event "${spec}": swap to a ghOSt policy, not ${target.name}`);
+      }
+    }
+    if (event.kind === "reboot" && !["synthetic", "rocksdb"].includes(config.workload)) {
+      throw new InputError(
+        `Bad --event "${spec}": workload ${config.workload} does not model reboots`,
+      );
+    }
+  }
+  if (!(config.rebootNs > 0) || !(config.windowNs > 0)) {
+    throw new InputError("Bad --reboot-time or --window: expected positive durations");
   }
   if (!(config.tickHz >= 1 && config.tickHz <= 100_000)) {
     throw new InputError(`Bad --tick-hz "${config.tickHz}": expected 1 to 100000`);
@@ -256,15 +348,22 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
   const definition = resolveWorkload(config.workload);
   const layout = definition.layout?.(topology) ??
     { enclaveCpus: topology.cpus.map((cpu) => cpu.id), globalCpu: 0 };
+  const lifecycle = config.events.map(parseLifecycleEvent).sort((a, b) => a.atNs - b.atNs);
+  const watchdogNs = config.watchdogNs >= 0 ? config.watchdogNs : policy.runnableTimeoutNs ??
+    (lifecycle.some((e) => e.kind === "crash") && config.restartDelayNs < 0
+      ? CRASH_WATCHDOG_NS
+      : 0);
   let enclave: Enclave | null = null;
-  let agents: AgentProcess | null = null;
+  let supervisor: AgentSupervisor | null = null;
   if (agentPolicy !== null) {
-    enclave = new Enclave(kernel, {
-      cpus: layout.enclaveCpus,
-      runnableTimeoutNs: policy.runnableTimeoutNs ?? 0,
+    enclave = new Enclave(kernel, { cpus: layout.enclaveCpus, runnableTimeoutNs: watchdogNs });
+    supervisor = new AgentSupervisor(kernel, enclave, {
+      policy: config.policy,
+      makePolicy: (name) => resolvePolicy(name).create({ sliceNs: config.sliceNs })!,
+      restartDelayNs: config.restartDelayNs >= 0 ? config.restartDelayNs : null,
+      globalCpu: layout.globalCpu,
     });
-    agents = new AgentProcess(kernel, enclave, agentPolicy, { globalCpu: layout.globalCpu });
-    agents.start();
+    supervisor.start();
   }
   const colocated = config.antagonists > 0;
   const context: WorkloadContext = {
@@ -286,6 +385,9 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     },
   };
   const workload = definition.create(context);
+  const timeline = lifecycle.length > 0 ? new Timeline(config.windowNs) : null;
+  workload.stats.timeline = timeline;
+  const observed = observeLifecycle(engine, workload, supervisor, lifecycle, config.rebootNs);
   if (colocated) {
     const batchCpus = agentPolicy?.model === "centralized"
       ? layout.enclaveCpus.filter((cpu) => cpu !== layout.globalCpu)
@@ -335,6 +437,7 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
   const wallSeconds = (performance.now() - started) / 1000;
   if (!warmedUp) throw new Error("The warm-up snapshot never ran");
   kernel.checkInvariants();
+  supervisor?.finish();
 
   const window = config.durationNs - config.warmupNs;
   const cpuUtilization = kernel.cpus.map((cpu) =>
@@ -361,12 +464,18 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     );
   }
   const inFlight = workload.inFlight();
+  const failed = workload.failed ?? 0;
+  const lost = workload.generated - workload.finished - inFlight - failed;
   const stats = workload.stats;
+  const processes = supervisor?.processes ?? [];
+  const sum = (f: (s: (typeof processes)[number]["stats"]) => number) =>
+    processes.reduce((total, p) => total + f(p.stats), 0);
   return {
     config: describeConfig(resolved),
     generated: workload.generated,
     completed: stats.completed,
-    lost: workload.generated - workload.finished - inFlight,
+    lost,
+    failed,
     inFlight,
     throughputRps: round(stats.completed / (window / SEC), 3),
     latencyUs: stats.summary("total"),
@@ -382,22 +491,26 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
       perThread: antagonistShares,
     },
     contextSwitches: kernel.cpus.reduce((sum, cpu) => sum + cpu.switches, 0),
-    ghost: enclave === null || agents === null ? null : {
-      model: agents.policy.model,
-      messages: agents.stats.messages,
-      decisions: agents.stats.decisions,
-      failedCommits: agents.stats.failedCommits,
+    ghost: enclave === null || processes.length === 0 ? null : {
+      model: processes[0]!.policy.model,
+      messages: sum((s) => s.messages),
+      decisions: sum((s) => s.decisions),
+      failedCommits: sum((s) => s.failedCommits),
       outcomes: Object.fromEntries(
         [...enclave.stats.outcomes.entries()].filter(([, count]) => count > 0).map((
           [outcome, count],
         ) => [TXN_NAMES[outcome] ?? String(outcome), count]),
       ),
       overflows: enclave.stats.overflows,
-      agentMigrations: agents.stats.migrations,
+      agentMigrations: sum((s) => s.migrations),
       agentCpuUs: threadCpu.find((g) => g.group === "agents")?.cpuUs ?? 0,
     },
     events: engine.events,
     eventsPerSec: Math.round(engine.events / Math.max(wallSeconds, 1e-9)),
+    lifecycleEvents: observed.summaries(timeline, lost, config.durationNs),
+    ...(timeline === null
+      ? {}
+      : { timeSeries: { windowUs: config.windowNs / US, rows: timeline.rows(config.durationNs) } }),
     ...(options.cdfPoints !== undefined && options.cdfPoints > 0 && stats.completed > 0
       ? {
         cdfUs: stats.histogram("all", "total").cdf(options.cdfPoints).map((point) => ({
@@ -406,6 +519,161 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
         })),
       }
       : {}),
+  };
+}
+
+/**
+ * Arranges the run's side of lifecycle events (sampling requests in flight,
+ * reboots) and turns the supervisor's records into summaries.
+ */
+function observeLifecycle(
+  engine: Engine,
+  workload: Workload,
+  supervisor: AgentSupervisor | null,
+  events: readonly LifecycleEvent[],
+  rebootNs: number,
+) {
+  const samples: {
+    event: LifecycleEvent;
+    inFlight: number;
+    failed: number;
+    failedBefore: number;
+    atNs: number;
+  }[] = [];
+  const kind = engine.register("run.lifecycle", (index) => {
+    const event = events[index]!;
+    const sample = {
+      event,
+      inFlight: workload.inFlight(),
+      failed: 0,
+      failedBefore: workload.failed ?? 0,
+      atNs: engine.now,
+    };
+    samples.push(sample);
+    if (event.kind === "reboot") workload.reboot!(engine.now + rebootNs);
+  });
+  // Sample before the supervisor acts on the same instant: schedule first.
+  events.forEach((event, index) => engine.at(event.atNs, kind, index));
+  for (const event of events) if (event.kind !== "reboot") supervisor!.schedule(event);
+  return {
+    summaries(timeline: Timeline | null, lost: number, durationNs: number): LifecycleSummary[] {
+      const records = supervisor?.records ?? [];
+      const result: LifecycleSummary[] = [];
+      const used = new Set<number>();
+      samples.forEach((sample, i) => {
+        // Failed by this event: until the next event (a reboot fails both the
+        // requests in flight and those arriving while it is down).
+        const until = samples[i + 1]?.failedBefore ?? workload.failed ?? 0;
+        sample.failed = until - sample.failedBefore;
+      });
+      for (const sample of samples) {
+        let start = sample.atNs;
+        let end = -1;
+        let cause = "injected";
+        let error: string | null = null;
+        let policyAfter = "";
+        if (sample.event.kind === "reboot") {
+          end = sample.atNs + rebootNs;
+          policyAfter = "(unchanged)";
+        } else {
+          const index = records.findIndex((r, i) =>
+            !used.has(i) && r.atNs === sample.atNs && r.kind === sample.event.kind
+          );
+          if (index < 0) continue; // the enclave was already gone
+          used.add(index);
+          const record = records[index]!;
+          start = record.blackoutStartNs;
+          end = record.blackoutEndNs;
+          policyAfter = record.policyAfter;
+          cause = record.cause;
+          error = record.error;
+        }
+        result.push(
+          summarize(sample.event.kind, sample.atNs, start, end, cause, error, policyAfter, {
+            inFlight: sample.inFlight,
+            failed: sample.failed,
+            lost,
+            timeline,
+            durationNs,
+          }),
+        );
+      }
+      // Crashes of policy code that no event injected.
+      records.forEach((record, i) => {
+        if (used.has(i) || record.cause !== "policy error") return;
+        result.push(
+          summarize(
+            "crash",
+            record.atNs,
+            record.blackoutStartNs,
+            record.blackoutEndNs,
+            record.cause,
+            record.error,
+            record.policyAfter,
+            { inFlight: 0, failed: 0, lost, timeline, durationNs },
+          ),
+        );
+      });
+      return result.sort((a, b) => a.atUs - b.atUs);
+    },
+  };
+}
+
+function summarize(
+  kind: string,
+  atNs: number,
+  startNs: number,
+  endNs: number,
+  cause: string,
+  error: string | null,
+  policyAfter: string,
+  extra: {
+    inFlight: number;
+    failed: number;
+    lost: number;
+    timeline: Timeline | null;
+    durationNs: number;
+  },
+): LifecycleSummary {
+  const timeline = extra.timeline;
+  let recoveryUs: number | null = null;
+  let worstLatencyUs = 0;
+  if (timeline !== null) {
+    const w = timeline.windowNs;
+    const RECOVERY_SPAN = Math.max(1, Math.ceil(RECOVERY_SPAN_NS / w));
+    const BASELINE_SPAN = Math.max(1, Math.ceil(BASELINE_SPAN_NS / w));
+    const first = Math.floor(atNs / w);
+    const last = Math.floor(extra.durationNs / w);
+    const baseline = timeline.quantile(first - BASELINE_SPAN, first, 0.99);
+    let recovered = last;
+    if (baseline > 0) {
+      for (let start = first; start + RECOVERY_SPAN <= last; start++) {
+        if (timeline.arrivals(start) === 0) continue; // no request got through yet
+        const p99 = timeline.quantile(start, start + RECOVERY_SPAN, 0.99);
+        if (p99 > 0 && p99 <= 1.1 * baseline) {
+          recovered = start;
+          recoveryUs = round(Math.max(0, start * w - atNs) / US, 3);
+          break;
+        }
+      }
+    }
+    worstLatencyUs = round(
+      timeline.max(first, Math.max(first + 1, recovered + RECOVERY_SPAN)) / US,
+      3,
+    );
+  }
+  return {
+    kind,
+    atUs: atNs / US,
+    cause,
+    error,
+    policyAfter,
+    blackoutUs: endNs < 0 ? null : round((endNs - startNs) / US, 3),
+    inFlight: extra.inFlight,
+    failed: extra.failed,
+    lost: extra.lost,
+    worstLatencyUs,
+    recoveryUs,
   };
 }
 
@@ -433,6 +701,15 @@ function describeConfig(config: RunConfig): Record<string, string | number> {
     costs: config.costs,
     tickHz: config.tickHz,
     sliceUs: config.sliceNs / US,
+    ...(config.events.length > 0
+      ? {
+        events: config.events.join(" "),
+        restartDelayUs: config.restartDelayNs / US,
+        rebootUs: config.rebootNs / US,
+        watchdogUs: config.watchdogNs / US,
+        windowUs: config.windowNs / US,
+      }
+      : {}),
   };
 }
 

@@ -41,6 +41,14 @@ export class RequestQueue {
     this.#size++;
   }
 
+  /** Drops every queued request; returns how many there were. */
+  clear(): number {
+    const dropped = this.#size;
+    this.#head = 0;
+    this.#size = 0;
+    return dropped;
+  }
+
   /** Removes the oldest request into `arrival`, `service`, `type`; false if empty. */
   shift(): boolean {
     if (this.#size === 0) return false;

@@ -61,12 +61,17 @@ class WorkerSlot {
   received = 0;
   service = 0;
   type = 0;
+  /** The workload's epoch when assigned: an older one was failed by a reboot. */
+  epoch = 0;
 }
 
 class RocksDbWorkload implements Workload {
   readonly stats: RequestStats;
   generated = 0;
   finished = 0;
+  failed = 0;
+  #epoch = 0;
+  #downUntil = -1;
   readonly #engine: Engine;
   readonly #kernel: Kernel;
   /** Requests generated, not yet handed to the dispatcher (CFS) or a worker (ghOSt). */
@@ -141,8 +146,9 @@ class RocksDbWorkload implements Workload {
           if (!range && options.getExpMeanNs > 0) {
             service += Math.round(extra.exponential(options.getExpMeanNs));
           }
-          this.#ingress.push(nextArrival, service, range ? RANGE : GET);
           this.generated++;
+          if (nextArrival < this.#downUntil) this.failed++; // rebooting: refused
+          else this.#ingress.push(nextArrival, service, range ? RANGE : GET);
           nextArrival += Math.max(1, Math.round(arrivals.exponential(meanGap)));
         }
         this.#handOff();
@@ -158,6 +164,17 @@ class RocksDbWorkload implements Workload {
 
   inFlight(): number {
     return this.#ingress.size + this.#dispatch.size + this.#assigned;
+  }
+
+  reboot(untilNs: number): number {
+    const dropped = this.#ingress.clear() + this.#dispatch.clear() + this.#assigned;
+    this.#receivedAt.length = 0;
+    this.#receivedHead = 0;
+    this.failed += dropped;
+    this.#assigned = 0;
+    this.#epoch++;
+    this.#downUntil = untilNs;
+    return dropped;
   }
 
   /** The load generator passes its requests on: to the dispatcher, or to idle workers. */
@@ -211,6 +228,7 @@ class RocksDbWorkload implements Workload {
     slot.received = received;
     slot.service = service;
     slot.type = type;
+    slot.epoch = this.#epoch;
     this.#assigned++;
   }
 
@@ -238,9 +256,11 @@ class RocksDbWorkload implements Workload {
         if (running) {
           running = false;
           slot.busy = false;
-          this.#assigned--;
-          this.finished++;
-          this.stats.record(slot.type, slot.arrival, start, now, slot.received);
+          if (slot.epoch === this.#epoch) {
+            this.#assigned--;
+            this.finished++;
+            this.stats.record(slot.type, slot.arrival, start, now, slot.received);
+          }
           if (this.#dispatcher !== null) {
             this.#idle.push(slot);
             this.#kernel.poke(this.#dispatcher);

@@ -29,7 +29,11 @@ class SyntheticWorkload implements Workload {
   readonly stats: RequestStats;
   generated = 0;
   finished = 0;
+  failed = 0;
   #serving = 0;
+  /** Bumped by a reboot: requests of an older epoch were failed. */
+  #epoch = 0;
+  #downUntil = -1;
   #queue = new RequestQueue();
   readonly #engine: Engine;
 
@@ -50,7 +54,9 @@ class SyntheticWorkload implements Workload {
       const ns = service.sample(serviceRng);
       const type = service.lastType;
       this.generated++;
-      if (options.workers > 0) {
+      if (now < this.#downUntil) {
+        this.failed++; // rebooting: nobody takes it
+      } else if (options.workers > 0) {
         queue.push(now, ns, type);
         kernel.wakeOne(waiters, -1);
       } else {
@@ -79,26 +85,39 @@ class SyntheticWorkload implements Workload {
     return this.#queue.size + this.#serving;
   }
 
+  reboot(untilNs: number): number {
+    const dropped = this.#queue.clear() + this.#serving;
+    this.failed += dropped;
+    this.#serving = 0;
+    this.#epoch++;
+    this.#downUntil = untilNs;
+    return dropped;
+  }
+
   /** A pool worker: take the oldest request, serve it, record it, repeat. */
   #worker(queue: RequestQueue, waiters: WaitQueue) {
     let serving = false;
     let arrival = 0;
     let start = 0;
     let type = 0;
+    let epoch = 0;
     return {
       next: (thread: Thread): Action => {
         const now = this.#engine.now;
         if (serving) {
           serving = false;
-          this.#serving--;
-          this.finished++;
-          this.stats.record(type, arrival, start, now);
+          if (epoch === this.#epoch) {
+            this.#serving--;
+            this.finished++;
+            this.stats.record(type, arrival, start, now);
+          }
         }
         if (!queue.shift()) {
           thread.waitOn = waiters;
           return "wait";
         }
         serving = true;
+        epoch = this.#epoch;
         this.#serving++;
         arrival = queue.arrival;
         type = queue.type;
@@ -112,6 +131,7 @@ class SyntheticWorkload implements Workload {
   /** A thread for one request: serve it, record it, exit. */
   #oneShot(arrival: number, service: number, type: number) {
     let start = -1;
+    const epoch = this.#epoch;
     this.#serving++;
     return {
       next: (thread: Thread): Action => {
@@ -121,9 +141,11 @@ class SyntheticWorkload implements Workload {
           thread.stepNs = service;
           return "compute";
         }
-        this.#serving--;
-        this.finished++;
-        this.stats.record(type, arrival, start, now);
+        if (epoch === this.#epoch) {
+          this.#serving--;
+          this.finished++;
+          this.stats.record(type, arrival, start, now);
+        }
         return "exit";
       },
     };

@@ -76,6 +76,14 @@ export interface Workload {
   readonly finished: number;
   /** Requests generated and not finished, counted from the live structures. */
   inFlight(): number;
+  /** Requests failed by a reboot (in flight at it, or arriving while down). @default 0 */
+  readonly failed?: number;
+  /**
+   * A reboot: every request in flight fails now, and arrivals fail until
+   * `untilNs`. Returns how many in-flight requests failed. Absent when the
+   * workload does not model reboots.
+   */
+  reboot?(untilNs: number): number;
 }
 
 /** A registered workload. */

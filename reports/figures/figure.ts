@@ -55,10 +55,12 @@ export interface FigureDefinition {
   rows(results: readonly PointResult[], context: FigureContext): Row[];
   /** The chart of the rows. */
   chart(rows: readonly Row[], context: FigureContext): TopLevelSpec;
-  /** The claims checked on the rows. */
-  claims(rows: readonly Row[], context: FigureContext): Claim[];
+  /** The claims checked on the rows (and, where needed, the points' results). */
+  claims(rows: readonly Row[], context: FigureContext, results: readonly PointResult[]): Claim[];
   /** The settings shown beside the figure. */
   settings(context: FigureContext): Record<string, string | number>;
+  /** An extra table (written as NAME.table.csv and shown on the page). @default none */
+  table?(results: readonly PointResult[], context: FigureContext): { title: string; rows: Row[] };
 }
 
 /** A run point from the defaults and overrides. */

@@ -5,6 +5,7 @@
  */
 
 import { COLOCATION_FIGURE } from "./colocation.ts";
+import { DISRUPTION_FIGURE } from "./disruption.ts";
 import type { FigureDefinition } from "./figure.ts";
 import { LATENCY_CDF_FIGURE } from "./latency_cdf.ts";
 import { MICROBENCH_FIGURE } from "./microbench.ts";
@@ -22,4 +23,5 @@ export const FIGURES: readonly FigureDefinition[] = [
   COLOCATION_FIGURE,
   SEARCH_FIGURE,
   LATENCY_CDF_FIGURE,
+  DISRUPTION_FIGURE,
 ];

@@ -1,0 +1,241 @@
+/**
+ * Agent lifecycle: in-place upgrade, crash (with or without a supervisor
+ * that restarts the agent), and policy hot-swap, as ghost.md describes them.
+ *
+ * - upgrade: the old agent closes its enclave handle and exits; a new agent
+ *   process (the same policy, a fresh instance) starts after the cost
+ *   profile's `agentStartup`, attaches once the old one's threads are gone,
+ *   and discovers every thread from the status words before its first
+ *   decision (`discoveryPerThread` each). Running threads keep running
+ *   meanwhile; nothing new is scheduled.
+ * - crash: the agent process dies (an injected fault, or any exception in
+ *   policy code). With a restart delay the supervisor starts a fresh agent
+ *   after it, through the upgrade path; without one the enclave has no
+ *   agent, and its watchdog (`runnableTimeout`) destroys it and moves every
+ *   thread to CFS.
+ * - swap: an upgrade to another policy.
+ *
+ * Each event's blackout runs from the old agent's exit until a new agent is
+ * ready to schedule (discovery done), or until the enclave was destroyed
+ * and its threads handed to CFS.
+ *
+ * @module
+ */
+
+import { AgentProcess, type Policy } from "./agent.ts";
+import type { Enclave } from "./enclave.ts";
+import { InputError } from "./errors.ts";
+import type { Kernel } from "./kernel.ts";
+import { parseDuration } from "./units.ts";
+
+/** The kinds of lifecycle event. */
+export type LifecycleKind = "upgrade" | "crash" | "swap" | "reboot";
+
+/** A lifecycle event to inject, e.g. `upgrade@5s`, `swap:shinjuku@1s`. */
+export interface LifecycleEvent {
+  /** What happens. */
+  kind: LifecycleKind;
+  /** When, ns of virtual time. */
+  atNs: number;
+  /** The policy swapped in (swap only). */
+  policy?: string;
+}
+
+/** Parses `KIND@TIME` or `swap:POLICY@TIME`; throws InputError on bad input. */
+export function parseLifecycleEvent(spec: string): LifecycleEvent {
+  const match = /^(upgrade|crash|reboot|swap:([a-z0-9-]+))@(.+)$/.exec(spec.trim());
+  if (match === null) {
+    throw new InputError(
+      `Bad --event "${spec}": expected upgrade@TIME, crash@TIME, reboot@TIME or swap:POLICY@TIME`,
+    );
+  }
+  const atNs = parseDuration(match[3]!, "--event time");
+  if (match[2] !== undefined) return { kind: "swap", atNs, policy: match[2] };
+  return { kind: match[1] as LifecycleKind, atNs };
+}
+
+/** What happened at one lifecycle event. */
+export interface EventRecord {
+  /** The event kind. */
+  kind: LifecycleKind;
+  /** When it happened, ns. */
+  atNs: number;
+  /** Injected by the run, or a crash of policy code. */
+  cause: "injected" | "policy error";
+  /** The crash's error message, if any. */
+  error: string | null;
+  /** When no agent could schedule any more, ns. */
+  blackoutStartNs: number;
+  /** When an agent (or CFS, after the watchdog) could schedule again, ns; -1: never. */
+  blackoutEndNs: number;
+  /** Whether the watchdog handed the threads to CFS. */
+  fellBackToCfs: boolean;
+  /** The policy running after the event. */
+  policyAfter: string;
+}
+
+/** Options of the supervisor. */
+export interface SupervisorOptions {
+  /** Name of the policy to start with. */
+  policy: string;
+  /** Creates a fresh instance of a policy by name. */
+  makePolicy: (name: string) => Policy;
+  /** Restart a crashed agent after this delay, ns; null: no supervisor restart. */
+  restartDelayNs: number | null;
+  /** CPU of the global agent (centralized policies). */
+  globalCpu: number;
+}
+
+/** Owns the agent process of an enclave across upgrades, crashes and swaps. */
+export class AgentSupervisor {
+  /** What happened at each event. */
+  readonly records: EventRecord[] = [];
+  readonly #kernel: Kernel;
+  readonly #enclave: Enclave;
+  readonly #options: SupervisorOptions;
+  readonly #kindEvent: number;
+  readonly #kindLaunch: number;
+  readonly #pending: LifecycleEvent[] = [];
+  readonly #launches: { policy: string; record: EventRecord | null }[] = [];
+  #policy: string;
+  #current: AgentProcess | null = null;
+  /** Every process started, in order (for counters). */
+  readonly processes: AgentProcess[] = [];
+
+  /** Creates the supervisor; `start` launches the first agent. */
+  constructor(kernel: Kernel, enclave: Enclave, options: SupervisorOptions) {
+    this.#kernel = kernel;
+    this.#enclave = enclave;
+    this.#options = options;
+    this.#policy = options.policy;
+    this.#kindEvent = kernel.engine.register(`supervisor${enclave.id}.event`, (index) => {
+      this.#apply(this.#pending[index]!);
+    });
+    this.#kindLaunch = kernel.engine.register(`supervisor${enclave.id}.launch`, (index) => {
+      this.#launch(index);
+    });
+  }
+
+  /** The agent process holding the enclave now, or null. */
+  get current(): AgentProcess | null {
+    return this.#current;
+  }
+
+  /** Starts the first agent (no discovery: the enclave is empty). */
+  start(): void {
+    this.#current = this.#spawn(this.#policy, false, null);
+  }
+
+  /** Schedules a lifecycle event (reboot is the run's business, not the agent's). */
+  schedule(event: LifecycleEvent): void {
+    if (event.kind === "reboot") throw new RangeError("A reboot is not an agent event");
+    this.#pending.push(event);
+    this.#kernel.engine.at(event.atNs, this.#kindEvent, this.#pending.length - 1);
+  }
+
+  /** Fills in blackouts still open at the end of the run. */
+  finish(): void {
+    const destroyedAt = this.#enclave.stats.destroyedAt;
+    for (const record of this.records) {
+      if (record.blackoutEndNs >= 0) continue;
+      if (destroyedAt >= 0) {
+        record.blackoutEndNs = destroyedAt;
+        record.fellBackToCfs = true;
+        record.policyAfter = "cfs";
+      }
+    }
+  }
+
+  #record(event: LifecycleEvent, cause: EventRecord["cause"], error: unknown): EventRecord {
+    const now = this.#kernel.engine.now;
+    const record: EventRecord = {
+      kind: event.kind,
+      atNs: now,
+      cause,
+      error: error === null ? null : error instanceof Error ? error.message : String(error),
+      blackoutStartNs: now,
+      blackoutEndNs: -1,
+      fellBackToCfs: false,
+      policyAfter: this.#policy,
+    };
+    this.records.push(record);
+    return record;
+  }
+
+  #apply(event: LifecycleEvent): void {
+    if (this.#enclave.destroyed) return; // nothing left to upgrade
+    const old = this.#current;
+    const engine = this.#kernel.engine;
+    if (event.kind === "crash") {
+      const record = this.#record(event, "injected", null);
+      this.#current = null;
+      old?.crash(new Error("injected crash"));
+      record.error = "injected crash";
+      this.#restartAfterCrash(record);
+      return;
+    }
+    if (event.kind === "swap") this.#policy = event.policy!;
+    const record = this.#record(event, "injected", null);
+    record.policyAfter = this.#policy;
+    this.#current = null;
+    old?.shutdown();
+    this.#queueLaunch(this.#policy, record, engine.now + this.#kernel.costs.agentStartup);
+  }
+
+  #restartAfterCrash(record: EventRecord): void {
+    const delay = this.#options.restartDelayNs;
+    if (delay === null) return; // the watchdog decides
+    const at = this.#kernel.engine.now + delay + this.#kernel.costs.agentStartup;
+    this.#queueLaunch(this.#policy, record, at);
+  }
+
+  #queueLaunch(policy: string, record: EventRecord | null, at: number): void {
+    this.#launches.push({ policy, record });
+    this.#kernel.engine.at(at, this.#kindLaunch, this.#launches.length - 1);
+  }
+
+  #launch(index: number): void {
+    const { policy, record } = this.#launches[index]!;
+    if (this.#enclave.destroyed) return;
+    const previous = this.processes.at(-1);
+    if (this.#enclave.attached || (previous !== undefined && previous.threadsAlive)) {
+      // Only one agent may hold the enclave: wait until the old one is gone.
+      this.#kernel.engine.after(1_000, this.#kindLaunch, index);
+      return;
+    }
+    this.#current = this.#spawn(policy, true, record);
+  }
+
+  #spawn(policy: string, discover: boolean, record: EventRecord | null): AgentProcess {
+    const process: AgentProcess = new AgentProcess(
+      this.#kernel,
+      this.#enclave,
+      this.#options.makePolicy(policy),
+      {
+        globalCpu: this.#options.globalCpu,
+        discover,
+        onReady: () => {
+          if (record !== null && record.blackoutEndNs < 0) {
+            record.blackoutEndNs = this.#kernel.engine.now;
+          }
+        },
+        onExit: (exited, error) => this.#onExit(exited, error),
+      },
+    );
+    this.processes.push(process);
+    process.start();
+    return process;
+  }
+
+  #onExit(process: AgentProcess, error: unknown): void {
+    if (process !== this.#current || error === null || this.#enclave.destroyed) return;
+    // A crash the run did not inject: policy code threw.
+    this.#current = null;
+    const record = this.#record(
+      { kind: "crash", atNs: this.#kernel.engine.now },
+      "policy error",
+      error,
+    );
+    this.#restartAfterCrash(record);
+  }
+}
