@@ -1,0 +1,295 @@
+/**
+ * Agent lifecycle (ghost.md, "Lifecycle: crash, watchdog, upgrade"): after an
+ * upgrade the new agent's view equals the kernel's; a policy that throws
+ * kills its agent, never the emulator, and is reported; without a restart
+ * the watchdog hands every thread to CFS; upgrade, crash and swap lose no
+ * request.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { AgentContext, Policy } from "../core/agent.ts";
+import { AgentSupervisor } from "../core/agent_supervisor.ts";
+import { IDEAL_COSTS, PAPER_COSTS } from "../core/cost_profile.ts";
+import { Enclave } from "../core/enclave.ts";
+import { Engine } from "../core/engine.ts";
+import { TXN } from "../core/ghost_abi.ts";
+import { Kernel } from "../core/kernel.ts";
+import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import type { Action, Thread } from "../core/thread.ts";
+import { Topology } from "../core/topology.ts";
+import { MS, US } from "../core/units.ts";
+import { FifoCentralized } from "../policies/fifo_centralized.ts";
+import { DEFAULT_RUN_CONFIG, type RunConfig, runExperiment } from "../reports/run_experiment.ts";
+
+/**
+ * A centralized FIFO that exposes its view: each task's state and CPU, and
+ * its run queue. Used to compare the agent's view with the kernel's.
+ */
+class ViewPolicy implements Policy {
+  readonly name = "view";
+  readonly model = "centralized" as const;
+  readonly state = new Map<number, { state: "blocked" | "queued" | "onCpu"; cpu: number }>();
+  readonly queue: number[] = [];
+  readonly current = new Map<number, number>();
+
+  #off(msg: Message, next: "blocked" | "queued"): void {
+    const task = this.state.get(msg.gtid)!;
+    assert.equal(task.state, "onCpu", `task ${msg.gtid} left a CPU it was not on`);
+    if (this.current.get(task.cpu) === msg.gtid) this.current.delete(task.cpu);
+    task.state = next;
+    task.cpu = -1;
+    if (next === "queued") this.queue.push(msg.gtid);
+  }
+
+  taskNew(_ctx: AgentContext, msg: Message): void {
+    assert.ok(!this.state.has(msg.gtid), `task ${msg.gtid} announced twice`);
+    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
+      this.state.set(msg.gtid, { state: "onCpu", cpu: msg.cpu });
+      this.current.set(msg.cpu, msg.gtid);
+    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
+      this.state.set(msg.gtid, { state: "queued", cpu: -1 });
+      this.queue.push(msg.gtid);
+    } else {
+      this.state.set(msg.gtid, { state: "blocked", cpu: -1 });
+    }
+  }
+  taskRunnable(_ctx: AgentContext, msg: Message): void {
+    const task = this.state.get(msg.gtid)!;
+    assert.equal(task.state, "blocked");
+    task.state = "queued";
+    this.queue.push(msg.gtid);
+  }
+  taskBlocked(_ctx: AgentContext, msg: Message): void {
+    this.#off(msg, "blocked");
+  }
+  taskPreempted(_ctx: AgentContext, msg: Message): void {
+    this.#off(msg, "queued");
+  }
+  taskYield(_ctx: AgentContext, msg: Message): void {
+    this.#off(msg, "queued");
+  }
+  taskDead(_ctx: AgentContext, msg: Message): void {
+    assert.equal(this.state.get(msg.gtid)?.state, "blocked");
+    this.state.delete(msg.gtid);
+  }
+  schedule(ctx: AgentContext): void {
+    for (const cpu of ctx.cpus) {
+      if (this.queue.length === 0) return;
+      if (cpu === ctx.globalCpu || this.current.has(cpu) || !ctx.cpuAvailable(cpu)) continue;
+      const gtid = this.queue.shift()!;
+      ctx.open(cpu, gtid);
+      ctx.commit();
+      if (ctx.outcome(cpu) === TXN.COMPLETE) {
+        this.state.set(gtid, { state: "onCpu", cpu });
+        this.current.set(cpu, gtid);
+      } else {
+        this.queue.unshift(gtid);
+      }
+    }
+  }
+}
+
+/** A thread that computes and sleeps in a random rhythm of its own. */
+function busySleeper(seed: number) {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let compute = true;
+  return {
+    next(thread: Thread): Action {
+      compute = !compute;
+      thread.stepNs = Math.round((compute ? 30 : 20) * US * (0.5 + next()));
+      return compute ? "compute" : "sleep";
+    },
+  };
+}
+
+function machine(costs = PAPER_COSTS, watchdogNs = 0) {
+  const engine = new Engine(3);
+  const kernel = new Kernel(engine, {
+    topology: new Topology({ name: "five", coresPerLlc: 5 }),
+    costs,
+  });
+  const enclave = new Enclave(kernel, { cpus: [0, 1, 2, 3, 4], runnableTimeoutNs: watchdogNs });
+  return { engine, kernel, enclave };
+}
+
+Deno.test("after an upgrade the new agent's view equals the kernel's: no thread lost or doubled", () => {
+  for (const costs of [PAPER_COSTS, IDEAL_COSTS]) {
+    const { engine, kernel, enclave } = machine(costs);
+    const policies: ViewPolicy[] = [];
+    const supervisor = new AgentSupervisor(kernel, enclave, {
+      policy: "view",
+      makePolicy: () => {
+        const policy = new ViewPolicy();
+        policies.push(policy);
+        return policy;
+      },
+      restartDelayNs: null,
+      globalCpu: 0,
+    });
+    supervisor.start();
+    const threads: Thread[] = [];
+    for (let i = 0; i < 24; i++) {
+      threads.push(
+        kernel.spawn(busySleeper(i + 1), { name: `t${i}`, schedClass: "ghost", ghost: enclave }),
+      );
+    }
+    supervisor.schedule({ kind: "upgrade", atNs: 3 * MS });
+    engine.run({ until: 3 * MS + costs.agentStartup + 300 * US });
+    kernel.checkInvariants();
+
+    assert.equal(policies.length, 2, "a second agent attached");
+    const view = policies[1]!;
+    const record = supervisor.records[0]!;
+    assert.ok(record.blackoutEndNs > 0, "the new agent became ready");
+    assert.equal(view.state.size, threads.length, "every thread discovered once");
+    const queued = new Set(view.queue);
+    assert.equal(queued.size, view.queue.length, "no thread queued twice");
+    for (const thread of threads) {
+      const seen = view.state.get(thread.id)!;
+      if (thread.state === "blocked") {
+        assert.equal(seen.state, "blocked", `t${thread.name} blocked`);
+      } else if (thread.state === "running" || thread.latchedCpu >= 0) {
+        assert.equal(seen.state, "onCpu", `${thread.name} on a CPU`);
+        assert.equal(seen.cpu, thread.state === "running" ? thread.cpu : thread.latchedCpu);
+      } else {
+        assert.equal(seen.state, "queued", `${thread.name} runnable`);
+        assert.ok(queued.has(thread.id), `${thread.name} queued once`);
+      }
+    }
+    // And it keeps scheduling: everyone still makes progress afterwards.
+    const before = threads.map((t) => t.cpuTime);
+    engine.run({ until: 12 * MS });
+    kernel.checkInvariants();
+    threads.forEach((t, i) => assert.ok(t.cpuTime > before[i]!, `${t.name} ran after the upgrade`));
+  }
+});
+
+Deno.test("a policy callback that throws kills its agent, not the emulator, and is reported", () => {
+  class Faulty extends FifoCentralized {
+    #blocked = 0;
+    override taskBlocked(ctx: AgentContext, msg: Message): void {
+      if (++this.#blocked === 50) throw new Error("policy bug");
+      super.taskBlocked(ctx, msg);
+    }
+  }
+  const { engine, kernel, enclave } = machine(PAPER_COSTS, 20 * MS);
+  const supervisor = new AgentSupervisor(kernel, enclave, {
+    policy: "faulty",
+    makePolicy: () => new Faulty(),
+    restartDelayNs: null,
+    globalCpu: 0,
+  });
+  supervisor.start();
+  const threads = Array.from(
+    { length: 12 },
+    (_, i) =>
+      kernel.spawn(busySleeper(i + 7), { name: `t${i}`, schedClass: "ghost", ghost: enclave }),
+  );
+  engine.run({ until: 100 * MS }); // must not throw
+  kernel.checkInvariants();
+  supervisor.finish();
+  const crash = supervisor.records.find((r) => r.kind === "crash");
+  assert.ok(crash !== undefined, "the crash is reported");
+  assert.equal(crash.cause, "policy error");
+  assert.equal(crash.error, "policy bug");
+  assert.ok(supervisor.processes[0]!.exited);
+  // No restart: the watchdog destroyed the enclave and every thread runs under CFS.
+  assert.ok(enclave.destroyed, "the watchdog destroyed the enclave");
+  assert.equal(crash.policyAfter, "cfs");
+  assert.ok(crash.blackoutEndNs - crash.blackoutStartNs <= 20 * MS + kernel.tickNs);
+  const before = threads.map((t) => t.cpuTime);
+  engine.run({ until: 150 * MS });
+  for (const thread of threads) {
+    assert.equal(thread.schedClass, "fair", `${thread.name} moved to CFS`);
+  }
+  threads.forEach((t, i) => assert.ok(t.cpuTime > before[i]!, `${t.name} runs under CFS`));
+  kernel.checkInvariants();
+});
+
+Deno.test("a supervisor restarts a crashed agent, which rediscovers every thread", () => {
+  const { engine, kernel, enclave } = machine(PAPER_COSTS, 50 * MS);
+  const supervisor = new AgentSupervisor(kernel, enclave, {
+    policy: "fifo-centralized",
+    makePolicy: () => new FifoCentralized(),
+    restartDelayNs: 2 * MS,
+    globalCpu: 0,
+  });
+  supervisor.start();
+  const threads = Array.from(
+    { length: 10 },
+    (_, i) =>
+      kernel.spawn(busySleeper(i + 3), { name: `t${i}`, schedClass: "ghost", ghost: enclave }),
+  );
+  supervisor.schedule({ kind: "crash", atNs: 5 * MS });
+  engine.run({ until: 40 * MS });
+  kernel.checkInvariants();
+  assert.equal(enclave.destroyed, false, "the restart came before the watchdog");
+  assert.equal(supervisor.processes.length, 2);
+  const record = supervisor.records[0]!;
+  // Restart delay, then the process start-up, then discovery.
+  const expected = 2 * MS + PAPER_COSTS.agentStartup;
+  assert.ok(record.blackoutEndNs - record.atNs >= expected, "blackout covers restart and start-up");
+  assert.ok(record.blackoutEndNs - record.atNs < expected + MS);
+  assert.equal(supervisor.processes[1]!.stats.discovered, threads.length);
+  for (const thread of threads) assert.equal(thread.schedClass, "ghost");
+});
+
+function lifecycleRun(overrides: Partial<RunConfig>) {
+  return runExperiment({
+    ...DEFAULT_RUN_CONFIG,
+    workload: "rocksdb",
+    policy: "shinjuku",
+    load: 40_000,
+    durationNs: 400 * MS,
+    warmupNs: 50 * MS,
+    ...overrides,
+  });
+}
+
+Deno.test("upgrade, crash with restart, crash without restart and swap lose no request, at several seeds", () => {
+  const cases: [string, Partial<RunConfig>][] = [
+    ["upgrade", { events: ["upgrade@200ms"] }],
+    ["crash + restart", { events: ["crash@200ms"], restartDelayNs: 5 * MS }],
+    ["crash → CFS", { events: ["crash@200ms"] }],
+    ["swap", { events: ["swap:fifo-centralized@200ms"] }],
+    ["synthetic upgrade", {
+      workload: "synthetic",
+      policy: "fifo-centralized",
+      load: 100_000,
+      service: "exp:20us",
+      workers: 0,
+      events: ["upgrade@200ms"],
+    }],
+  ];
+  for (const seed of [1, 2, 3]) {
+    for (const [name, overrides] of cases) {
+      const result = lifecycleRun({ ...overrides, seed });
+      const event = result.lifecycleEvents[0];
+      assert.ok(event !== undefined, `${name}: event reported`);
+      assert.equal(result.lost, 0, `${name} seed ${seed}: lost`);
+      assert.equal(result.failed, 0, `${name} seed ${seed}: failed`);
+      assert.equal(event.lost, 0);
+      assert.ok(event.blackoutUs !== null && event.blackoutUs > 0, `${name}: blackout`);
+      assert.ok(result.completed > 10_000, `${name}: ${result.completed} completed`);
+      if (name === "crash → CFS") assert.equal(event.policyAfter, "cfs");
+      if (name === "swap") assert.equal(event.policyAfter, "fifo-centralized");
+    }
+  }
+});
+
+Deno.test("a reboot fails the requests in flight and those arriving while down, and loses none", () => {
+  const result = lifecycleRun({ events: ["reboot@200ms"], rebootNs: 50 * MS });
+  const event = result.lifecycleEvents[0]!;
+  assert.equal(event.kind, "reboot");
+  assert.equal(event.blackoutUs, 50_000);
+  // About 50 ms x 40k req/s arrive while it is down.
+  assert.ok(event.failed > 1500 && event.failed < 2500, `failed ${event.failed}`);
+  assert.equal(result.failed, event.failed);
+  assert.equal(result.lost, 0);
+  assert.ok(result.timeSeries !== undefined);
+  const down = result.timeSeries.rows.filter((r) => r.tUs >= 210_000 && r.tUs < 245_000);
+  assert.ok(down.every((r) => r.throughputRps === 0), "no request finishes while it is down");
+});
