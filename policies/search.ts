@@ -15,12 +15,14 @@
  * at least its own socket, at full speed or close to it, where a
  * topology-blind scheduler (CFS, the centralized FIFO) lands it anywhere and
  * pays the remote-cache and remote-DRAM slowdown. Short, high-class threads
- * jump the queue ahead of long ones. What it trades away: it never preempts,
- * so a long thread holds its CPU to the end and a home CCX full of long work
- * sends a memory-bound thread elsewhere rather than waiting for it; strict
- * classes can starve low-class threads under sustained overload (no aging);
- * and it costs one CPU for the agent, whose decision rate caps the machine.
- * A thread preempted by the kernel goes to the front of its class. A thread
+ * jump the queue ahead of long ones, and when nothing is idle near their
+ * data they preempt a lower-class (long) thread there rather than run on
+ * another socket: the home LLC first, then the home node, then an idle CPU
+ * anywhere, then a lower-class thread anywhere. What it trades away: long
+ * threads are preempted and lose their caches; strict classes can starve
+ * low-class threads under sustained overload (no aging); and it costs one
+ * CPU for the agent, whose decision rate caps the machine. A preempted
+ * thread goes to the front of its class. A thread
  * discovered running (an agent attaching to a live enclave: upgrade,
  * restart) keeps its CPU, which counts as busy.
  *
@@ -30,12 +32,7 @@
 import type { AgentContext, Policy } from "../core/agent.ts";
 import { CpuSet } from "../core/cpu_set.ts";
 import { TXN } from "../core/ghost_abi.ts";
-import {
-  type Message,
-  MSG_FLAG_BY_KERNEL,
-  MSG_FLAG_ON_CPU,
-  MSG_FLAG_RUNNABLE,
-} from "../core/message_queue.ts";
+import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
 import { Deque } from "./_deque.ts";
 
 /** A task's state as this policy tracks it. */
@@ -68,7 +65,11 @@ export class Search implements Policy {
   #llcNuma: Int32Array = new Int32Array(0);
   #numaLlcs: number[][] = [];
   #allLlcs: number[] = [];
+  #llcCpus: number[][] = [];
   #current: Float64Array = new Float64Array(0);
+  /** Class of the thread each CPU runs (CLASSES: none), and how many run per class. */
+  #currentQos: Int32Array = new Int32Array(0);
+  readonly #running: Int32Array = new Int32Array(CLASSES);
   #openCpus: Int32Array = new Int32Array(0);
   #openGtids: Float64Array = new Float64Array(0);
   #ready = false;
@@ -83,8 +84,11 @@ export class Search implements Policy {
     this.#numaLlcs = topology.numaNodes.map(() => []);
     this.#llcNuma.forEach((numa, llc) => this.#numaLlcs[numa]!.push(llc));
     this.#allLlcs = topology.llcs.map((_, llc) => llc);
+    const enclave = new Set(ctx.cpus);
+    this.#llcCpus = topology.llcs.map((cpus) => cpus.filter((cpu) => enclave.has(cpu)));
     this.#idleByLlc = topology.llcs.map(() => new CpuSet(n));
     this.#current = new Float64Array(n).fill(-1);
+    this.#currentQos = new Int32Array(n).fill(CLASSES);
     this.#openCpus = new Int32Array(n);
     this.#openGtids = new Float64Array(n);
     for (const cpu of ctx.cpus) this.#markIdle(cpu);
@@ -122,11 +126,19 @@ export class Search implements Policy {
       throw new Error(`${this.name}: task ${gtid} is ${task.state}, expected onCpu`);
     }
     const cpu = task.cpu;
-    if (cpu >= 0 && this.#current[cpu] === gtid) {
-      this.#current[cpu] = -1;
-      this.#markIdle(cpu);
-    }
+    if (cpu >= 0 && this.#current[cpu] === gtid) this.#setCurrent(cpu, -1, CLASSES);
     task.cpu = -1;
+  }
+
+  /** Records what runs on `cpu` (-1: nothing, then it is idle). */
+  #setCurrent(cpu: number, gtid: number, qos: number): void {
+    const old = this.#currentQos[cpu]!;
+    if (old < CLASSES) this.#running[old]!--;
+    if (qos < CLASSES) this.#running[qos]!++;
+    this.#current[cpu] = gtid;
+    this.#currentQos[cpu] = qos;
+    if (gtid < 0) this.#markIdle(cpu);
+    else this.#markBusy(cpu);
   }
 
   taskNew(ctx: AgentContext, msg: Message): void {
@@ -152,8 +164,7 @@ export class Search implements Policy {
       }
       task.state = "onCpu";
       task.cpu = cpu;
-      this.#current[cpu] = msg.gtid;
-      this.#markBusy(cpu);
+      this.#setCurrent(cpu, msg.gtid, qos);
     } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
       this.#enqueue(msg.gtid, task, false);
     }
@@ -174,7 +185,8 @@ export class Search implements Policy {
   taskPreempted(_ctx: AgentContext, msg: Message): void {
     const task = this.#task(msg);
     this.#offCpu(task, msg.gtid);
-    this.#enqueue(msg.gtid, task, (msg.flags & MSG_FLAG_BY_KERNEL) !== 0);
+    // Preempted by the kernel, or by a shorter query: it goes first in its class.
+    this.#enqueue(msg.gtid, task, true);
   }
 
   taskYield(_ctx: AgentContext, msg: Message): void {
@@ -189,22 +201,29 @@ export class Search implements Policy {
     this.#tasks.delete(msg.gtid);
   }
 
-  /** Places waiting threads, highest class first, on idle CPUs near their data; one group commit. */
+  /**
+   * Places waiting threads, highest class first, near their data; a thread
+   * with no idle CPU to go to may preempt a lower-class one. One group commit.
+   */
   schedule(ctx: AgentContext): void {
     this.#setUp(ctx);
     let opened = 0;
     let qos = 0;
-    while (this.#waiting > 0 && this.#idleCount > 0) {
+    while (this.#waiting > 0) {
       while (this.#queues[qos]!.size === 0) qos++;
       const queue = this.#queues[qos]!;
-      const gtid = queue.popFront();
-      const cpu = this.#pickCpu(ctx, this.#tasks.get(gtid)!);
-      if (cpu < 0) {
-        queue.pushFront(gtid); // only unusable CPUs look idle (the agent's, a busy one)
-        break;
-      }
+      const gtid = queue.peekFront();
+      const task = this.#tasks.get(gtid)!;
+      const cpu = this.#pickCpu(ctx, task);
+      if (cpu < 0) break; // nothing idle and nothing lower to preempt
+      queue.popFront();
       this.#waiting--;
-      this.#markBusy(cpu);
+      const victim = this.#current[cpu]!;
+      if (victim >= 0) {
+        // Its TASK_PREEMPT will queue it; the CPU is no longer its own.
+        this.#tasks.get(victim)!.cpu = -1;
+      }
+      this.#setCurrent(cpu, gtid, task.qos);
       ctx.open(cpu, gtid);
       this.#openCpus[opened] = cpu;
       this.#openGtids[opened] = gtid;
@@ -220,24 +239,62 @@ export class Search implements Policy {
       if (ctx.outcome(cpu) === TXN.COMPLETE) {
         task.state = "onCpu";
         task.cpu = cpu;
-        this.#current[cpu] = gtid;
       } else {
-        this.#markIdle(cpu);
+        if (this.#current[cpu] === gtid) this.#setCurrent(cpu, -1, CLASSES);
         this.#enqueue(gtid, task, true);
       }
     }
   }
 
-  /** The idle CPU for a task: home LLC, else home NUMA node, else anywhere; -1 if none. */
+  /**
+   * The CPU for a task: an idle one in its home LLC, else its home NUMA node;
+   * else (memory-bound) one running a lower class there; else an idle one
+   * anywhere; else one running a lower class anywhere. -1 if none.
+   */
   #pickCpu(ctx: AgentContext, task: Task): number {
     const home = task.homeLlc;
     if (home >= 0) {
       const cpu = this.#usableIn(ctx, home);
       if (cpu >= 0) return cpu;
-      const near = this.#mostIdle(ctx, this.#numaLlcs[this.#llcNuma[home]!]!);
+      const node = this.#numaLlcs[this.#llcNuma[home]!]!;
+      const near = this.#mostIdle(ctx, node);
       if (near >= 0) return near;
+      if (this.#lowerRuns(task.qos)) {
+        const victim = this.#lowerIn(ctx, home, task.qos);
+        if (victim >= 0) return victim;
+        for (const llc of node) {
+          const other = this.#lowerIn(ctx, llc, task.qos);
+          if (other >= 0) return other;
+        }
+      }
     }
-    return this.#mostIdle(ctx, this.#allLlcs);
+    const anywhere = this.#mostIdle(ctx, this.#allLlcs);
+    if (anywhere >= 0 || !this.#lowerRuns(task.qos)) return anywhere;
+    for (const llc of this.#allLlcs) {
+      const other = this.#lowerIn(ctx, llc, task.qos);
+      if (other >= 0) return other;
+    }
+    return -1;
+  }
+
+  /** Whether any thread of a class below `qos` runs. */
+  #lowerRuns(qos: number): boolean {
+    for (let q = qos + 1; q < CLASSES; q++) if (this.#running[q]! > 0) return true;
+    return false;
+  }
+
+  /** A CPU of `llc` running the lowest class below `qos` (committed, not the agent's), or -1. */
+  #lowerIn(ctx: AgentContext, llc: number, qos: number): number {
+    let best = -1;
+    let bestQos = qos;
+    for (const cpu of this.#llcCpus[llc]!) {
+      const q = this.#currentQos[cpu]!;
+      if (q > bestQos && q < CLASSES && cpu !== ctx.globalCpu && ctx.cpuAvailable(cpu)) {
+        best = cpu;
+        bestQos = q;
+      }
+    }
+    return best;
   }
 
   /** An idle CPU of the LLC, among `llcs`, with the most idle CPUs; -1 if none. */

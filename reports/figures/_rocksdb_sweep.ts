@@ -15,7 +15,7 @@ import { MS, SEC } from "../../core/units.ts";
 /** Durations by suite: the reference runs 15 s and discards the first 2 s. */
 export const ROCKSDB_DURATION = {
   test: { durationNs: 1 * SEC, warmupNs: 200 * MS },
-  quick: { durationNs: 2 * SEC, warmupNs: 500 * MS },
+  quick: { durationNs: 5 * SEC, warmupNs: 1 * SEC },
   full: { durationNs: 15 * SEC, warmupNs: 2 * SEC },
 } as const;
 

@@ -10,7 +10,7 @@ import type { PointResult } from "../point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { round } from "./figure.ts";
 
-const ROUNDS = { test: 50, quick: 200, full: 2000 } as const;
+const ROUNDS = { test: 50, quick: 500, full: 2000 } as const;
 
 /** Short axis labels of the operations. */
 const SHORT: Readonly<Record<string, string>> = {

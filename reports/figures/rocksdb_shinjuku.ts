@@ -26,10 +26,23 @@ const POLICIES = ["cfs", "shinjuku", "fifo-centralized"] as const;
 function sweeps(context: FigureContext): Sweep[] {
   if (context.suite !== "full") {
     return [
-      { policy: "cfs", loads: [10_000, 30_000, 50_000, 70_000, 90_000, 110_000] },
+      { policy: "cfs", loads: [10_000, 30_000, 50_000, 60_000, 70_000, 80_000, 90_000, 110_000] },
       {
         policy: "shinjuku",
-        loads: [10_000, 30_000, 50_000, 70_000, 90_000, 110_000, 130_000, 150_000],
+        loads: [
+          10_000,
+          30_000,
+          50_000,
+          60_000,
+          70_000,
+          80_000,
+          90_000,
+          100_000,
+          110_000,
+          120_000,
+          130_000,
+          150_000,
+        ],
       },
       { policy: "fifo-centralized", loads: [10_000, 30_000, 50_000, 70_000, 90_000, 110_000] },
     ];
@@ -85,8 +98,14 @@ export const ROCKSDB_SHINJUKU_FIGURE: FigureDefinition = {
         ratio: cfsSat === null ? null : round(shinjukuSat / cfsSat, 2),
       },
     }];
-    // The first offered load at which cfs's p99 reaches 1000 us.
-    const cfsAll = rows.filter((r) => r.policy === "cfs" && r.type === "All");
+    // The first offered load at which cfs's p99 reaches 1000 us (among the
+    // loads both sweeps ran).
+    const shinjukuLoads = new Set(
+      rows.filter((r) => r.policy === "shinjuku").map((r) => r.offeredLoad),
+    );
+    const cfsAll = rows.filter((r) =>
+      r.policy === "cfs" && r.type === "All" && shinjukuLoads.has(r.offeredLoad)
+    );
     const saturated = cfsAll.find((r) => Number(r.p99Us) >= SATURATION_US);
     const load = saturated === undefined ? null : Number(saturated.offeredLoad);
     const getAt = (policy: string) =>

@@ -17,7 +17,7 @@ const CPUS = {
   quick: [2, 4, 8, 16, 32, 48, 64],
   full: [2, 3, 4, 6, 8, 12, 16, 20, 24, 32, 40, 48, 56, 64],
 } as const;
-const WINDOW = { test: 2 * MS, quick: 4 * MS, full: 50 * MS } as const;
+const WINDOW = { test: 2 * MS, quick: 10 * MS, full: 50 * MS } as const;
 
 /** The centralized policies measured (sol when registered). */
 function policies(): string[] {

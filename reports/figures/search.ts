@@ -20,7 +20,7 @@ const TYPES = ["A", "B", "C"] as const;
 
 const SETTINGS = {
   test: { qps: [20_000, 30_000, 40_000], durationNs: 300 * MS, warmupNs: 50 * MS },
-  quick: { qps: [20_000, 30_000, 40_000], durationNs: 500 * MS, warmupNs: 50 * MS },
+  quick: { qps: [20_000, 30_000, 40_000], durationNs: 1 * SEC, warmupNs: 100 * MS },
   full: {
     qps: [10_000, 20_000, 30_000, 40_000, 50_000],
     durationNs: 5 * SEC,
