@@ -43,36 +43,10 @@ const RUN_HELP = `Usage: deno task ghostbench run [options]
 
 Runs one experiment in the emulator and prints its summary.
 
-Options:
+Experiment:
   --policy NAME       scheduling policy (default ${D.policy}; see 'list')
   --workload NAME     workload (default ${D.workload}; see 'list')
   --load RATE         offered load, requests per second (default ${D.load})
-  --service DIST      service time (default ${D.service}):
-                        const:10us  exp:20us  uniform:5us,15us  lognormal:20us,1.5
-                        bimodal:10us,5ms,0.005 (short, long, P(long))
-                        empirical:FILE.csv (first column, microseconds or with unit)
-  --workers K         worker threads (default: the workload's own: synthetic 0 =
-                      one thread per request; rocksdb 6 under cfs, 200 under
-                      shinjuku, 11 under other ghOSt policies; antagonist 7)
-  --antagonists N     co-locate N spinning batch threads (nice +19 under cfs,
-                      the lowest QoS under ghOSt policies; default 0)
-
-lifecycle (ghOSt policies; reboot works under any):
-  --event E           inject an event, repeatable: upgrade@T, crash@T,
-                      swap:POLICY@T, reboot@T (T a time, e.g. 500ms)
-  --restart-delay T   after a crash, a supervisor restarts the agent after T
-                      (default: no restart; the watchdog moves threads to CFS)
-  --reboot-time T     how long a reboot keeps requests out (default 1s)
-  --watchdog T        enclave runnable timeout (default: off, or 50ms when a
-                      crash has no restart; 0 turns it off)
-  --window T          time-series window with --event (default 1ms)
-
-rocksdb options:
-  --get-exp-mean TIME exponential part added to each 10 us Get (default none)
-  --range-duration T  duration of a Range request (default 5ms)
-  --range-ratio P     probability of a Range (default ${D.rangeRatio})
-  --wait futex|spin   how idle cfs workers wait (default ${D.wait})
-
   --machine NAME      machine preset (default ${D.machine}; see 'list')
   --cpus N            a flat machine of N CPUs instead of a preset
   --duration TIME     virtual time to run, e.g. 2s, 500ms (default 2s)
@@ -82,6 +56,33 @@ rocksdb options:
   --tick-hz HZ        timer tick frequency (default ${D.tickHz})
   --slice TIME        policy time slice: shinjuku (default 30us),
                       fifo-centralized (default none)
+
+Workload:
+  --service DIST      synthetic service time (default ${D.service}):
+                        const:10us  exp:20us  uniform:5us,15us  lognormal:20us,1.5
+                        bimodal:10us,5ms,0.005 (short, long, P(long))
+                        empirical:FILE.csv (first column, microseconds or with unit)
+  --workers K         worker threads (default: the workload's own: synthetic 0 =
+                      one thread per request; rocksdb 6 under cfs, 200 under
+                      shinjuku, 11 under other ghOSt policies; antagonist 7)
+  --antagonists N     co-locate N spinning batch threads (nice +19 under cfs,
+                      the lowest QoS under ghOSt policies; default 0)
+  --get-exp-mean TIME rocksdb: exponential part added to each 10 us Get (default none)
+  --range-duration T  rocksdb: duration of a Range request (default 5ms)
+  --range-ratio P     rocksdb: probability of a Range (default ${D.rangeRatio})
+  --wait futex|spin   rocksdb: how idle cfs workers wait (default ${D.wait})
+
+Lifecycle (ghOSt policies; reboot works under any):
+  --event E           inject an event, repeatable: upgrade@T, crash@T,
+                      swap:POLICY@T, reboot@T (T a time, e.g. 500ms)
+  --restart-delay T   after a crash, a supervisor restarts the agent after T
+                      (default: no restart; the watchdog moves threads to CFS)
+  --reboot-time T     how long a reboot keeps requests out (default 1s)
+  --watchdog T        enclave runnable timeout (default: off, or 50ms when a
+                      crash has no restart; 0 turns it off)
+  --window T          time-series window with --event (default 1ms)
+
+Output:
   --json              print one JSON object instead of a table
   --trace FILE.json   also write a trace of the run's first milliseconds (CPUs,
                       threads, ghOSt messages and commits) for ui.perfetto.dev
@@ -90,9 +91,11 @@ rocksdb options:
                       most 1s)
   -h, --help          show this text
 
-Example:
+Examples:
   deno task ghostbench run --policy cfs --workload synthetic --load 50000 \\
-    --service exp:20us --cpus 4 --duration 2s --warmup 200ms --seed 1 --costs ideal --json`;
+    --service exp:20us --cpus 4 --duration 2s --warmup 200ms --seed 1 --costs ideal --json
+  deno task ghostbench run --workload rocksdb --policy shinjuku --load 100000
+  deno task ghostbench run --workload rocksdb --policy shinjuku --load 40000 --event upgrade@1s`;
 
 const LIST_HELP = `Usage: deno task ghostbench list [--json]
 

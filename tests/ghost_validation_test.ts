@@ -21,25 +21,16 @@
  */
 
 import assert from "node:assert/strict";
-import { Histogram } from "../reports/histogram.ts";
-import {
-  DEFAULT_RUN_CONFIG,
-  type RunConfig,
-  runExperiment,
-  type RunResult,
-} from "../reports/run_experiment.ts";
+import type { RunConfig, RunResult } from "../reports/run_experiment.ts";
 import { MS, SEC, US } from "../core/units.ts";
 import {
-  batchMeans,
   mg1MeanResponse,
   mmcMeanResponse,
   mmcResponseQuantile,
   psConditionalMean,
   psMeanResponse,
 } from "./_closed_forms.ts";
-
-/** Independent replications per set-up. */
-const SEEDS = 10;
+import { assertInInterval, percentileSlack, replicate as replicateRuns } from "./_replication.ts";
 
 /**
  * Runs one set-up once per seed with free scheduling and one thread per
@@ -47,49 +38,14 @@ const SEEDS = 10;
  * centralized policy, that the global agent never left CPU 0.
  */
 function replicate(overrides: Partial<RunConfig>): RunResult[] {
-  const results: RunResult[] = [];
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const result = runExperiment({
-      ...DEFAULT_RUN_CONFIG,
-      workload: "synthetic",
-      costs: "ideal",
-      workers: 0,
-      warmupNs: 50 * MS,
-      ...overrides,
-      seed,
-    });
-    assert.equal(result.lost, 0, `seed ${seed}: ${result.lost} requests lost`);
-    assert.ok(result.completed > 10_000, `seed ${seed}: only ${result.completed} requests`);
+  return replicateRuns({ workers: 0, ...overrides }, (result, seed) => {
     const ghost = result.ghost;
     assert.ok(ghost !== null, `seed ${seed}: no ghOSt counters`);
     assert.equal(ghost.overflows, 0, `seed ${seed}: ${ghost.overflows} messages dropped`);
     if (ghost.model === "centralized") {
       assert.equal(ghost.agentMigrations, 0, `seed ${seed}: the global agent moved`);
     }
-    results.push(result);
-  }
-  return results;
-}
-
-/**
- * Asserts that `expected` lies in the 99% confidence interval of the mean of
- * the per-seed `values`, widened by `slack` (the histogram's error for a
- * percentile, the round-robin bound for Shinjuku, 0 otherwise).
- */
-function assertInInterval(values: number[], expected: number, slack: number, what: string): void {
-  const { mean, halfWidth } = batchMeans(values, values.length);
-  const tolerance = halfWidth + slack;
-  assert.ok(
-    Math.abs(mean - expected) <= tolerance,
-    `${what}: measured ${mean.toFixed(3)} ± ${tolerance.toFixed(3)} (99% CI ± ${
-      halfWidth.toFixed(3)
-    }, slack ${slack.toFixed(3)}), closed form ${expected.toFixed(3)}`,
-  );
-}
-
-/** The histogram's bound on a percentile's error, as an absolute error at `value`. */
-function percentileSlack(value: number): number {
-  return Histogram.RELATIVE_ERROR * value;
+  });
 }
 
 /**

@@ -16,65 +16,10 @@
  * @module
  */
 
-import assert from "node:assert/strict";
-import { Histogram } from "../reports/histogram.ts";
-import {
-  DEFAULT_RUN_CONFIG,
-  type RunConfig,
-  runExperiment,
-  type RunResult,
-} from "../reports/run_experiment.ts";
-import { MS, SEC } from "../core/units.ts";
-import {
-  batchMeans,
-  mg1MeanResponse,
-  mmcMeanResponse,
-  mmcResponseQuantile,
-} from "./_closed_forms.ts";
-
-/** Independent replications per set-up. */
-const SEEDS = 10;
-
-/** Runs one set-up once per seed with free scheduling and checks that no request was lost. */
-function replicate(overrides: Partial<RunConfig>): RunResult[] {
-  const results: RunResult[] = [];
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const result = runExperiment({
-      ...DEFAULT_RUN_CONFIG,
-      policy: "cfs",
-      workload: "synthetic",
-      costs: "ideal",
-      warmupNs: 50 * MS,
-      ...overrides,
-      seed,
-    });
-    assert.equal(result.lost, 0, `seed ${seed}: ${result.lost} requests lost`);
-    assert.ok(result.completed > 10_000, `seed ${seed}: only ${result.completed} requests`);
-    results.push(result);
-  }
-  return results;
-}
-
-/**
- * Asserts that `expected` lies in the 99% confidence interval of the mean of
- * the per-seed `values`, widened by `slack` (the histogram's error for a
- * percentile, 0 for a mean).
- */
-function assertInInterval(values: number[], expected: number, slack: number, what: string): void {
-  const { mean, halfWidth } = batchMeans(values, values.length);
-  const tolerance = halfWidth + slack;
-  assert.ok(
-    Math.abs(mean - expected) <= tolerance,
-    `${what}: measured ${mean.toFixed(3)} ± ${tolerance.toFixed(3)} (99% CI ± ${
-      halfWidth.toFixed(3)
-    }, slack ${slack.toFixed(3)}), closed form ${expected.toFixed(3)}`,
-  );
-}
-
-/** The histogram's bound on a percentile's error, as an absolute error at `value`. */
-function percentileSlack(value: number): number {
-  return Histogram.RELATIVE_ERROR * value;
-}
+import type { RunResult } from "../reports/run_experiment.ts";
+import { SEC } from "../core/units.ts";
+import { mg1MeanResponse, mmcMeanResponse, mmcResponseQuantile } from "./_closed_forms.ts";
+import { assertInInterval, percentileSlack, replicate } from "./_replication.ts";
 
 /** Mean busy fraction of every CPU in each run. */
 function utilization(results: RunResult[]): number[] {
