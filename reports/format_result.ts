@@ -32,20 +32,27 @@ export function formatRunResult(result: RunResult): string {
     `ghostbench run: policy ${c.policy}, workload ${c.workload}, machine ${c.machine} (${c.cpus} CPUs), ` +
       `costs ${c.costs}, seed ${c.seed}`,
   );
-  lines.push(
-    `load ${c.load} req/s, service ${c.service}, workers ${c.workers}, duration ${
-      Number(c.durationUs) / 1000
-    } ms (warm-up ${Number(c.warmupUs) / 1000} ms)`,
-  );
+  const workload = [
+    `load ${c.load} req/s`,
+    ...(c.service === undefined ? [] : [`service ${c.service}`]),
+    Number(c.workers) >= 0 ? `workers ${c.workers}` : "",
+    Number(c.antagonists) > 0 ? `${c.antagonists} antagonists` : "",
+    `duration ${Number(c.durationUs) / 1000} ms (warm-up ${Number(c.warmupUs) / 1000} ms)`,
+  ].filter((part) => part !== "");
+  lines.push(workload.join(", "));
   lines.push("");
   lines.push(
     `requests: ${result.completed} completed after warm-up, ${result.generated} generated, ` +
-      `${result.inFlight} in flight, ${result.lost} lost`,
+      `${result.inFlight} in flight, ${result.failed > 0 ? `${result.failed} failed, ` : ""}` +
+      `${result.lost} lost`,
   );
   lines.push(`throughput: ${result.throughputRps.toFixed(1)} req/s`);
   lines.push("");
   const stages: [string, Record<string, LatencySummary>][] = [
     ["total", result.latencyUs],
+    ...((result.stagesUs.ingress.all?.mean ?? 0) > 0
+      ? [["ingress", result.stagesUs.ingress] as [string, Record<string, LatencySummary>]]
+      : []),
     ["queue", result.stagesUs.queue],
     ["service", result.stagesUs.service],
   ];
@@ -66,6 +73,23 @@ export function formatRunResult(result: RunResult): string {
     lines.push(`  ${g.group}: ${g.threads} thread(s), ${(g.cpuUs / 1000).toFixed(1)} ms CPU`);
   }
   lines.push(`context switches: ${result.contextSwitches}`);
+  const ghost = result.ghost;
+  if (ghost !== null) {
+    lines.push(
+      `ghOSt (${ghost.model}): ${ghost.messages} messages, ${ghost.decisions} decisions, ` +
+        `${ghost.failedCommits} failed commits, ${ghost.overflows} queue overflows, ` +
+        `agents ${(ghost.agentCpuUs / 1000).toFixed(1)} ms CPU`,
+    );
+  }
+  for (const event of result.lifecycleEvents) {
+    lines.push(
+      `event ${event.kind} at ${event.atUs / 1000} ms: blackout ${
+        event.blackoutUs === null ? "not over" : `${event.blackoutUs} us`
+      }, ${event.inFlight} in flight, ${event.failed} failed, worst ${event.worstLatencyUs} us, ` +
+        `recovered ${event.recoveryUs === null ? "never" : `after ${event.recoveryUs} us`}, ` +
+        `then ${event.policyAfter}` + (event.error !== null ? ` (${event.error})` : ""),
+    );
+  }
   lines.push(
     `engine: ${result.events} events, ${(result.eventsPerSec / 1e6).toFixed(2)} M events/s`,
   );

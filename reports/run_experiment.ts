@@ -471,7 +471,7 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
   const sum = (f: (s: (typeof processes)[number]["stats"]) => number) =>
     processes.reduce((total, p) => total + f(p.stats), 0);
   return {
-    config: describeConfig(resolved),
+    config: describeConfig({ ...resolved, workers: workload.workers ?? resolved.workers }),
     generated: workload.generated,
     completed: stats.completed,
     lost,
@@ -684,7 +684,7 @@ function describeConfig(config: RunConfig): Record<string, string | number> {
     machine: config.machine,
     cpus: config.cpus,
     load: config.load,
-    service: config.service,
+    ...(config.workload === "synthetic" ? { service: config.service } : {}),
     workers: config.workers,
     ...(config.workload === "rocksdb"
       ? {

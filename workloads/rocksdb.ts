@@ -70,6 +70,7 @@ class RocksDbWorkload implements Workload {
   generated = 0;
   finished = 0;
   failed = 0;
+  readonly workers: number;
   #epoch = 0;
   #downUntil = -1;
   readonly #engine: Engine;
@@ -99,6 +100,7 @@ class RocksDbWorkload implements Workload {
       ? ROCKSDB_DEFAULT_WORKERS[context.policy] ?? DEFAULT_GHOST_WORKERS
       : ROCKSDB_DEFAULT_WORKERS.cfs!;
     if (workers < 1) throw new InputError("Workload rocksdb needs at least one worker");
+    this.workers = workers;
     if (!ghost && workers > cpus - 2) {
       throw new InputError(
         `Workload rocksdb under cfs pins one worker per CPU from CPU 2: ${workers} workers need ${

@@ -30,6 +30,7 @@ class SyntheticWorkload implements Workload {
   generated = 0;
   finished = 0;
   failed = 0;
+  readonly workers: number;
   #serving = 0;
   /** Bumped by a reboot: requests of an older epoch were failed. */
   #epoch = 0;
@@ -40,6 +41,7 @@ class SyntheticWorkload implements Workload {
   constructor(context: WorkloadContext) {
     const { engine, kernel, options } = context;
     this.#engine = engine;
+    this.workers = Math.max(0, options.workers);
     this.stats = new RequestStats({ types: options.service.types, warmupNs: options.warmupNs });
     const arrivals = engine.random.stream("synthetic.arrivals");
     const serviceRng = engine.random.stream("synthetic.service");

@@ -76,6 +76,8 @@ export interface Workload {
   readonly finished: number;
   /** Requests generated and not finished, counted from the live structures. */
   inFlight(): number;
+  /** Worker threads it runs (resolved from `--workers` and its defaults), if it has a pool. */
+  readonly workers?: number;
   /** Requests failed by a reboot (in flight at it, or arriving while down). @default 0 */
   readonly failed?: number;
   /**
