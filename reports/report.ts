@@ -49,6 +49,8 @@ export async function writeReport(
 ): Promise<Claim[]> {
   const claims: Claim[] = [];
   const points: unknown[] = [];
+  // Cache keys hash the code too: they go to the manifest, not the data.
+  const pointKeys: string[] = [];
   const pages: ReportFigure[] = [];
   for (const { figure, specs, keys, outcomes } of results) {
     onFigure?.(figure.name);
@@ -65,9 +67,10 @@ export async function writeReport(
     await writeFileAtomic(`${outDir}/${figure.name}.vl.json`, JSON.stringify(spec, null, 2) + "\n");
     await writeFileAtomic(`${outDir}/${figure.name}.svg`, svg);
     await writeFileAtomic(`${outDir}/${figure.name}.png`, renderPng(svg));
-    specs.forEach((spec, i) =>
-      points.push({ figure: figure.name, key: keys[i], spec, result: outcomes[i]!.result })
-    );
+    specs.forEach((spec, i) => {
+      points.push({ figure: figure.name, spec, result: outcomes[i]!.result });
+      pointKeys.push(keys[i]!);
+    });
     pages.push({
       name: figure.name,
       title: figure.title,
@@ -107,6 +110,7 @@ export async function writeReport(
     figures: results.map((r) => r.figure.name),
     points: points.length,
     cachedPoints: meta.cached,
+    pointKeys,
     jobs: meta.jobs,
     benchSeconds: Math.round(meta.seconds * 10) / 10,
     pointSeconds: Math.round(pointSeconds * 10) / 10,
