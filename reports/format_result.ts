@@ -50,9 +50,9 @@ export function formatRunResult(result: RunResult): string {
   lines.push("");
   const stages: [string, Record<string, LatencySummary>][] = [
     ["total", result.latencyUs],
-    ...((result.stagesUs.ingress.all?.mean ?? 0) > 0
-      ? [["ingress", result.stagesUs.ingress] as [string, Record<string, LatencySummary>]]
-      : []),
+    ...(["ingress", "dispatch"] as const).filter((stage) =>
+      (result.stagesUs[stage].all?.mean ?? 0) > 0
+    ).map((stage) => [stage, result.stagesUs[stage]] as [string, Record<string, LatencySummary>]),
     ["queue", result.stagesUs.queue],
     ["service", result.stagesUs.service],
   ];

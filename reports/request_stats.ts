@@ -11,11 +11,11 @@ import type { Timeline } from "./timeline.ts";
 
 /**
  * A stage of a request's life: reaching the server (`ingress`: received −
- * arrival), waiting for a worker and a CPU (`queue`: start − received),
- * running (`service`: finish − start), or all of it (`total`: finish −
- * arrival).
+ * arrival), waiting for a worker (`dispatch`: assigned − received), waiting
+ * for a CPU once assigned (`queue`: start − assigned), running (`service`:
+ * finish − start), or all of it (`total`: finish − arrival).
  */
-export type LatencyStage = "ingress" | "queue" | "service" | "total";
+export type LatencyStage = "ingress" | "dispatch" | "queue" | "service" | "total";
 
 /** Options of {@linkcode RequestStats}. */
 export interface RequestStatsOptions {
@@ -60,7 +60,7 @@ export interface StageSummary {
   [type: string]: LatencySummary;
 }
 
-const STAGES: readonly LatencyStage[] = ["ingress", "queue", "service", "total"];
+const STAGES: readonly LatencyStage[] = ["ingress", "dispatch", "queue", "service", "total"];
 
 /**
  * Records finished requests into one {@linkcode Histogram} per (type, stage)
@@ -86,6 +86,7 @@ export class RequestStats {
   readonly #warmupNs: number;
   /** Per stage, one histogram per type, then the one of all types at index `types.length`. */
   readonly #ingress: Histogram[];
+  readonly #dispatch: Histogram[];
   readonly #queue: Histogram[];
   readonly #service: Histogram[];
   readonly #total: Histogram[];
@@ -122,6 +123,7 @@ export class RequestStats {
     this.#types = types;
     this.#warmupNs = warmupNs;
     this.#ingress = histograms(types.length + 1);
+    this.#dispatch = histograms(types.length + 1);
     this.#queue = histograms(types.length + 1);
     this.#service = histograms(types.length + 1);
     this.#total = histograms(types.length + 1);
@@ -144,13 +146,14 @@ export class RequestStats {
 
   /**
    * Records one finished request of type index `type`, with its arrival,
-   * start and finish times in integer nanoseconds, and optionally the time
-   * the server received it (default: on arrival). Ignored (not counted) when
-   * `arrivalNs < warmupNs`; the timestamps are checked either way.
+   * start and finish times in integer nanoseconds, and optionally the times
+   * the server received it and assigned it to a worker (default: on
+   * arrival, and when received). Ignored (not counted) when `arrivalNs <
+   * warmupNs`; the timestamps are checked either way.
    *
    * @throws {RangeError} if `type` is not a type index or the timestamps are
-   * not integers with `arrivalNs <= receivedNs <= startNs <= finishNs` (a bug
-   * elsewhere).
+   * not integers with `arrivalNs <= receivedNs <= assignedNs <= startNs <=
+   * finishNs` (a bug elsewhere).
    */
   record(
     type: number,
@@ -158,6 +161,7 @@ export class RequestStats {
     startNs: number,
     finishNs: number,
     receivedNs: number = arrivalNs,
+    assignedNs: number = receivedNs,
   ): void {
     const types = this.#types.length;
     if (!(Number.isInteger(type) && type >= 0 && type < types)) {
@@ -166,20 +170,24 @@ export class RequestStats {
     if (
       !(Number.isSafeInteger(arrivalNs) && Number.isSafeInteger(startNs) &&
         Number.isSafeInteger(finishNs) && Number.isSafeInteger(receivedNs) &&
-        arrivalNs <= receivedNs && receivedNs <= startNs && startNs <= finishNs)
+        Number.isSafeInteger(assignedNs) && arrivalNs <= receivedNs &&
+        receivedNs <= assignedNs && assignedNs <= startNs && startNs <= finishNs)
     ) {
       throw new RangeError(
-        `Inconsistent request timestamps: arrival ${arrivalNs}, received ${receivedNs}, start ${startNs}, finish ${finishNs} (expected integers with arrival <= received <= start <= finish)`,
+        `Inconsistent request timestamps: arrival ${arrivalNs}, received ${receivedNs}, assigned ${assignedNs}, start ${startNs}, finish ${finishNs} (expected integers with arrival <= received <= assigned <= start <= finish)`,
       );
     }
     this.timeline?.record(arrivalNs, finishNs - arrivalNs);
     if (arrivalNs < this.#warmupNs) return;
     const ingress = receivedNs - arrivalNs;
-    const queue = startNs - receivedNs;
+    const dispatch = assignedNs - receivedNs;
+    const queue = startNs - assignedNs;
     const service = finishNs - startNs;
     const total = finishNs - arrivalNs;
     this.#ingress[type]!.record(ingress);
     this.#ingress[types]!.record(ingress);
+    this.#dispatch[type]!.record(dispatch);
+    this.#dispatch[types]!.record(dispatch);
     this.#queue[type]!.record(queue);
     this.#queue[types]!.record(queue);
     this.#service[type]!.record(service);
@@ -228,6 +236,8 @@ export class RequestStats {
     switch (stage) {
       case "ingress":
         return this.#ingress;
+      case "dispatch":
+        return this.#dispatch;
       case "queue":
         return this.#queue;
       case "service":

@@ -194,8 +194,9 @@ export interface RunResult {
   /** Total latency (arrival to finish) by request type and `all`. */
   latencyUs: StageSummary;
   /**
-   * Latency by stage: `ingress` (arrival to received), `queue` (received to
-   * start) and `service` (start to finish).
+   * Latency by stage: `ingress` (arrival to received), `dispatch` (received
+   * to assigned to a worker), `queue` (assigned to start) and `service`
+   * (start to finish).
    */
   stagesUs: Record<Exclude<LatencyStage, "total">, StageSummary>;
   /** Busy fraction of each CPU over the measured window. */
@@ -481,6 +482,7 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     latencyUs: stats.summary("total"),
     stagesUs: {
       ingress: stats.summary("ingress"),
+      dispatch: stats.summary("dispatch"),
       queue: stats.summary("queue"),
       service: stats.summary("service"),
     },

@@ -10,6 +10,7 @@ export class RequestQueue {
   #arrival: Float64Array;
   #service: Float64Array;
   #type: Int32Array;
+  #received: Float64Array;
   #head = 0;
   #size = 0;
   /** Arrival time of the request last shifted, ns. */
@@ -18,12 +19,15 @@ export class RequestQueue {
   service = 0;
   /** Type index of the request last shifted. */
   type = 0;
+  /** When the server received the request last shifted, ns. */
+  received = 0;
 
   /** Creates an empty queue. */
   constructor(capacity = 1024) {
     this.#arrival = new Float64Array(capacity);
     this.#service = new Float64Array(capacity);
     this.#type = new Int32Array(capacity);
+    this.#received = new Float64Array(capacity);
   }
 
   /** Number of queued requests. */
@@ -31,13 +35,14 @@ export class RequestQueue {
     return this.#size;
   }
 
-  /** Appends a request. */
-  push(arrival: number, service: number, type: number): void {
+  /** Appends a request (received, by default, on arrival). */
+  push(arrival: number, service: number, type: number, received: number = arrival): void {
     if (this.#size === this.#arrival.length) this.#grow();
     const slot = (this.#head + this.#size) % this.#arrival.length;
     this.#arrival[slot] = arrival;
     this.#service[slot] = service;
     this.#type[slot] = type;
+    this.#received[slot] = received;
     this.#size++;
   }
 
@@ -56,6 +61,7 @@ export class RequestQueue {
     this.arrival = this.#arrival[slot]!;
     this.service = this.#service[slot]!;
     this.type = this.#type[slot]!;
+    this.received = this.#received[slot]!;
     this.#head = (slot + 1) % this.#arrival.length;
     this.#size--;
     return true;
@@ -66,15 +72,18 @@ export class RequestQueue {
     const arrival = new Float64Array(capacity);
     const service = new Float64Array(capacity);
     const type = new Int32Array(capacity);
+    const received = new Float64Array(capacity);
     for (let i = 0; i < this.#size; i++) {
       const slot = (this.#head + i) % this.#arrival.length;
       arrival[i] = this.#arrival[slot]!;
       service[i] = this.#service[slot]!;
       type[i] = this.#type[slot]!;
+      received[i] = this.#received[slot]!;
     }
     this.#arrival = arrival;
     this.#service = service;
     this.#type = type;
+    this.#received = received;
     this.#head = 0;
   }
 }

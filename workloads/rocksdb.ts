@@ -59,6 +59,8 @@ class WorkerSlot {
   busy = false;
   arrival = 0;
   received = 0;
+  /** When it was handed to this worker, ns. */
+  assigned = 0;
   service = 0;
   type = 0;
   /** The workload's epoch when assigned: an older one was failed by a reboot. */
@@ -170,8 +172,6 @@ class RocksDbWorkload implements Workload {
 
   reboot(untilNs: number): number {
     const dropped = this.#ingress.clear() + this.#dispatch.clear() + this.#assigned;
-    this.#receivedAt.length = 0;
-    this.#receivedHead = 0;
     this.failed += dropped;
     this.#assigned = 0;
     this.#epoch++;
@@ -179,37 +179,44 @@ class RocksDbWorkload implements Workload {
     return dropped;
   }
 
-  /** The load generator passes its requests on: to the dispatcher, or to idle workers. */
+  /**
+   * The load generator passes its requests on: under CFS it wakes the
+   * dispatcher, under ghOSt it receives them itself and hands them to idle
+   * workers of the pool.
+   */
   #handOff(): void {
-    const ingress = this.#ingress;
-    if (ingress.size === 0) return;
-    const now = this.#engine.now;
+    if (this.#ingress.size === 0) return;
     if (this.#dispatcher !== null) {
-      while (ingress.shift()) {
-        this.#dispatch.push(ingress.arrival, ingress.service, ingress.type);
-      }
       this.#kernel.poke(this.#dispatcher);
       return;
     }
-    // ghOSt: received now, straight to an idle worker of the pool.
-    while (ingress.size > 0 && this.#idle.length > 0) {
-      ingress.shift();
-      this.#assign(this.#idle.pop()!, ingress.arrival, now, ingress.service, ingress.type);
-    }
-    if (ingress.size > 0) this.#stash();
+    this.#receive();
+    this.#assignWaiting();
   }
 
-  /** ghOSt: requests that found no idle worker wait, received, in the dispatch queue. */
-  #stash(): void {
+  /** Received now: the load generator's requests join the dispatch queue. */
+  #receive(): void {
     const now = this.#engine.now;
-    while (this.#ingress.shift()) {
-      this.#dispatch.push(this.#ingress.arrival, this.#ingress.service, this.#ingress.type);
-      this.#receivedAt.push(now);
+    const ingress = this.#ingress;
+    while (ingress.shift()) {
+      this.#dispatch.push(ingress.arrival, ingress.service, ingress.type, now);
     }
   }
 
-  readonly #receivedAt: number[] = [];
-  #receivedHead = 0;
+  /** Received requests go to idle workers, oldest first, one each. */
+  #assignWaiting(): void {
+    const dispatch = this.#dispatch;
+    while (dispatch.size > 0 && this.#idle.length > 0) {
+      dispatch.shift();
+      this.#assign(
+        this.#idle.pop()!,
+        dispatch.arrival,
+        dispatch.received,
+        dispatch.service,
+        dispatch.type,
+      );
+    }
+  }
 
   #assign(
     slot: WorkerSlot,
@@ -230,20 +237,17 @@ class RocksDbWorkload implements Workload {
     slot.received = received;
     slot.service = service;
     slot.type = type;
+    slot.assigned = this.#engine.now;
     slot.epoch = this.#epoch;
     this.#assigned++;
   }
 
-  /** The dispatcher: received requests go to idle workers, one each. */
+  /** The dispatcher (CFS): receives what the load generator made, assigns it to idle workers. */
   #dispatcherLoop() {
     return {
       next: (_thread: Thread): Action => {
-        const dispatch = this.#dispatch;
-        const now = this.#engine.now;
-        while (dispatch.size > 0 && this.#idle.length > 0) {
-          dispatch.shift();
-          this.#assign(this.#idle.pop()!, dispatch.arrival, now, dispatch.service, dispatch.type);
-        }
+        this.#receive();
+        this.#assignWaiting();
         return "spin";
       },
     };
@@ -261,21 +265,16 @@ class RocksDbWorkload implements Workload {
           if (slot.epoch === this.#epoch) {
             this.#assigned--;
             this.finished++;
-            this.stats.record(slot.type, slot.arrival, start, now, slot.received);
+            this.stats.record(slot.type, slot.arrival, start, now, slot.received, slot.assigned);
           }
           if (this.#dispatcher !== null) {
             this.#idle.push(slot);
             this.#kernel.poke(this.#dispatcher);
           } else if (this.#dispatch.size > 0) {
             // ghOSt: the freed worker takes the oldest waiting request.
-            this.#dispatch.shift();
-            const received = this.#receivedAt[this.#receivedHead++]!;
-            if (this.#receivedHead > 1024 && this.#receivedHead * 2 > this.#receivedAt.length) {
-              this.#receivedAt.splice(0, this.#receivedHead);
-              this.#receivedHead = 0;
-            }
             const d = this.#dispatch;
-            this.#take(slot, d.arrival, received, d.service, d.type);
+            d.shift();
+            this.#take(slot, d.arrival, d.received, d.service, d.type);
           } else {
             this.#idle.push(slot);
           }
