@@ -117,6 +117,10 @@ export interface Policy {
   taskDead(ctx: AgentContext, msg: Message): void;
   /** TASK_DEPARTED: a thread left the ghost class. @default forgets nothing */
   taskDeparted?(ctx: AgentContext, msg: Message): void;
+  /** TASK_ON_CPU (opt-in): a committed thread started running on `msg.cpu`. @default ignored */
+  taskOnCpu?(ctx: AgentContext, msg: Message): void;
+  /** CPU_TICK (opt-in, `deliverTicks`): a timer tick on `msg.cpu`. @default ignored */
+  cpuTick?(ctx: AgentContext, msg: Message): void;
   /** Decides and commits. Per-CPU: for `ctx.cpu`; centralized: for every CPU. */
   schedule(ctx: AgentContext): void;
 }
@@ -286,12 +290,16 @@ export class AgentProcess {
       for (const cpu of enclave.cpus) {
         const queue = enclave.createQueue();
         enclave.configQueueWakeup(queue, [cpu]);
+        enclave.setCpuQueue(cpu, queue);
         this.#queues[cpu] = queue;
       }
       enclave.setDefaultQueue(this.#queues[enclave.cpus[0]!]!);
     } else {
       const queue = enclave.createQueue();
-      for (const cpu of enclave.cpus) this.#queues[cpu] = queue;
+      for (const cpu of enclave.cpus) {
+        enclave.setCpuQueue(cpu, queue);
+        this.#queues[cpu] = queue;
+      }
       enclave.setDefaultQueue(queue);
     }
     for (const cpu of enclave.cpus) {
@@ -530,6 +538,12 @@ export class AgentProcess {
         case MSG.TASK_DEPARTED:
           policy.taskDeparted?.(ctx, msg);
           this.#lastSeq.delete(msg.gtid);
+          break;
+        case MSG.TASK_ON_CPU:
+          policy.taskOnCpu?.(ctx, msg);
+          break;
+        case MSG.CPU_TICK:
+          policy.cpuTick?.(ctx, msg);
           break;
         default:
           break;

@@ -41,6 +41,10 @@ export interface EnclaveOptions {
    * the enclave (0 disables it), ns. @default 0
    */
   runnableTimeoutNs?: number;
+  /** Deliver a CPU_TICK message to a CPU's agent on every tick (`deliver_ticks`). @default false */
+  deliverTicks?: boolean;
+  /** Deliver TASK_ON_CPU when a committed thread starts running. @default false */
+  deliverOnCpu?: boolean;
 }
 
 /** Per-enclave counters, reported by runs. */
@@ -93,6 +97,10 @@ export class Enclave implements GhostHooks {
   readonly #dead = new Set<number>();
   readonly #queueCapacity: number;
   readonly #runnableTimeout: number;
+  readonly #deliverTicks: boolean;
+  readonly #deliverOnCpu: boolean;
+  /** The queue that receives each CPU's CPU messages (its agent's), by CPU. */
+  readonly #cpuQueue: (MessageQueue | null)[];
   #defaultQueue: MessageQueue | null = null;
   #agent: AgentAttachment | null = null;
   #destroyed = false;
@@ -139,6 +147,9 @@ export class Enclave implements GhostHooks {
     this.cpus = cpus;
     this.#queueCapacity = options.queueCapacity ?? 65536;
     this.#runnableTimeout = options.runnableTimeoutNs ?? 0;
+    this.#deliverTicks = options.deliverTicks ?? false;
+    this.#deliverOnCpu = options.deliverOnCpu ?? false;
+    this.#cpuQueue = new Array(n).fill(null);
     this.agentBarrier = new Float64Array(n);
     this.agentFlags = new Int32Array(n);
     this.#txnTarget = new Float64Array(n);
@@ -250,6 +261,12 @@ export class Enclave implements GhostHooks {
     return true;
   }
 
+  /** Names the queue that receives `cpu`'s CPU messages (CPU_TICK): its agent's. */
+  setCpuQueue(cpu: number, queue: MessageQueue): void {
+    if (!this.hasCpu(cpu)) throw new RangeError(`CPU ${cpu} is not in enclave ${this.id}`);
+    this.#cpuQueue[cpu] = queue;
+  }
+
   /** The queue a task's messages go to. */
   queueOf(gtid: number): MessageQueue | undefined {
     return this.#taskQueue.get(gtid);
@@ -345,6 +362,25 @@ export class Enclave implements GhostHooks {
     this.agentBarrier[cpu]!++;
     const agent = this.kernel.cpus[cpu]!.agent;
     if (agent !== null && agent.state === "blocked") this.kernel.wake(agent, -1);
+  }
+
+  /** CPU_TICK to the CPU's agent, when the enclave delivers ticks. */
+  cpuTick(cpu: number): void {
+    if (!this.#deliverTicks || this.#destroyed) return;
+    const queue = this.#cpuQueue[cpu];
+    if (queue === null || queue === undefined) return;
+    this.stats.messages[MSG.CPU_TICK]!++;
+    // The agent barrier moves with every CPU message: bumped here for a
+    // polled queue, by the wakeup link otherwise.
+    if (!queue.wakeupCpus.includes(cpu)) this.agentBarrier[cpu]!++;
+    const seqnum = this.agentBarrier[cpu]! + (queue.wakeupCpus.includes(cpu) ? 1 : 0);
+    const now = this.kernel.engine.now;
+    if (!queue.produce(MSG.CPU_TICK, -1, seqnum, cpu, 0, 0, now, -1)) this.stats.overflows++;
+  }
+
+  /** TASK_ON_CPU, when opted in: a committed thread started running. */
+  taskOnCpu(thread: Thread, cpu: number): void {
+    if (this.#deliverOnCpu) this.#produce(thread, MSG.TASK_ON_CPU, cpu, 0, -1);
   }
 
   /** An enclave CPU has nothing to run. */

@@ -671,6 +671,7 @@ export class Kernel {
     }
     thread.lastUpdate = now + cost;
     this.tracer?.threadOn(cpu.id, thread, now + cost);
+    if (switched && thread.schedClass === "ghost") thread.ghost!.taskOnCpu(thread, cpu.id);
     if (!cpu.tickArmed) this.#armTick(cpu);
     if (thread.spinning) return; // back to spinning until poked
     if (thread.remaining > 0 || cost > 0) {
@@ -908,6 +909,7 @@ export class Kernel {
     if (curr === null) return; // NO_HZ: an idle CPU stops its tick
     this.#updateCurr(cpu, curr);
     this.#checkPreemptTick(cpu, curr);
+    cpu.ghost?.cpuTick(cpu.id);
     if (--cpu.balanceCountdown <= 0) {
       cpu.balanceCountdown = this.#balanceTicks;
       this.#periodicBalance(cpu);

@@ -46,6 +46,10 @@ export interface GhostHooks {
   cpuAvailable(cpu: number): void;
   /** A fair thread wants `cpu` where an agent or ghost thread runs (BOOST_PRIO). */
   boost(cpu: number): void;
+  /** A timer tick on enclave CPU `cpu` (CPU_TICK, when the enclave delivers ticks). */
+  cpuTick(cpu: number): void;
+  /** A committed thread started running on `cpu` (TASK_ON_CPU, when opted in). */
+  taskOnCpu(thread: Thread, cpu: number): void;
   /** The in-kernel pick-next-task hook (BPF in the real system), or null. */
   pickHook: ((cpu: number) => Thread | null) | null;
 }
