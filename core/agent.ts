@@ -117,6 +117,12 @@ export interface Policy {
   taskDead(ctx: AgentContext, msg: Message): void;
   /** TASK_DEPARTED: a thread left the ghost class. @default forgets nothing */
   taskDeparted?(ctx: AgentContext, msg: Message): void;
+  /**
+   * TASK_AFFINITY_CHANGED: a thread's allowed CPUs changed (read them from
+   * `ctx.status(gtid)`); commits to a CPU it may not use fail INVALID_CPU.
+   * @default ignored
+   */
+  taskAffinityChanged?(ctx: AgentContext, msg: Message): void;
   /** TASK_ON_CPU (opt-in): a committed thread started running on `msg.cpu`. @default ignored */
   taskOnCpu?(ctx: AgentContext, msg: Message): void;
   /** CPU_TICK (opt-in, `deliverTicks`): a timer tick on `msg.cpu`. @default ignored */
@@ -541,6 +547,9 @@ export class AgentProcess {
           break;
         case MSG.TASK_ON_CPU:
           policy.taskOnCpu?.(ctx, msg);
+          break;
+        case MSG.TASK_AFFINITY_CHANGED:
+          policy.taskAffinityChanged?.(ctx, msg);
           break;
         case MSG.CPU_TICK:
           policy.cpuTick?.(ctx, msg);

@@ -336,6 +336,11 @@ export class Enclave implements GhostHooks {
     this.#produce(thread, MSG.TASK_PREEMPT, cpu, flags, -1);
   }
 
+  /** TASK_AFFINITY_CHANGED. */
+  taskAffinityChanged(thread: Thread): void {
+    this.#produce(thread, MSG.TASK_AFFINITY_CHANGED, thread.cpu, 0, -1);
+  }
+
   /** TASK_BLOCKED then TASK_DEAD: the thread exited. */
   taskDead(thread: Thread, cpu: number): void {
     this.#produce(thread, MSG.TASK_BLOCKED, cpu, 0, -1);

@@ -544,14 +544,20 @@ export class Kernel {
     if (prev !== null) {
       if (prev.schedClass === "agent") return; // nothing preempts an agent
       const agentWaiting = cpu.agent !== null && cpu.agent.state === "runnable";
+      const evicted = !prev.allowed(cpu.id); // its affinity no longer includes this CPU
       if (prev.schedClass === "ghost") {
         const latched = cpu.latched !== null && cpu.latchReadyAt <= this.engine.now;
         const fairWaiting = cpu.rq.size > 0;
-        if (!agentWaiting && !fairWaiting && !latched) return; // keeps its CPU
+        if (!agentWaiting && !fairWaiting && !latched && !evicted) return; // keeps its CPU
         this.#detach(cpu, prev);
         prev.state = "runnable";
         prev.runnableSince = this.engine.now;
-        prev.ghost!.taskPreempt(prev, cpu.id, false, fairWaiting && !agentWaiting);
+        prev.ghost!.taskPreempt(prev, cpu.id, false, evicted || (fairWaiting && !agentWaiting));
+      } else if (evicted) {
+        // Placed again, on a CPU it may use, as a waking thread is.
+        this.#detach(cpu, prev);
+        prev.state = "blocked";
+        this.wake(prev, -1);
       } else {
         this.#detach(cpu, prev);
         this.#enqueue(cpu, prev);
@@ -865,6 +871,42 @@ export class Kernel {
    */
   resched(cpuId: number): void {
     this.#requestResched(this.cpus[cpuId]!);
+  }
+
+  /**
+   * Changes the CPUs a thread may run on (sched_setaffinity). A fair thread
+   * on a CPU it may no longer use moves to an allowed one; a ghost thread
+   * gets TASK_AFFINITY_CHANGED, and is preempted (or unlatched) from a CPU
+   * it may no longer use.
+   */
+  setAffinity(thread: Thread, cpus: readonly number[]): void {
+    if (thread.state === "dead") throw new Error(`Thread ${thread.id} has exited`);
+    const n = this.cpus.length;
+    if (cpus.length === 0) throw new RangeError(`Thread ${thread.id}: empty affinity mask`);
+    const mask = new Uint8Array(n);
+    for (const cpu of cpus) {
+      if (!Number.isInteger(cpu) || cpu < 0 || cpu >= n) {
+        throw new RangeError(`Affinity CPU ${cpu} out of range 0..${n - 1}`);
+      }
+      mask[cpu] = 1;
+    }
+    if (thread.schedClass === "agent") throw new Error("Agent threads stay pinned");
+    thread.affinity = mask;
+    if (thread.schedClass === "ghost") {
+      thread.ghost!.taskAffinityChanged(thread);
+      if (thread.latchedCpu >= 0 && !thread.allowed(thread.latchedCpu)) {
+        const cpu = thread.latchedCpu;
+        this.unlatch(thread);
+        thread.ghost!.taskPreempt(thread, cpu, true, true);
+      }
+    } else if (thread.state === "runnable" && !thread.allowed(thread.rqCpu)) {
+      this.#dequeue(this.cpus[thread.rqCpu]!, thread);
+      thread.state = "blocked";
+      this.wake(thread, -1);
+    }
+    if (thread.state === "running" && !thread.allowed(thread.cpu)) {
+      this.#requestResched(this.cpus[thread.cpu]!);
+    }
   }
 
   /**

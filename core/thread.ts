@@ -38,6 +38,8 @@ export interface GhostHooks {
   taskYield(thread: Thread, cpu: number): void;
   /** The thread lost `cpu` to a higher class or another commit (TASK_PREEMPT). */
   taskPreempt(thread: Thread, cpu: number, wasLatched: boolean, byKernel: boolean): void;
+  /** The thread's allowed CPUs changed (TASK_AFFINITY_CHANGED). */
+  taskAffinityChanged(thread: Thread): void;
   /** The thread exited (TASK_BLOCKED then TASK_DEAD). */
   taskDead(thread: Thread, cpu: number): void;
   /** `cpu` has nothing to run (a polling agent notices on its next pass). */
@@ -137,8 +139,8 @@ export class Thread {
   readonly nice: number;
   /** CFS load weight from the nice value. */
   readonly weight: number;
-  /** Allowed CPUs (1 = allowed), or null for every CPU. */
-  readonly affinity: Uint8Array | null;
+  /** Allowed CPUs (1 = allowed), or null for every CPU; changed by `Kernel.setAffinity`. */
+  affinity: Uint8Array | null;
   /** Scheduling class. */
   schedClass: SchedClassName = "fair";
   /** Life-cycle state. */

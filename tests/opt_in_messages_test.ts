@@ -1,7 +1,8 @@
 /**
  * The opt-in messages of ghost.md: CPU_TICK (`deliverTicks`) to a CPU's
  * agent on every timer tick, and TASK_ON_CPU (`deliverOnCpu`) when a
- * committed thread starts running. Neither is sent unless asked for.
+ * committed thread starts running, neither sent unless asked for; and
+ * TASK_AFFINITY_CHANGED when `Kernel.setAffinity` changes a thread's CPUs.
  *
  * @module
  */
@@ -95,4 +96,50 @@ Deno.test("TASK_ON_CPU follows every commit that runs, in sequence, only when op
   off.kernel.spawn(hog(2 * MS), { name: "t", schedClass: "ghost", ghost: off.enclave });
   off.engine.run({ until: 10 * MS });
   assert.equal(off.onCpu.length, 0, "no TASK_ON_CPU unless asked for");
+});
+
+Deno.test("setAffinity moves a fair thread to a CPU it may use", () => {
+  const engine = new Engine(1);
+  const kernel = new Kernel(engine, {
+    topology: new Topology({ name: "four", coresPerLlc: 4 }),
+    costs: PAPER_COSTS,
+  });
+  const thread = kernel.spawn(hog(), { name: "hog", affinity: [0] });
+  engine.run({ until: 2 * MS });
+  assert.equal(thread.cpu, 0);
+  kernel.setAffinity(thread, [3]);
+  engine.run({ until: 4 * MS });
+  kernel.checkInvariants();
+  assert.equal(thread.cpu, 3, "it runs on its new CPU");
+  assert.throws(() => kernel.setAffinity(thread, []), RangeError);
+  assert.throws(() => kernel.setAffinity(thread, [9]), RangeError);
+});
+
+Deno.test("TASK_AFFINITY_CHANGED: a ghost thread leaves a CPU it may no longer use", () => {
+  const engine = new Engine(2);
+  const kernel = new Kernel(engine, {
+    topology: new Topology({ name: "four", coresPerLlc: 4 }),
+    costs: PAPER_COSTS,
+  });
+  const enclave = new Enclave(kernel, { cpus: [0, 1, 2, 3] });
+  const changed: number[] = [];
+  new AgentProcess(
+    kernel,
+    enclave,
+    Object.assign(new FifoCentralized(), {
+      taskAffinityChanged(_ctx: AgentContext, msg: Message) {
+        changed.push(msg.gtid);
+      },
+    }),
+  ).start();
+  const thread = kernel.spawn(hog(MS), { name: "hog", schedClass: "ghost", ghost: enclave });
+  engine.run({ until: 2 * MS });
+  const first = thread.cpu;
+  assert.ok(first > 0, `runs on CPU ${first}`);
+  const target = first === 3 ? 2 : 3;
+  kernel.setAffinity(thread, [target]);
+  engine.run({ until: 6 * MS });
+  kernel.checkInvariants();
+  assert.deepEqual(changed, [thread.id], "the agent heard of the change");
+  assert.equal(thread.cpu, target, "it runs where it may");
 });
