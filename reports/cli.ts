@@ -383,7 +383,7 @@ async function runAndPrint(
         }
         : undefined,
       tracer,
-    } as Parameters<typeof runExperiment>[1],
+    },
   );
   if (trace !== null && tracer !== undefined) {
     await writeTrace(trace.path, tracer.toJson(config.durationNs));

@@ -16,7 +16,7 @@ import { Engine } from "../core/engine.ts";
 import { Kernel } from "../core/kernel.ts";
 import type { Action, Thread } from "../core/thread.ts";
 import { resolveTopology } from "../core/topology.ts";
-import { MS, SEC, US } from "../core/units.ts";
+import { MS, SEC } from "../core/units.ts";
 import { resolvePolicy } from "../policies/registry.ts";
 
 /** One point of the curve. */
@@ -96,6 +96,3 @@ export function runScalability(options: ScalabilityOptions = {}): ScalabilityRow
   }
   return rows;
 }
-
-/** A short window for tests. */
-export const QUICK_SCALABILITY_WINDOW = 2 * MS + 500 * US;

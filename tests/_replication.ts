@@ -15,7 +15,7 @@ import {
   runExperiment,
   type RunResult,
 } from "../reports/run_experiment.ts";
-import { batchMeans } from "./_closed_forms.ts";
+import { batchMeans, mmcMeanResponse, mmcResponseQuantile } from "./_closed_forms.ts";
 
 /** Independent replications per set-up. */
 export const SEEDS = 10;
@@ -72,4 +72,32 @@ export function assertInInterval(
 /** The histogram's bound on a percentile's error, as an absolute error at `value`. */
 export function percentileSlack(value: number): number {
   return Histogram.RELATIVE_ERROR * value;
+}
+
+/**
+ * Asserts that runs of an FCFS c-server queue with exponential service
+ * (no time slicing) match M/M/c: mean, p50 and p99 of the total latency,
+ * the mean service time, and the busy fraction of the `c` serving CPUs
+ * (`utilization`, one value per run).
+ */
+export function assertMmc(
+  results: readonly RunResult[],
+  lambda: number,
+  mu: number,
+  c: number,
+  utilization: number[],
+): void {
+  const p50 = mmcResponseQuantile(0.5, lambda, mu, c);
+  const p99 = mmcResponseQuantile(0.99, lambda, mu, c);
+  assertInInterval(
+    results.map((r) => r.latencyUs.all.mean),
+    mmcMeanResponse(lambda, mu, c),
+    0,
+    "E[T]",
+  );
+  assertInInterval(results.map((r) => r.latencyUs.all.p50), p50, percentileSlack(p50), "p50");
+  assertInInterval(results.map((r) => r.latencyUs.all.p99), p99, percentileSlack(p99), "p99");
+  // No time slicing: a request runs its service time in one go.
+  assertInInterval(results.map((r) => r.stagesUs.service.all.mean), 1 / mu, 0, "E[S]");
+  assertInInterval(utilization, lambda / mu / c, 0, "utilization");
 }

@@ -23,14 +23,13 @@
 import assert from "node:assert/strict";
 import type { RunConfig, RunResult } from "../reports/run_experiment.ts";
 import { MS, SEC, US } from "../core/units.ts";
+import { mg1MeanResponse, psConditionalMean, psMeanResponse } from "./_closed_forms.ts";
 import {
-  mg1MeanResponse,
-  mmcMeanResponse,
-  mmcResponseQuantile,
-  psConditionalMean,
-  psMeanResponse,
-} from "./_closed_forms.ts";
-import { assertInInterval, percentileSlack, replicate as replicateRuns } from "./_replication.ts";
+  assertInInterval,
+  assertMmc,
+  percentileSlack,
+  replicate as replicateRuns,
+} from "./_replication.ts";
 
 /**
  * Runs one set-up once per seed with free scheduling and one thread per
@@ -115,19 +114,7 @@ Deno.test("fifo-centralized with four worker CPUs matches M/M/4 mean, p50 and p9
     service: "exp:10us",
     durationNs: SEC,
   });
-  const p50 = mmcResponseQuantile(0.5, lambda, mu, 4);
-  const p99 = mmcResponseQuantile(0.99, lambda, mu, 4);
-  assertInInterval(
-    results.map((r) => r.latencyUs.all.mean),
-    mmcMeanResponse(lambda, mu, 4),
-    0,
-    "E[T]",
-  );
-  assertInInterval(results.map((r) => r.latencyUs.all.p50), p50, percentileSlack(p50), "p50");
-  assertInInterval(results.map((r) => r.latencyUs.all.p99), p99, percentileSlack(p99), "p99");
-  // No slice: a request runs its service time in one go.
-  assertInInterval(results.map((r) => r.stagesUs.service.all.mean), 1 / mu, 0, "E[S]");
-  assertInInterval(workerUtilization(results), lambda / mu / 4, 0, "worker utilization");
+  assertMmc(results, lambda, mu, 4, workerUtilization(results));
 });
 
 Deno.test("fifo-centralized with one worker CPU matches the Pollaczek–Khinchine mean of M/G/1", () => {

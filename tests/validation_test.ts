@@ -19,7 +19,7 @@
 import type { RunResult } from "../reports/run_experiment.ts";
 import { SEC } from "../core/units.ts";
 import { mg1MeanResponse, mmcMeanResponse, mmcResponseQuantile } from "./_closed_forms.ts";
-import { assertInInterval, percentileSlack, replicate } from "./_replication.ts";
+import { assertInInterval, assertMmc, percentileSlack, replicate } from "./_replication.ts";
 
 /** Mean busy fraction of every CPU in each run. */
 function utilization(results: RunResult[]): number[] {
@@ -89,19 +89,7 @@ Deno.test("cfs with four workers on four CPUs matches M/M/4 mean, p50 and p99", 
     service: "exp:10us",
     durationNs: 4 * SEC,
   });
-  const p50 = mmcResponseQuantile(0.5, lambda, mu, 4);
-  const p99 = mmcResponseQuantile(0.99, lambda, mu, 4);
-  assertInInterval(
-    results.map((r) => r.latencyUs.all.mean),
-    mmcMeanResponse(lambda, mu, 4),
-    0,
-    "E[T]",
-  );
-  assertInInterval(results.map((r) => r.latencyUs.all.p50), p50, percentileSlack(p50), "p50");
-  assertInInterval(results.map((r) => r.latencyUs.all.p99), p99, percentileSlack(p99), "p99");
-  // No time slicing: a request runs its service time in one go.
-  assertInInterval(results.map((r) => r.stagesUs.service.all.mean), 1 / mu, 0, "E[S]");
-  assertInInterval(utilization(results), lambda / mu / 4, 0, "utilization");
+  assertMmc(results, lambda, mu, 4, utilization(results));
 });
 
 Deno.test("cfs with one thread per request on four CPUs matches the M/M/4 mean by Little's law", () => {
