@@ -39,17 +39,17 @@ export { cfsTunables, Kernel, type KernelOptions } from "./core/kernel.ts";
 export { POLICIES, type PolicyDefinition } from "./policies/registry.ts";
 export { WORKLOADS } from "./workloads/registry.ts";
 export type { Workload, WorkloadDefinition } from "./workloads/workload.ts";
-export { Histogram } from "./reports/histogram.ts";
-export { type LatencySummary, RequestStats } from "./reports/request_stats.ts";
+export { Histogram } from "./core/metrics/histogram.ts";
+export { type LatencySummary, RequestStats } from "./core/metrics/request_stats.ts";
 export {
   DEFAULT_RUN_CONFIG,
   type RunConfig,
   runExperiment,
   type RunResult,
-} from "./reports/run_experiment.ts";
-export { main } from "./reports/cli.ts";
+} from "./reports/experiment/run_experiment.ts";
+export { main } from "./reports/cli/cli.ts";
 
-import { main } from "./reports/cli.ts";
+import { main } from "./reports/cli/cli.ts";
 
 if (import.meta.main) {
   Deno.exit(await main(Deno.args));

@@ -43,7 +43,7 @@ import {
 } from "./thread.ts";
 import type { CpuInfo, Topology } from "./topology.ts";
 import { DEFAULT_TOPOLOGY_COSTS, slowdown, type TopologyCostModel } from "./topology_costs.ts";
-import type { Tracer } from "./tracer.ts";
+import type { Tracer } from "./metrics/tracer.ts";
 import { MS } from "./units.ts";
 
 /** CFS tunables in nanoseconds, after scaling by the CPU count. */

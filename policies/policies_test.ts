@@ -10,7 +10,7 @@ import { type Message, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
 import type { Behavior, Thread } from "../core/thread.ts";
 import { Topology } from "../core/topology.ts";
 import { MS, SEC } from "../core/units.ts";
-import { DEFAULT_RUN_CONFIG, runExperiment } from "../reports/run_experiment.ts";
+import { DEFAULT_RUN_CONFIG, runExperiment } from "../reports/experiment/run_experiment.ts";
 import { Biff } from "./biff.ts";
 import { GhostCfs } from "./ghost_cfs.ts";
 import { POLICIES } from "./registry.ts";

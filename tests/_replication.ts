@@ -8,13 +8,13 @@
 
 import assert from "node:assert/strict";
 import { MS } from "../core/units.ts";
-import { Histogram } from "../reports/histogram.ts";
+import { Histogram } from "../core/metrics/histogram.ts";
 import {
   DEFAULT_RUN_CONFIG,
   type RunConfig,
   runExperiment,
   type RunResult,
-} from "../reports/run_experiment.ts";
+} from "../reports/experiment/run_experiment.ts";
 import { batchMeans, mmcMeanResponse, mmcResponseQuantile } from "./_closed_forms.ts";
 
 /** Independent replications per set-up. */

@@ -11,8 +11,8 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliIo, main } from "../reports/cli.ts";
-import { WALL_CLOCK_FIELDS } from "../reports/run_experiment.ts";
+import { type CliIo, main } from "../reports/cli/cli.ts";
+import { WALL_CLOCK_FIELDS } from "../reports/experiment/run_experiment.ts";
 
 const REPO_ROOT = new URL("../", import.meta.url);
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { IDEAL_COSTS } from "../core/cost_profile.ts";
-import { runMicrobench } from "../reports/microbench.ts";
-import { runScalability } from "../reports/scalability.ts";
+import { runMicrobench } from "../reports/experiment/paper_microbench.ts";
+import { runScalability } from "../reports/experiment/agent_scalability.ts";
 import { MS } from "../core/units.ts";
 
 Deno.test("microbenchmarks measured in emulation come within 5% of the paper's table", () => {

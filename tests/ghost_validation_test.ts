@@ -21,7 +21,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { RunConfig, RunResult } from "../reports/run_experiment.ts";
+import type { RunConfig, RunResult } from "../reports/experiment/run_experiment.ts";
 import { MS, SEC, US } from "../core/units.ts";
 import { mg1MeanResponse, psConditionalMean, psMeanResponse } from "./_closed_forms.ts";
 import {

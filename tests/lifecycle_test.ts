@@ -21,7 +21,11 @@ import type { Action, Thread } from "../core/thread.ts";
 import { Topology } from "../core/topology.ts";
 import { MS, US } from "../core/units.ts";
 import { FifoCentralized } from "../policies/fifo_centralized.ts";
-import { DEFAULT_RUN_CONFIG, type RunConfig, runExperiment } from "../reports/run_experiment.ts";
+import {
+  DEFAULT_RUN_CONFIG,
+  type RunConfig,
+  runExperiment,
+} from "../reports/experiment/run_experiment.ts";
 
 /**
  * A centralized FIFO that exposes its view: each task's state and CPU, and

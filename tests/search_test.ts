@@ -20,7 +20,11 @@ import { Kernel } from "../core/kernel.ts";
 import { resolveTopology } from "../core/topology.ts";
 import { MS, US } from "../core/units.ts";
 import { Search } from "../policies/search.ts";
-import { DEFAULT_RUN_CONFIG, runExperiment, type RunResult } from "../reports/run_experiment.ts";
+import {
+  DEFAULT_RUN_CONFIG,
+  runExperiment,
+  type RunResult,
+} from "../reports/experiment/run_experiment.ts";
 import { SEARCH_QUERY_TYPES, searchWorkload } from "../workloads/search.ts";
 import type { WorkloadOptions } from "../workloads/workload.ts";
 

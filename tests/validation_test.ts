@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { RunResult } from "../reports/run_experiment.ts";
+import type { RunResult } from "../reports/experiment/run_experiment.ts";
 import { SEC } from "../core/units.ts";
 import { mg1MeanResponse, mmcMeanResponse, mmcResponseQuantile } from "./_closed_forms.ts";
 import { assertInInterval, assertMmc, percentileSlack, replicate } from "./_replication.ts";

@@ -13,7 +13,7 @@
 import { hog } from "../core/behaviors.ts";
 import { InputError } from "../core/errors.ts";
 import type { Thread } from "../core/thread.ts";
-import { RequestStats } from "../reports/request_stats.ts";
+import { RequestStats } from "../core/metrics/request_stats.ts";
 import {
   schedClassOf,
   type Workload,

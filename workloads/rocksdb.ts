@@ -31,7 +31,7 @@ import type { Kernel } from "../core/kernel.ts";
 import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
 import { SEC, US } from "../core/units.ts";
-import { RequestStats } from "../reports/request_stats.ts";
+import { RequestStats } from "../core/metrics/request_stats.ts";
 import { RequestQueue } from "./_request_queue.ts";
 import {
   schedClassOf,

@@ -44,7 +44,7 @@ import { InputError } from "../core/errors.ts";
 import type { Action, Thread } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
 import { MS, SEC, US } from "../core/units.ts";
-import { RequestStats } from "../reports/request_stats.ts";
+import { RequestStats } from "../core/metrics/request_stats.ts";
 import {
   schedClassOf,
   type Workload,

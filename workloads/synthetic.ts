@@ -15,7 +15,7 @@
 import type { Engine } from "../core/engine.ts";
 import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
 import { SEC } from "../core/units.ts";
-import { RequestStats } from "../reports/request_stats.ts";
+import { RequestStats } from "../core/metrics/request_stats.ts";
 import { RequestQueue } from "./_request_queue.ts";
 import {
   schedClassOf,

@@ -11,7 +11,7 @@ import type { Enclave } from "../core/enclave.ts";
 import type { Engine } from "../core/engine.ts";
 import type { Kernel } from "../core/kernel.ts";
 import type { Topology } from "../core/topology.ts";
-import type { RequestStats } from "../reports/request_stats.ts";
+import type { RequestStats } from "../core/metrics/request_stats.ts";
 
 /** Resolved workload settings, shared by every workload. */
 export interface WorkloadOptions {

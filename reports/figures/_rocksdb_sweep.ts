@@ -6,9 +6,9 @@
  * @module
  */
 
-import { SATURATION_US } from "../charts.ts";
-import type { PointResult, PointSpec } from "../point.ts";
-import type { RunConfig } from "../run_experiment.ts";
+import { SATURATION_US } from "../render/charts.ts";
+import type { PointResult, PointSpec } from "../bench/point.ts";
+import type { RunConfig } from "../experiment/run_experiment.ts";
 import { type FigureContext, round, type Row, runOf, runSpec, saturation } from "./figure.ts";
 import { MS, SEC } from "../../core/units.ts";
 

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { concatCharts, lineChart } from "../charts.ts";
-import type { PointResult } from "../point.ts";
+import { concatCharts, lineChart } from "../render/charts.ts";
+import type { PointResult } from "../bench/point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { round, runOf, runSpec, sweep } from "./figure.ts";
 import { ROCKSDB_DURATION } from "./_rocksdb_sweep.ts";

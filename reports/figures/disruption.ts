@@ -9,12 +9,12 @@
  * @module
  */
 
-import { timeSeries } from "../charts.ts";
-import type { PointResult, PointSpec } from "../point.ts";
-import type { LifecycleSummary } from "../run_experiment.ts";
+import { timeSeries } from "../render/charts.ts";
+import type { PointResult, PointSpec } from "../bench/point.ts";
+import type { LifecycleSummary } from "../experiment/run_experiment.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { round, runOf, runSpec } from "./figure.ts";
-import { CRASH_WATCHDOG_NS } from "../run_experiment.ts";
+import { CRASH_WATCHDOG_NS } from "../experiment/run_experiment.ts";
 import { MS, SEC, US } from "../../core/units.ts";
 
 const NAME = "disruption";

@@ -8,8 +8,8 @@
  */
 
 import type { TopLevelSpec } from "vega-lite";
-import { DEFAULT_RUN_CONFIG, type RunConfig } from "../run_experiment.ts";
-import type { PointResult, PointSpec } from "../point.ts";
+import { DEFAULT_RUN_CONFIG, type RunConfig } from "../experiment/run_experiment.ts";
+import type { PointResult, PointSpec } from "../bench/point.ts";
 
 /**
  * The bench suites: `quick` (the default, a few minutes on 2 cores), `full`

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { lineChart } from "../charts.ts";
-import type { PointResult } from "../point.ts";
+import { lineChart } from "../render/charts.ts";
+import type { PointResult } from "../bench/point.ts";
 import { POLICIES } from "../../policies/registry.ts";
 import type { FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { runOf, runSpec } from "./figure.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { groupedBars } from "../charts.ts";
-import type { PointResult } from "../point.ts";
+import { groupedBars } from "../render/charts.ts";
+import type { PointResult } from "../bench/point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { round } from "./figure.ts";
 

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { latencyVsThroughput, SATURATION_US } from "../charts.ts";
-import type { PointResult } from "../point.ts";
+import { latencyVsThroughput, SATURATION_US } from "../render/charts.ts";
+import type { PointResult } from "../bench/point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { round, sweep } from "./figure.ts";
 import {

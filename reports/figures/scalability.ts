@@ -6,8 +6,8 @@
  * @module
  */
 
-import { lineChart } from "../charts.ts";
-import type { PointResult } from "../point.ts";
+import { lineChart } from "../render/charts.ts";
+import type { PointResult } from "../bench/point.ts";
 import { POLICIES } from "../../policies/registry.ts";
 import { MS } from "../../core/units.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { concatCharts, groupedBars, lineChart } from "../charts.ts";
-import type { PointResult } from "../point.ts";
+import { concatCharts, groupedBars, lineChart } from "../render/charts.ts";
+import type { PointResult } from "../bench/point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { round, runOf, runSpec } from "./figure.ts";
 import { MS, SEC } from "../../core/units.ts";

@@ -6,22 +6,22 @@
  */
 
 import { parseArgs } from "node:util";
-import { COST_DESCRIPTIONS } from "../core/cost_profile.ts";
-import { InputError } from "../core/errors.ts";
-import { TOPOLOGY_DESCRIPTIONS } from "../core/topology.ts";
-import { parseDuration } from "../core/units.ts";
-import { POLICIES } from "../policies/registry.ts";
-import { WORKLOADS } from "../workloads/registry.ts";
-import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from "./bench.ts";
+import { COST_DESCRIPTIONS } from "../../core/cost_profile.ts";
+import { InputError } from "../../core/errors.ts";
+import { TOPOLOGY_DESCRIPTIONS } from "../../core/topology.ts";
+import { parseDuration } from "../../core/units.ts";
+import { POLICIES } from "../../policies/registry.ts";
+import { WORKLOADS } from "../../workloads/registry.ts";
+import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from "../bench/bench.ts";
 import { formatRunResult } from "./format_result.ts";
-import { DEFAULT_RUN_CONFIG, type RunConfig, runExperiment } from "./run_experiment.ts";
+import { DEFAULT_RUN_CONFIG, type RunConfig, runExperiment } from "../experiment/run_experiment.ts";
 import {
   checkTracePath,
   parseTraceOptions,
   type TraceOutput,
   TraceRecorder,
   writeTrace,
-} from "./trace.ts";
+} from "../experiment/trace_recorder.ts";
 
 const VERSION = "0.1.0";
 

@@ -9,15 +9,15 @@
  * @module
  */
 
-import { AgentProcess } from "../core/agent.ts";
-import { type CostProfile, PAPER_COSTS } from "../core/cost_profile.ts";
-import { Enclave } from "../core/enclave.ts";
-import { Engine } from "../core/engine.ts";
-import { Kernel } from "../core/kernel.ts";
-import type { Action, Thread } from "../core/thread.ts";
-import { resolveTopology } from "../core/topology.ts";
-import { MS, SEC } from "../core/units.ts";
-import { resolvePolicy } from "../policies/registry.ts";
+import { AgentProcess } from "../../core/agent.ts";
+import { type CostProfile, PAPER_COSTS } from "../../core/cost_profile.ts";
+import { Enclave } from "../../core/enclave.ts";
+import { Engine } from "../../core/engine.ts";
+import { Kernel } from "../../core/kernel.ts";
+import type { Action, Thread } from "../../core/thread.ts";
+import { resolveTopology } from "../../core/topology.ts";
+import { MS, SEC } from "../../core/units.ts";
+import { resolvePolicy } from "../../policies/registry.ts";
 
 /** One point of the curve. */
 export interface ScalabilityRow {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { InputError } from "../core/errors.ts";
+import { InputError } from "../../core/errors.ts";
 import { groupedBars, lineChart } from "./charts.ts";
 import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
 import { renderPng, renderSvg } from "./render.ts";

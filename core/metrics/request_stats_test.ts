@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { MS, US } from "../core/units.ts";
+import { MS, US } from "../units.ts";
 import { Histogram } from "./histogram.ts";
 import { type LatencySummary, RequestStats } from "./request_stats.ts";
 

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { writeFileAtomic } from "./write_files.ts";
+import { writeFileAtomic } from "../render/write_files.ts";
 import { pointKey, type PointOutcome, type PointSpec, sourceFingerprint } from "./point.ts";
 import type { PointRequest } from "./point_worker.ts";
 

@@ -7,27 +7,27 @@
  * @module
  */
 
-import { resolveCostProfile } from "../core/cost_profile.ts";
-import { parseDistribution } from "../core/distributions.ts";
+import { resolveCostProfile } from "../../core/cost_profile.ts";
+import { parseDistribution } from "../../core/distributions.ts";
 import {
   AgentSupervisor,
   type LifecycleEvent,
   parseLifecycleEvent,
-} from "../core/agent_supervisor.ts";
-import { Enclave } from "../core/enclave.ts";
-import { Engine } from "../core/engine.ts";
-import { TXN_NAMES } from "../core/ghost_abi.ts";
-import { InputError } from "../core/errors.ts";
-import { Kernel } from "../core/kernel.ts";
-import { resolveTopology } from "../core/topology.ts";
-import type { Tracer } from "../core/tracer.ts";
-import { formatDuration, MS, SEC, US } from "../core/units.ts";
-import { resolvePolicy } from "../policies/registry.ts";
-import { ANTAGONIST_GROUP, spawnAntagonists } from "../workloads/antagonist.ts";
-import { resolveWorkload } from "../workloads/registry.ts";
-import type { Workload, WorkloadContext } from "../workloads/workload.ts";
-import { Timeline, type TimelineRow } from "./timeline.ts";
-import type { LatencyStage, StageSummary } from "./request_stats.ts";
+} from "../../core/agent_supervisor.ts";
+import { Enclave } from "../../core/enclave.ts";
+import { Engine } from "../../core/engine.ts";
+import { TXN_NAMES } from "../../core/ghost_abi.ts";
+import { InputError } from "../../core/errors.ts";
+import { Kernel } from "../../core/kernel.ts";
+import { resolveTopology } from "../../core/topology.ts";
+import type { Tracer } from "../../core/metrics/tracer.ts";
+import { formatDuration, MS, SEC, US } from "../../core/units.ts";
+import { resolvePolicy } from "../../policies/registry.ts";
+import { ANTAGONIST_GROUP, spawnAntagonists } from "../../workloads/antagonist.ts";
+import { resolveWorkload } from "../../workloads/registry.ts";
+import type { Workload, WorkloadContext } from "../../workloads/workload.ts";
+import { Timeline, type TimelineRow } from "../../core/metrics/timeline.ts";
+import type { LatencyStage, StageSummary } from "../../core/metrics/request_stats.ts";
 
 /** A run's configuration, every option resolved. */
 export interface RunConfig {

@@ -1,5 +1,5 @@
 /**
- * Tests of `tests/check_report.ts`, the headless-Chromium check that every
+ * Tests of `reports/render/check_report.ts`, the headless-Chromium check that every
  * figure of a report's `index.html` renders. The browser tests generate a
  * small report (`bench --only microbench,scalability`) and then break one on
  * purpose; they are skipped, with a message, where Debian's Chromium is not
@@ -9,12 +9,12 @@
  */
 
 import assert from "node:assert/strict";
-import { InputError } from "../core/errors.ts";
-import { renderIndexHtml, type ReportFigure } from "../reports/index_html.ts";
-import { renderSvg } from "../reports/render.ts";
+import { InputError } from "../../core/errors.ts";
+import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
+import { renderSvg } from "./render.ts";
 import { checkReport, CHROMIUM_PATH } from "./check_report.ts";
 
-const REPO_ROOT = new URL("../", import.meta.url);
+const REPO_ROOT = new URL("../../", import.meta.url);
 
 function isFile(path: string): boolean {
   try {
@@ -78,7 +78,7 @@ Deno.test({
       assert.equal(bench.code, 0, bench.stderr);
 
       await t.step("the script prints OK for each figure and exits 0", async () => {
-        const { code, stdout, stderr } = await runDeno(["tests/check_report.ts", report]);
+        const { code, stdout, stderr } = await runDeno(["reports/render/check_report.ts", report]);
         assert.equal(code, 0, stdout + stderr);
         assert.match(stdout, /^OK {3}microbench: \d+x\d+ SVG, \d+ data marks, /m);
         assert.match(stdout, /^OK {3}scalability: \d+x\d+ SVG, \d+ data marks, /m);
@@ -130,7 +130,7 @@ Deno.test({
           assert.match(check.consoleErrors[0]!, /boom/);
           assert.equal(check.ok, false);
 
-          const { code, stdout } = await runDeno(["tests/check_report.ts", broken]);
+          const { code, stdout } = await runDeno(["reports/render/check_report.ts", broken]);
           assert.equal(code, 1, stdout);
           assert.match(stdout, /^OK {3}good: /m);
           assert.match(stdout, /^FAIL empty: /m);
@@ -152,7 +152,10 @@ Deno.test("checkReport rejects a missing Chromium with an InputError", async () 
 });
 
 Deno.test("check_report exits 2 with one line when it cannot run the check", async () => {
-  const { code, stdout, stderr } = await runDeno(["tests/check_report.ts", "/nonexistent/report"]);
+  const { code, stdout, stderr } = await runDeno([
+    "reports/render/check_report.ts",
+    "/nonexistent/report",
+  ]);
   assert.equal(code, 2);
   assert.equal(stdout, "");
   assert.match(stderr, /^check_report: (No report in|Chromium not found at) [^\n]*\n$/);

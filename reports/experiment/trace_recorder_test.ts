@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MSG_NAMES, TXN_NAMES } from "../core/ghost_abi.ts";
-import { Thread } from "../core/thread.ts";
-import { MS } from "../core/units.ts";
-import { type CliIo, main } from "./cli.ts";
+import { MSG_NAMES, TXN_NAMES } from "../../core/ghost_abi.ts";
+import { Thread } from "../../core/thread.ts";
+import { MS } from "../../core/units.ts";
+import { type CliIo, main } from "../cli/cli.ts";
 import {
   DEFAULT_RUN_CONFIG,
   type RunConfig,
@@ -11,7 +11,7 @@ import {
   type RunResult,
   WALL_CLOCK_FIELDS,
 } from "./run_experiment.ts";
-import { CPU_PID, QUEUE_PID, type TraceEvent, TraceRecorder } from "./trace.ts";
+import { CPU_PID, QUEUE_PID, type TraceEvent, TraceRecorder } from "./trace_recorder.ts";
 
 /** A small ghOSt run: shinjuku on 4 CPUs, synthetic requests at 50% load, 2 ms. */
 const SHINJUKU: RunConfig = {

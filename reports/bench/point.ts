@@ -7,10 +7,10 @@
  */
 
 import { createHash } from "node:crypto";
-import { resolveCostProfile } from "../core/cost_profile.ts";
-import { type MicrobenchRow, runMicrobench } from "./microbench.ts";
-import { type RunConfig, runExperiment, type RunResult } from "./run_experiment.ts";
-import { runScalability, type ScalabilityRow } from "./scalability.ts";
+import { resolveCostProfile } from "../../core/cost_profile.ts";
+import { type MicrobenchRow, runMicrobench } from "../experiment/paper_microbench.ts";
+import { type RunConfig, runExperiment, type RunResult } from "../experiment/run_experiment.ts";
+import { runScalability, type ScalabilityRow } from "../experiment/agent_scalability.ts";
 
 /** What a point runs. */
 export type PointSpec =
@@ -92,22 +92,33 @@ export function pointKey(spec: PointSpec, fingerprint: string): string {
 }
 
 /**
- * A fingerprint of the emulator's source (every non-test .ts file of core/,
+ * A fingerprint of the emulator's source (every non-test .ts file below core/,
  * policies/, workloads/ and reports/): a cached point is reused only while the
  * code that computed it is unchanged.
  */
 export function sourceFingerprint(): string {
-  const root = new URL("../", import.meta.url);
+  const root = new URL("../../", import.meta.url);
   const hash = createHash("sha256");
-  for (const dir of ["core", "policies", "workloads", "reports"]) {
-    const names = [...Deno.readDirSync(new URL(`${dir}/`, root))]
-      .filter((e) => e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts"))
-      .map((e) => e.name)
-      .sort();
-    for (const name of names) {
-      hash.update(`${dir}/${name}\n`);
-      hash.update(Deno.readFileSync(new URL(`${dir}/${name}`, root)));
-    }
+  for (
+    const path of ["core", "policies", "workloads", "reports"].flatMap((d) => sourceFiles(root, d))
+  ) {
+    hash.update(`${path}\n`);
+    hash.update(Deno.readFileSync(new URL(path, root)));
   }
   return hash.digest("hex");
+}
+
+/** Non-test `.ts` files below `dir` (relative to `root`), in a stable order. */
+function sourceFiles(root: URL, dir: string): string[] {
+  const files: string[] = [];
+  const entries = [...Deno.readDirSync(new URL(`${dir}/`, root))]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) files.push(...sourceFiles(root, path));
+    else if (entry.isFile && entry.name.endsWith(".ts") && !entry.name.endsWith("_test.ts")) {
+      files.push(path);
+    }
+  }
+  return files;
 }

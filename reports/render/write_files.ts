@@ -7,7 +7,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { InputError } from "../core/errors.ts";
+import { InputError } from "../../core/errors.ts";
 
 /** Options of {@link toCsv}. */
 export interface CsvOptions {

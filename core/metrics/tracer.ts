@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Thread } from "./thread.ts";
+import type { Thread } from "../thread.ts";
 
 /** Receives scheduling events as they happen. Times are virtual ns. */
 export interface Tracer {

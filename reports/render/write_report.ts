@@ -9,9 +9,9 @@
  * @module
  */
 
-import type { Claim, FigureContext, FigureDefinition } from "./figures/figure.ts";
+import type { Claim, FigureContext, FigureDefinition } from "../figures/figure.ts";
 import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
-import type { PointOutcome, PointSpec } from "./point.ts";
+import type { PointOutcome, PointSpec } from "../bench/point.ts";
 import { renderPng, renderSvg } from "./render.ts";
 import { toCsv, writeFileAtomic } from "./write_files.ts";
 
@@ -126,7 +126,7 @@ function gitCommit(): string | null {
   try {
     const output = new Deno.Command("git", {
       args: ["rev-parse", "HEAD"],
-      cwd: new URL("../", import.meta.url),
+      cwd: new URL("../../", import.meta.url),
       stdout: "piped",
       stderr: "null",
     }).outputSync();

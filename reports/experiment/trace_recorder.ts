@@ -29,12 +29,12 @@
  */
 
 import { dirname } from "node:path";
-import { InputError } from "../core/errors.ts";
-import { MSG_NAMES, TXN_NAMES } from "../core/ghost_abi.ts";
-import type { SchedClassName, Thread } from "../core/thread.ts";
-import type { Tracer } from "../core/tracer.ts";
-import { formatDuration, MS, parseDuration, SEC, US } from "../core/units.ts";
-import { ensureWritableDir, writeFileAtomic } from "./write_files.ts";
+import { InputError } from "../../core/errors.ts";
+import { MSG_NAMES, TXN_NAMES } from "../../core/ghost_abi.ts";
+import type { SchedClassName, Thread } from "../../core/thread.ts";
+import type { Tracer } from "../../core/metrics/tracer.ts";
+import { formatDuration, MS, parseDuration, SEC, US } from "../../core/units.ts";
+import { ensureWritableDir, writeFileAtomic } from "../render/write_files.ts";
 
 /** Virtual time a trace covers when `--trace-window` is not given: 5 ms. */
 export const DEFAULT_TRACE_WINDOW_NS = 5 * MS;
@@ -95,7 +95,7 @@ export interface TraceEvent {
  *
  * @example
  * ```ts
- * import { TraceRecorder } from "./trace.ts";
+ * import { TraceRecorder } from "./trace_recorder.ts";
  * import { DEFAULT_RUN_CONFIG, runExperiment } from "./run_experiment.ts";
  * const tracer = new TraceRecorder(1_000_000);
  * runExperiment(
@@ -312,7 +312,7 @@ export class TraceRecorder implements Tracer {
  *
  * @example
  * ```ts
- * import { parseTraceOptions } from "./trace.ts";
+ * import { parseTraceOptions } from "./trace_recorder.ts";
  * const output = parseTraceOptions("run.json", "2ms");
  * if (output?.windowNs !== 2_000_000) throw new Error("wrong");
  * ```
@@ -346,7 +346,7 @@ export function parseTraceOptions(
  *
  * @example
  * ```ts
- * import { checkTracePath } from "./trace.ts";
+ * import { checkTracePath } from "./trace_recorder.ts";
  * const dir = await Deno.makeTempDir();
  * await checkTracePath(`${dir}/run.trace.json`);
  * await Deno.remove(dir, { recursive: true });
@@ -382,7 +382,7 @@ export async function checkTracePath(path: string): Promise<void> {
  *
  * @example
  * ```ts
- * import { TraceRecorder, writeTrace } from "./trace.ts";
+ * import { TraceRecorder, writeTrace } from "./trace_recorder.ts";
  * const dir = await Deno.makeTempDir();
  * await writeTrace(`${dir}/empty.json`, new TraceRecorder().toJson());
  * JSON.parse(Deno.readTextFileSync(`${dir}/empty.json`));

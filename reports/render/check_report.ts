@@ -12,7 +12,7 @@
  * so it needs no npm package, and it installs nothing.
  *
  * ```sh
- * deno run -A tests/check_report.ts [DIR] [--screenshot FILE]
+ * deno run -A reports/render/check_report.ts [DIR] [--screenshot FILE]
  * ```
  *
  * Prints one line per figure (`OK` or `FAIL` with the reasons) and one for
@@ -24,7 +24,7 @@
 
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { InputError } from "../core/errors.ts";
+import { InputError } from "../../core/errors.ts";
 
 /** Where Debian's `chromium` package installs the browser. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -679,7 +679,7 @@ class Cdp {
   }
 }
 
-const USAGE = `Usage: deno run -A tests/check_report.ts [DIR] [--screenshot FILE]
+const USAGE = `Usage: deno run -A reports/render/check_report.ts [DIR] [--screenshot FILE]
 
 Opens DIR/index.html (default out/index.html) in headless Chromium
 (/usr/bin/chromium, Debian's chromium package) and checks that every figure

@@ -10,13 +10,13 @@
  */
 
 import { parseArgs } from "node:util";
-import { InputError } from "../core/errors.ts";
-import type { FigureContext, FigureDefinition, Suite } from "./figures/figure.ts";
-import { FIGURES } from "./figures/registry.ts";
+import { InputError } from "../../core/errors.ts";
+import type { FigureContext, FigureDefinition, Suite } from "../figures/figure.ts";
+import { FIGURES } from "../figures/registry.ts";
 import { pointKey, type PointOutcome, type PointSpec, sourceFingerprint } from "./point.ts";
 import { readCached, runPoints } from "./point_pool.ts";
-import { type FigureResults, writeReport } from "./report.ts";
-import { ensureWritableDir, writeFileAtomic } from "./write_files.ts";
+import { type FigureResults, writeReport } from "../render/write_report.ts";
+import { ensureWritableDir, writeFileAtomic } from "../render/write_files.ts";
 
 /** Where bench writes its progress and messages. */
 export interface BenchIo {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { SEC } from "../core/units.ts";
+import { SEC } from "../units.ts";
 import { Histogram } from "./histogram.ts";
 
 const PROBABILITIES = [0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.995, 0.999, 0.9999, 1];

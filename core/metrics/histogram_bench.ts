@@ -1,4 +1,4 @@
-import { SEC } from "../core/units.ts";
+import { SEC } from "../units.ts";
 import { Histogram } from "./histogram.ts";
 
 const N = 1_000_000;

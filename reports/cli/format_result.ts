@@ -4,8 +4,8 @@
  * @module
  */
 
-import type { LatencySummary } from "./request_stats.ts";
-import type { RunResult } from "./run_experiment.ts";
+import type { LatencySummary } from "../../core/metrics/request_stats.ts";
+import type { RunResult } from "../experiment/run_experiment.ts";
 
 const COLUMNS = ["count", "mean", "p50", "p99", "p99.5", "p99.9", "max"] as const;
 

@@ -11,17 +11,22 @@
  * @module
  */
 
-import { type AgentContext, AgentProcess, type Policy, type PolicyModel } from "../core/agent.ts";
-import { type CostProfile, PAPER_COSTS } from "../core/cost_profile.ts";
-import { Enclave } from "../core/enclave.ts";
-import { Engine } from "../core/engine.ts";
-import { TXN } from "../core/ghost_abi.ts";
-import { MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
-import type { Message } from "../core/message_queue.ts";
-import { Kernel } from "../core/kernel.ts";
-import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
-import { Topology } from "../core/topology.ts";
-import { US } from "../core/units.ts";
+import {
+  type AgentContext,
+  AgentProcess,
+  type Policy,
+  type PolicyModel,
+} from "../../core/agent.ts";
+import { type CostProfile, PAPER_COSTS } from "../../core/cost_profile.ts";
+import { Enclave } from "../../core/enclave.ts";
+import { Engine } from "../../core/engine.ts";
+import { TXN } from "../../core/ghost_abi.ts";
+import { MSG_FLAG_RUNNABLE } from "../../core/message_queue.ts";
+import type { Message } from "../../core/message_queue.ts";
+import { Kernel } from "../../core/kernel.ts";
+import { type Action, type Thread, WaitQueue } from "../../core/thread.ts";
+import { Topology } from "../../core/topology.ts";
+import { US } from "../../core/units.ts";
 
 /** One measured operation. */
 export interface MicrobenchRow {
@@ -236,7 +241,7 @@ function drive(b: Bench, rounds: number, measureTargetOf: number): void {
  *
  * @example
  * ```ts
- * import { runMicrobench } from "./microbench.ts";
+ * import { runMicrobench } from "./paper_microbench.ts";
  * const rows = runMicrobench({ rounds: 20 });
  * if (rows.length !== 7 || rows.some((r) => !(r.measuredNs > 0))) throw new Error("wrong");
  * ```

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { US } from "../core/units.ts";
+import { US } from "../units.ts";
 import { Histogram } from "./histogram.ts";
 import type { Timeline } from "./timeline.ts";
 
