@@ -24,14 +24,12 @@
 
 import { AgentProcess, type Policy } from "./agent.ts";
 import type { Enclave } from "./enclave.ts";
-import { InputError } from "./errors.ts";
 import type { Kernel } from "./kernel.ts";
-import { parseDuration } from "./units.ts";
 
 /** The kinds of lifecycle event. */
 export type LifecycleKind = "upgrade" | "crash" | "swap" | "reboot";
 
-/** A lifecycle event to inject, e.g. `upgrade@5s`, `swap:shinjuku@1s`. */
+/** A lifecycle event to inject: what, when and (swap) to which policy. */
 export interface LifecycleEvent {
   /** What happens. */
   kind: LifecycleKind;
@@ -39,19 +37,6 @@ export interface LifecycleEvent {
   atNs: number;
   /** The policy swapped in (swap only). */
   policy?: string;
-}
-
-/** Parses `KIND@TIME` or `swap:POLICY@TIME`; throws InputError on bad input. */
-export function parseLifecycleEvent(spec: string): LifecycleEvent {
-  const match = /^(upgrade|crash|reboot|swap:([a-z0-9-]+))@(.+)$/.exec(spec.trim());
-  if (match === null) {
-    throw new InputError(
-      `Bad --event "${spec}": expected upgrade@TIME, crash@TIME, reboot@TIME or swap:POLICY@TIME`,
-    );
-  }
-  const atNs = parseDuration(match[3]!, "--event time");
-  if (match[2] !== undefined) return { kind: "swap", atNs, policy: match[2] };
-  return { kind: match[1] as LifecycleKind, atNs };
 }
 
 /** What happened at one lifecycle event. */

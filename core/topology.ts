@@ -157,6 +157,9 @@ export const TOPOLOGY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   rome2s: "2 sockets x 4 CCXs x 4 cores x 2 SMT = 64 CPUs, AMD-style CCXs",
 };
 
+/** Most CPUs a flat machine may have. */
+export const MAX_CPUS = 4096;
+
 /** Options of {@link resolveTopology}. */
 export interface ResolveTopologyOptions {
   /** A preset name. @default "paper8" unless cpus is given */
@@ -166,16 +169,20 @@ export interface ResolveTopologyOptions {
 }
 
 /**
- * Resolves `--machine` / `--cpus` into a topology; throws InputError for an
- * unknown preset or a CPU count that is not a positive integer.
+ * Resolves a preset name or a CPU count into a topology; throws InputError
+ * for an unknown preset, RangeError for both at once or a CPU count that is
+ * not an integer from 1 to {@link MAX_CPUS} (a run checks its configuration
+ * before it gets here).
  */
 export function resolveTopology(options: ResolveTopologyOptions): Topology {
   if (options.cpus !== undefined) {
     if (options.preset !== undefined) {
-      throw new InputError("Options --machine and --cpus conflict: give one of them");
+      throw new RangeError("Invalid machine: give a preset or a CPU count, not both");
     }
-    if (!Number.isInteger(options.cpus) || options.cpus < 1 || options.cpus > 4096) {
-      throw new InputError(`Bad --cpus "${options.cpus}": expected an integer from 1 to 4096`);
+    if (!Number.isInteger(options.cpus) || options.cpus < 1 || options.cpus > MAX_CPUS) {
+      throw new RangeError(
+        `Invalid CPU count ${options.cpus}: expected an integer from 1 to ${MAX_CPUS}`,
+      );
     }
     return new Topology({ name: `flat${options.cpus}`, coresPerLlc: options.cpus });
   }

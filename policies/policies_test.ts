@@ -26,7 +26,7 @@ function run(policy: string, costs: string) {
     policy,
     cpus: 4,
     load: LOAD,
-    service: "exp:20us",
+    workloadOptions: { service: "exp:20us" },
     durationNs: DURATION,
     warmupNs: WARMUP,
     costs,

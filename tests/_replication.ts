@@ -15,10 +15,14 @@ import {
   runExperiment,
   type RunResult,
 } from "../reports/experiment/run_experiment.ts";
+import type { SyntheticOptions } from "../workloads/synthetic.ts";
 import { batchMeans, mmcMeanResponse, mmcResponseQuantile } from "./_closed_forms.ts";
 
 /** Independent replications per set-up. */
 export const SEEDS = 10;
+
+/** A synthetic set-up: fields of the run and options of the synthetic workload, side by side. */
+export type SyntheticSetup = Partial<RunConfig> & Partial<SyntheticOptions>;
 
 /**
  * Runs one set-up once per seed with free scheduling (`ideal` costs, one
@@ -26,9 +30,15 @@ export const SEEDS = 10;
  * to each run.
  */
 export function replicate(
-  overrides: Partial<RunConfig>,
+  setup: SyntheticSetup,
   check?: (result: RunResult, seed: number) => void,
 ): RunResult[] {
+  const { service, workers, ...overrides } = setup;
+  const workloadOptions = {
+    ...overrides.workloadOptions,
+    ...(service === undefined ? {} : { service }),
+    ...(workers === undefined ? {} : { workers }),
+  };
   const results: RunResult[] = [];
   for (let seed = 1; seed <= SEEDS; seed++) {
     const result = runExperiment({
@@ -38,6 +48,7 @@ export function replicate(
       costs: "ideal",
       warmupNs: 50 * MS,
       ...overrides,
+      workloadOptions,
       seed,
     });
     assert.equal(result.lost, 0, `seed ${seed}: ${result.lost} requests lost`);

@@ -186,7 +186,8 @@ Deno.test("run --json gives cpuUtilization one entry per CPU of a machine preset
     "10ms",
     "--json",
   ]);
-  assert.equal((result.config as Record<string, unknown>).cpus, 8);
+  assert.equal((result.config as Record<string, unknown>).machine, "paper8");
+  assert.equal((result.config as Record<string, unknown>).cpus, undefined);
   assert.equal((result.cpuUtilization as unknown[]).length, 8);
   assert.equal(result.lost, 0);
 });
@@ -261,6 +262,35 @@ const BAD_INPUTS: BadInput[] = [
   { args: ["run", "--seed=-1", ...QUICK], names: ['"-1"'] },
   { args: ["run", "--seed", "99999999999", ...QUICK], names: ['"99999999999"'] },
   { args: ["run", "--tick-hz", "0", ...QUICK], names: ['"0"'] },
+  { args: ["run", "--slice", "0s", ...QUICK], names: ["--slice", '"0s"'] },
+  // A workload's options apply to it only, and its own declaration checks them.
+  {
+    args: ["run", "--workload", "rocksdb", "--service", "exp:10us", ...QUICK],
+    names: ["--service", "rocksdb", "--range-ratio"],
+  },
+  { args: ["run", "--workload", "search", "--workers", "4", ...QUICK], names: ["--workers"] },
+  {
+    args: ["run", "--workload", "rocksdb", "--range-ratio", "2", ...QUICK],
+    names: ["--range-ratio", '"2"'],
+  },
+  { args: ["run", "--workload", "rocksdb", "--wait", "poll", ...QUICK], names: ['"poll"'] },
+  { args: ["run", "--workload", "rocksdb", "--workers", "0", ...QUICK], names: ['"0"'] },
+  { args: ["run", "--workload", "rocksdb", "--range-duration", "0s"], names: ['"0s"'] },
+  { args: ["run", "--event", "explode@1ms", ...QUICK], names: ['"explode@1ms"'] },
+  { args: ["run", "--event", "upgrade@10ms", ...QUICK], names: ["--event", "cfs"] },
+  {
+    args: ["run", "--policy", "shinjuku", "--event", "upgrade@1s", ...QUICK],
+    names: ["--event", "upgrade@1s", "50ms"],
+  },
+  {
+    args: ["run", "--policy", "shinjuku", "--event", "swap:cfs@10ms", ...QUICK],
+    names: ["--event", "cfs"],
+  },
+  {
+    args: ["run", "--workload", "search", "--event", "reboot@10ms", ...QUICK],
+    names: ["--event", "search"],
+  },
+  { args: ["run", "--config", "/nonexistent.json", ...QUICK], names: ["/nonexistent.json"] },
 ];
 
 /**
@@ -329,6 +359,167 @@ for (const bad of TRICKY_INPUTS) {
 }
 
 // ---------------------------------------------------------------------------
+// Configuration files
+
+/** Runs `run --json` with `args`, then again from its printed config (or all of it) in a file. */
+async function assertRoundTrip(args: readonly string[], whole: boolean): Promise<void> {
+  const first = await runMain([...args, "--json"]);
+  assert.equal(first.code, 0, first.stderr);
+  const printed = JSON.parse(first.stdout) as Record<string, unknown>;
+  const dir = await Deno.makeTempDir({ prefix: "ghostbench-config-" });
+  try {
+    const path = `${dir}/config.json`;
+    await Deno.writeTextFile(path, JSON.stringify(whole ? printed : printed.config));
+    const second = await runMain(["run", "--config", path, "--json"]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(second.stderr, "");
+    assert.deepEqual(withoutWallClock(second.stdout), withoutWallClock(first.stdout));
+    // Byte for byte, but the wall-clock field.
+    const strip = (text: string) => text.replace(/"eventsPerSec": \d+/, "");
+    assert.equal(strip(second.stdout), strip(first.stdout));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("run --config reproduces a synthetic run from the config that run --json printed", async () => {
+  await assertRoundTrip(
+    [...SHORT_RUN.filter((a) => a !== "--json"), "--service", "bimodal:10us,1ms,0.01"],
+    false,
+  );
+});
+
+Deno.test("run --config reproduces a rocksdb run from the whole run --json output", async () => {
+  await assertRoundTrip([
+    "run",
+    "--workload",
+    "rocksdb",
+    "--policy",
+    "shinjuku",
+    "--load",
+    "60000",
+    "--range-ratio",
+    "0.01",
+    "--duration",
+    "150ms",
+    "--warmup",
+    "30ms",
+    "--seed",
+    "5",
+  ], true);
+});
+
+Deno.test("run --config reproduces a run with a lifecycle event and a flat machine", async () => {
+  await assertRoundTrip([
+    "run",
+    "--workload",
+    "rocksdb",
+    "--policy",
+    "shinjuku",
+    "--cpus",
+    "6",
+    "--load",
+    "30000",
+    "--duration",
+    "200ms",
+    "--warmup",
+    "20ms",
+    "--event",
+    "crash@100ms",
+    "--restart-delay",
+    "2ms",
+    "--window",
+    "5ms",
+  ], false);
+});
+
+/** Writes `config` as JSON to a temporary file and runs `run --config FILE ...args --json`. */
+async function runWithConfig(config: unknown, args: readonly string[]): Promise<CliOutput> {
+  const dir = await Deno.makeTempDir({ prefix: "ghostbench-config-" });
+  try {
+    const path = `${dir}/config.json`;
+    await Deno.writeTextFile(path, typeof config === "string" ? config : JSON.stringify(config));
+    return await runMain(["run", "--config", path, ...args, "--json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const FILE_CONFIG = {
+  workload: "rocksdb",
+  workloadOptions: { rangeRatio: 0, workers: 4 },
+  policy: "cfs",
+  machine: "paper8",
+  load: 20_000,
+  durationNs: 100_000_000,
+  warmupNs: 10_000_000,
+};
+
+Deno.test("flags given with --config override it; a new workload drops the file's workload options", async () => {
+  const plain = await runWithConfig(FILE_CONFIG, []);
+  assert.equal(plain.code, 0, plain.stderr);
+  const config = JSON.parse(plain.stdout).config;
+  assert.deepEqual(config.workloadOptions, {
+    workers: 4,
+    getExpMeanNs: 0,
+    rangeDurationNs: 5_000_000,
+    rangeRatio: 0,
+    wait: "futex",
+  });
+  assert.equal(config.seed, 1, "missing fields take their defaults");
+
+  const overridden = await runWithConfig(FILE_CONFIG, ["--load", "30000", "--range-ratio", "0.5"]);
+  assert.equal(overridden.code, 0, overridden.stderr);
+  const changed = JSON.parse(overridden.stdout).config;
+  assert.equal(changed.load, 30_000);
+  assert.equal(changed.workloadOptions.rangeRatio, 0.5);
+  assert.equal(changed.workloadOptions.workers, 4, "the file's other options stay");
+
+  const flat = JSON.parse((await runWithConfig(FILE_CONFIG, ["--cpus", "6"])).stdout).config;
+  assert.equal(flat.cpus, 6);
+  assert.equal(flat.machine, undefined, "--cpus replaces the file's machine");
+
+  const other = await runWithConfig(FILE_CONFIG, ["--workload", "synthetic"]);
+  assert.equal(other.code, 0, other.stderr);
+  assert.deepEqual(JSON.parse(other.stdout).config.workloadOptions, {
+    service: "exp:20us",
+    workers: 0,
+  });
+});
+
+Deno.test("a bad --config file exits 2 with one line naming what is wrong", async (t) => {
+  const cases: { config: unknown; names: string[] }[] = [
+    { config: "{ not json", names: ["--config", "not JSON"] },
+    { config: [1, 2], names: ["expected a JSON object"] },
+    { config: { ...FILE_CONFIG, frob: 1 }, names: ['"frob"'] },
+    { config: { ...FILE_CONFIG, cpus: 0, machine: undefined }, names: ["--cpus", '"0"'] },
+    { config: { ...FILE_CONFIG, load: "fast" }, names: ["--load", '"fast"'] },
+    { config: { ...FILE_CONFIG, durationNs: 1.5 }, names: ["--duration"] },
+    { config: { ...FILE_CONFIG, cpus: 4 }, names: ["--machine", "--cpus"] },
+    { config: { ...FILE_CONFIG, workloadOptions: { service: "exp:1us" } }, names: ["--service"] },
+    { config: { ...FILE_CONFIG, workloadOptions: { rangeRatio: -1 } }, names: ['"-1"'] },
+    { config: { ...FILE_CONFIG, workloadOptions: 3 }, names: ["workloadOptions"] },
+    { config: { ...FILE_CONFIG, events: "crash@1s" }, names: ["--event"] },
+    { config: { ...FILE_CONFIG, events: [{ kind: "crash" }] }, names: ["--event", "atNs"] },
+  ];
+  for (const bad of cases) {
+    await t.step(JSON.stringify(bad.config).slice(0, 60), async () => {
+      const output = await runWithConfig(bad.config, []);
+      assertCleanInputError(output, { args: ["run", "--config"], names: bad.names });
+    });
+  }
+});
+
+Deno.test("a CPU count is checked once: the same message from a flag and from a file", async () => {
+  const fromFlag = await runMain(["run", "--cpus", "0", ...QUICK]);
+  const { machine: _, ...noMachine } = FILE_CONFIG;
+  const fromFile = await runWithConfig({ ...noMachine, cpus: 0 }, []);
+  const expected = 'ghostbench: Bad --cpus "0": expected an integer from 1 to 4096\n';
+  assert.equal(fromFlag.stderr, expected);
+  assert.equal(fromFile.stderr, expected);
+});
+
+// ---------------------------------------------------------------------------
 // Help and list
 
 const HELP_INVOCATIONS: { args: string[]; shows: string }[] = [
@@ -382,6 +573,27 @@ Deno.test("run --help lists every option that run accepts", async () => {
   ) {
     assert.ok(stdout.includes(option), `run --help mentions ${option}`);
   }
+});
+
+Deno.test("run --help lists the general options, then each workload's, then each policy's", async () => {
+  const { stdout } = await runMain(["run", "--help"]);
+  const at = (text: string) => {
+    const index = stdout.indexOf(text);
+    assert.ok(index >= 0, `run --help shows ${text}`);
+    return index;
+  };
+  assert.ok(at("General:") < at("  --config FILE"));
+  assert.ok(at("  --config FILE") < at("Lifecycle"));
+  assert.ok(at("Lifecycle") < at("--event E"));
+  assert.ok(at("--event E") < at("Workload synthetic:"));
+  assert.ok(at("Workload synthetic:") < at("--service DIST"));
+  assert.ok(at("Workload rocksdb:") < at("--range-ratio X"));
+  assert.ok(at("--range-ratio X") < at("Workload antagonist:"));
+  assert.ok(at("Workload search: no options") < at("Policies"));
+  assert.ok(at("Policies") < at("  shinjuku  "));
+  assert.match(stdout, /--range-ratio X +probability that a request is a Range \(default 0\.005\)/);
+  assert.match(stdout, /--duration TIME +virtual time to run, e\.g\. 2s, 500ms \(default 2s\)/);
+  for (const line of stdout.split("\n")) assert.ok(line.length <= 100, `long line: ${line}`);
 });
 
 Deno.test("the ghostbench process prints help and exits 0", async () => {

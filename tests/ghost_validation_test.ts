@@ -21,7 +21,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { RunConfig, RunResult } from "../reports/experiment/run_experiment.ts";
+import type { RunResult } from "../reports/experiment/run_experiment.ts";
 import { MS, SEC, US } from "../core/units.ts";
 import { mg1MeanResponse, psConditionalMean, psMeanResponse } from "./_closed_forms.ts";
 import {
@@ -29,6 +29,7 @@ import {
   assertMmc,
   percentileSlack,
   replicate as replicateRuns,
+  type SyntheticSetup,
 } from "./_replication.ts";
 
 /**
@@ -36,7 +37,7 @@ import {
  * request, and checks that no request or message was lost and, for a
  * centralized policy, that the global agent never left CPU 0.
  */
-function replicate(overrides: Partial<RunConfig>): RunResult[] {
+function replicate(overrides: SyntheticSetup): RunResult[] {
   return replicateRuns({ workers: 0, ...overrides }, (result, seed) => {
     const ghost = result.ghost;
     assert.ok(ghost !== null, `seed ${seed}: no ghOSt counters`);

@@ -255,17 +255,16 @@ function lifecycleRun(overrides: Partial<RunConfig>) {
 
 Deno.test("upgrade, crash with restart, crash without restart and swap lose no request, at several seeds", () => {
   const cases: [string, Partial<RunConfig>][] = [
-    ["upgrade", { events: ["upgrade@200ms"] }],
-    ["crash + restart", { events: ["crash@200ms"], restartDelayNs: 5 * MS }],
-    ["crash → CFS", { events: ["crash@200ms"] }],
-    ["swap", { events: ["swap:fifo-centralized@200ms"] }],
+    ["upgrade", { events: [{ kind: "upgrade", atNs: 200 * MS }] }],
+    ["crash + restart", { events: [{ kind: "crash", atNs: 200 * MS }], restartDelayNs: 5 * MS }],
+    ["crash → CFS", { events: [{ kind: "crash", atNs: 200 * MS }] }],
+    ["swap", { events: [{ kind: "swap", atNs: 200 * MS, policy: "fifo-centralized" }] }],
     ["synthetic upgrade", {
       workload: "synthetic",
       policy: "fifo-centralized",
       load: 100_000,
-      service: "exp:20us",
-      workers: 0,
-      events: ["upgrade@200ms"],
+      workloadOptions: { service: "exp:20us", workers: 0 },
+      events: [{ kind: "upgrade", atNs: 200 * MS }],
     }],
   ];
   for (const seed of [1, 2, 3]) {
@@ -285,7 +284,10 @@ Deno.test("upgrade, crash with restart, crash without restart and swap lose no r
 });
 
 Deno.test("a reboot fails the requests in flight and those arriving while down, and loses none", () => {
-  const result = lifecycleRun({ events: ["reboot@200ms"], rebootNs: 50 * MS });
+  const result = lifecycleRun({
+    events: [{ kind: "reboot", atNs: 200 * MS }],
+    rebootTimeNs: 50 * MS,
+  });
   const event = result.lifecycleEvents[0]!;
   assert.equal(event.kind, "reboot");
   assert.equal(event.blackoutUs, 50_000);

@@ -12,7 +12,6 @@
 import assert from "node:assert/strict";
 import { AgentProcess } from "../core/agent.ts";
 import { resolveCostProfile } from "../core/cost_profile.ts";
-import { parseDistribution } from "../core/distributions.ts";
 import { Enclave } from "../core/enclave.ts";
 import { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
@@ -26,7 +25,7 @@ import {
   type RunResult,
 } from "../reports/experiment/run_experiment.ts";
 import { SEARCH_QUERY_TYPES, searchWorkload } from "../workloads/search.ts";
-import type { WorkloadOptions } from "../workloads/workload.ts";
+import type { WorkloadContext } from "../workloads/workload.ts";
 
 /** A moderate load: about 30% of rome2s's capacity with the default mix. */
 const MODERATE_QPS = 20_000;
@@ -78,20 +77,9 @@ Deno.test("search policy lowers type B's p99 against cfs and fifo-centralized at
   assert.ok(Math.abs(rps("search") - rps("cfs")) / rps("cfs") < 0.01);
 });
 
-/** Options for building the workload by hand. */
-function workloadOptions(load: number, durationNs: number): WorkloadOptions {
-  return {
-    load,
-    service: parseDistribution("exp:20us"),
-    workers: -1,
-    getExpMeanNs: 0,
-    rangeDurationNs: 1,
-    rangeRatio: 0,
-    wait: "futex",
-    latencyNice: 0,
-    warmupNs: 0,
-    durationNs,
-  };
+/** The run's settings for building the workload by hand. */
+function runSettings(load: number, durationNs: number) {
+  return { load, latencyNice: 0, warmupNs: 0, durationNs } satisfies Partial<WorkloadContext>;
 }
 
 Deno.test("search policy runs memory-bound threads on their home CCX when it has an idle CPU", () => {
@@ -114,8 +102,8 @@ Deno.test("search policy runs memory-bound threads on their home CCX when it has
     kernel,
     enclave,
     policy: "search",
-    options: workloadOptions(5_000, 50 * MS),
-  });
+    ...runSettings(5_000, 50 * MS),
+  }, {});
   engine.run({ until: 60 * MS });
   assert.ok(exited > 100, `only ${exited} B queries`);
   assert.equal(workload.generated, workload.finished);
@@ -136,8 +124,8 @@ Deno.test("search workload counts queries exactly: a fan-out query finishes with
     kernel,
     enclave: null,
     policy: "cfs",
-    options: workloadOptions(2_000, 20 * MS),
-  });
+    ...runSettings(2_000, 20 * MS),
+  }, {});
   engine.run({ until: 20 * MS });
   assert.ok(workload.inFlight() > 0);
   assert.equal(workload.generated, workload.finished + workload.inFlight());
@@ -153,7 +141,12 @@ Deno.test("search workload counts queries exactly: a fan-out query finishes with
 
 Deno.test("search workload rejects --workers and a mix without load", () => {
   assert.throws(
-    () => runExperiment({ ...DEFAULT_RUN_CONFIG, workload: "search", workers: 4 }),
+    () =>
+      runExperiment({
+        ...DEFAULT_RUN_CONFIG,
+        workload: "search",
+        workloadOptions: { workers: 4 },
+      }),
     InputError,
   );
   assert.throws(

@@ -11,7 +11,7 @@
  */
 
 import { hog } from "../core/behaviors.ts";
-import { InputError } from "../core/errors.ts";
+import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
 import type { Thread } from "../core/thread.ts";
 import { RequestStats } from "../core/metrics/request_stats.ts";
 import {
@@ -37,7 +37,7 @@ export function spawnAntagonists(
   cpus?: readonly number[],
 ): Thread[] {
   if (!Number.isInteger(count) || count < 0) {
-    throw new InputError(`Bad --antagonists "${count}": expected a non-negative integer`);
+    throw new RangeError(`Invalid antagonist count ${count}: expected an integer >= 0`);
   }
   const threads: Thread[] = [];
   for (let i = 0; i < count; i++) {
@@ -52,17 +52,32 @@ export function spawnAntagonists(
   return threads;
 }
 
+/** The options of the antagonist workload. */
+export const ANTAGONIST_OPTIONS = {
+  workers: {
+    kind: "integer",
+    default: 7,
+    min: 1,
+    max: 4096,
+    help: "spinning threads",
+  },
+} as const satisfies OptionSpecs;
+
+/** Resolved options of the antagonist workload. */
+export type AntagonistOptions = OptionValuesOf<typeof ANTAGONIST_OPTIONS>;
+
 /** The antagonist alone: no requests, only spinning threads (7 by default). */
-export const ANTAGONIST: WorkloadDefinition = {
+export const ANTAGONIST: WorkloadDefinition<typeof ANTAGONIST_OPTIONS> = {
   name: "antagonist",
-  description: "batch threads spinning forever (--workers N, default 7); reports CPU shares",
-  create(context: WorkloadContext): Workload {
-    const count = context.options.workers > 0 ? context.options.workers : 7;
-    spawnAntagonists(context, count);
+  description: "batch threads spinning forever (7 by default); reports CPU shares",
+  options: ANTAGONIST_OPTIONS,
+  create(context: WorkloadContext, options: AntagonistOptions): Workload {
+    spawnAntagonists(context, options.workers);
     return {
-      stats: new RequestStats({ types: ["request"], warmupNs: context.options.warmupNs }),
+      stats: new RequestStats({ types: ["request"], warmupNs: context.warmupNs }),
       generated: 0,
       finished: 0,
+      workers: options.workers,
       inFlight: () => 0,
     };
   },

@@ -22,15 +22,19 @@
  * worker), started and finished. Stages: ingress (received − generated),
  * queue (started − received), service (finished − started), total.
  *
+ * Its options ({@link ROCKSDB_OPTIONS}) are declared here and nowhere else:
+ * a new setting is one entry there, read in the constructor.
+ *
  * @module
  */
 
 import type { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
 import type { Kernel } from "../core/kernel.ts";
+import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
 import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
-import { SEC, US } from "../core/units.ts";
+import { MS, SEC, US } from "../core/units.ts";
 import { RequestStats } from "../core/metrics/request_stats.ts";
 import { RequestQueue } from "./_request_queue.ts";
 import {
@@ -52,6 +56,44 @@ export const ROCKSDB_DEFAULT_WORKERS: Readonly<Record<string, number>> = {
 
 /** Default pool for policies not named above. */
 const DEFAULT_GHOST_WORKERS = 11;
+
+/** The options of the rocksdb workload. */
+export const ROCKSDB_OPTIONS = {
+  workers: {
+    kind: "integer",
+    min: 1,
+    max: 100_000,
+    help: "worker threads (default 6 pinned under cfs, 200 under shinjuku, 11 under " +
+      "other ghOSt policies)",
+  },
+  getExpMeanNs: {
+    kind: "duration",
+    default: 0,
+    help: "mean of an exponential part added to each 10 us Get (0: none)",
+  },
+  rangeDurationNs: {
+    kind: "duration",
+    default: 5 * MS,
+    min: 1,
+    help: "duration of a Range request",
+  },
+  rangeRatio: {
+    kind: "number",
+    default: 0.005,
+    min: 0,
+    max: 1,
+    help: "probability that a request is a Range",
+  },
+  wait: {
+    kind: "choice",
+    choices: ["futex", "spin"],
+    default: "futex",
+    help: "how idle workers wait under cfs",
+  },
+} as const satisfies OptionSpecs;
+
+/** Resolved options of the rocksdb workload. */
+export type RocksDbOptions = OptionValuesOf<typeof ROCKSDB_OPTIONS>;
 
 /** One worker's assignment: a request handed to it, or none. */
 class WorkerSlot {
@@ -87,21 +129,19 @@ class RocksDbWorkload implements Workload {
   #dispatcher: Thread | null = null;
   #assigned = 0;
 
-  constructor(context: WorkloadContext) {
-    const { engine, kernel, options } = context;
+  constructor(context: WorkloadContext, options: RocksDbOptions) {
+    const { engine, kernel } = context;
     this.#engine = engine;
     this.#kernel = kernel;
     const cpus = kernel.topology.size;
     if (cpus < 3) throw new InputError(`Workload rocksdb needs at least 3 CPUs: got ${cpus}`);
-    this.stats = new RequestStats({ types: ["get", "range"], warmupNs: options.warmupNs });
+    this.stats = new RequestStats({ types: ["get", "range"], warmupNs: context.warmupNs });
     const ghost = context.enclave !== null;
     this.#spin = options.wait === "spin";
-    const workers = options.workers >= 0
-      ? options.workers
-      : ghost
-      ? ROCKSDB_DEFAULT_WORKERS[context.policy] ?? DEFAULT_GHOST_WORKERS
-      : ROCKSDB_DEFAULT_WORKERS.cfs!;
-    if (workers < 1) throw new InputError("Workload rocksdb needs at least one worker");
+    const workers = options.workers ??
+      (ghost
+        ? ROCKSDB_DEFAULT_WORKERS[context.policy] ?? DEFAULT_GHOST_WORKERS
+        : ROCKSDB_DEFAULT_WORKERS.cfs!);
     this.workers = workers;
     if (!ghost && workers > cpus - 2) {
       throw new InputError(
@@ -119,7 +159,7 @@ class RocksDbWorkload implements Workload {
         name: `worker${i}`,
         group: "rocksdb",
         ...(ghost ? schedClassOf(context) : { affinity: [2 + i] }),
-        nice: options.latencyNice,
+        nice: context.latencyNice,
       });
       this.#slots.push(slot);
       this.#idle.push(slot);
@@ -131,7 +171,7 @@ class RocksDbWorkload implements Workload {
         name: "dispatcher",
         group: "rocksdb",
         affinity: [1],
-        nice: options.latencyNice,
+        nice: context.latencyNice,
       });
     }
 
@@ -139,7 +179,7 @@ class RocksDbWorkload implements Workload {
     const arrivals = engine.random.stream("rocksdb.arrivals");
     const kinds = engine.random.stream("rocksdb.types");
     const extra = engine.random.stream("rocksdb.service");
-    const meanGap = SEC / options.load;
+    const meanGap = SEC / context.load;
     let nextArrival = Math.max(1, Math.round(arrivals.exponential(meanGap)));
     kernel.spawn({
       next: (thread: Thread): Action => {
@@ -156,14 +196,14 @@ class RocksDbWorkload implements Workload {
           nextArrival += Math.max(1, Math.round(arrivals.exponential(meanGap)));
         }
         this.#handOff();
-        if (nextArrival >= options.durationNs) {
+        if (nextArrival >= context.durationNs) {
           thread.waitOn = new WaitQueue("rocksdb.loadgen.done");
           return "wait";
         }
         thread.stepNs = nextArrival - now;
         return "sleep";
       },
-    }, { name: "loadgen", group: "loadgen", affinity: [0], nice: options.latencyNice });
+    }, { name: "loadgen", group: "loadgen", affinity: [0], nice: context.latencyNice });
   }
 
   inFlight(): number {
@@ -300,12 +340,14 @@ function layout(topology: Topology): WorkloadLayout {
 }
 
 /** The rocksdb workload definition. */
-export const ROCKSDB: WorkloadDefinition = {
+export const ROCKSDB: WorkloadDefinition<typeof ROCKSDB_OPTIONS> = {
   name: "rocksdb",
   description:
     "RocksDB-like Get (10 us) and Range (5 ms) requests; load generator, dispatcher, worker pool",
+  options: ROCKSDB_OPTIONS,
+  reboots: true,
   layout,
-  create(context: WorkloadContext): Workload {
-    return new RocksDbWorkload(context);
+  create(context: WorkloadContext, options: RocksDbOptions): Workload {
+    return new RocksDbWorkload(context, options);
   },
 };

@@ -33,14 +33,15 @@
  * per query at home is 0.6 × 50 + 0.3 × 200 + 0.1 × 8 × 1000 = 890 us, 90%
  * of it in C, so the 64 CPUs of `rome2s` saturate near 70 000 queries/s
  * (less away from home). Arrivals come from the engine (no load-generator
- * thread), so they cost no CPU. `--service` is ignored; `--workers` is
- * rejected (one thread per part).
+ * thread), so they cost no CPU. It takes no options (one thread per part,
+ * the mix fixed by {@link searchWorkload}).
  *
  * @module
  */
 
 import type { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
+import type { OptionSpecs } from "../core/options.ts";
 import type { Action, Thread } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
 import { MS, SEC, US } from "../core/units.ts";
@@ -75,6 +76,9 @@ export const SEARCH_QUERY_TYPES: readonly SearchQueryType[] = [
   { name: "B", share: 0.3, parts: 1, workNs: 200 * US, memoryIntensity: 0.8, nice: 0 },
   { name: "C", share: 0.1, parts: 8, workNs: 1 * MS, memoryIntensity: 0.3, nice: 5 },
 ];
+
+/** The options of the search workload: none (one thread per part, the mix fixed). */
+export const SEARCH_OPTIONS = {} as const satisfies OptionSpecs;
 
 /** Options of {@link searchWorkload}. */
 export interface SearchOptions {
@@ -134,21 +138,16 @@ class SearchWorkload implements Workload {
   readonly #engine: Engine;
 
   constructor(context: WorkloadContext, types: readonly SearchQueryType[]) {
-    const { engine, kernel, options } = context;
-    if (options.workers >= 0) {
-      throw new InputError(
-        "Workload search spawns one thread per query part: --workers is not supported",
-      );
-    }
+    const { engine, kernel } = context;
     validateTypes(types);
     this.#engine = engine;
-    this.stats = new RequestStats({ types: types.map((t) => t.name), warmupNs: options.warmupNs });
+    this.stats = new RequestStats({ types: types.map((t) => t.name), warmupNs: context.warmupNs });
     const placement = engine.random.stream("search.placement");
     const llcs = kernel.topology.llcs.length;
     const schedClass = schedClassOf(context);
     const totalShare = types.reduce((sum, t) => sum + t.share, 0);
     const arrivals = types.map((t) => engine.random.stream(`search.arrivals.${t.name}`));
-    const meanGaps = types.map((t) => SEC / (options.load * t.share / totalShare));
+    const meanGaps = types.map((t) => SEC / (context.load * t.share / totalShare));
 
     const arrive = engine.register("search.arrival", (typeIndex) => {
       const now = engine.now;
@@ -170,12 +169,12 @@ class SearchWorkload implements Workload {
       }
       const next = now +
         Math.max(1, Math.round(arrivals[typeIndex]!.exponential(meanGaps[typeIndex]!)));
-      if (next < options.durationNs) engine.at(next, arrive, typeIndex);
+      if (next < context.durationNs) engine.at(next, arrive, typeIndex);
     });
     for (let i = 0; i < types.length; i++) {
       if (types[i]!.share === 0) continue;
       const first = Math.max(1, Math.round(arrivals[i]!.exponential(meanGaps[i]!)));
-      if (first < options.durationNs) engine.at(first, arrive, i);
+      if (first < context.durationNs) engine.at(first, arrive, i);
     }
   }
 
@@ -220,7 +219,6 @@ function layout(topology: Topology): WorkloadLayout {
  * import { Engine } from "../core/engine.ts";
  * import { Kernel } from "../core/kernel.ts";
  * import { IDEAL_COSTS } from "../core/cost_profile.ts";
- * import { parseDistribution } from "../core/distributions.ts";
  * import { resolveTopology } from "../core/topology.ts";
  * import { searchWorkload } from "./search.ts";
  *
@@ -228,23 +226,22 @@ function layout(topology: Topology): WorkloadLayout {
  * const kernel = new Kernel(engine, { topology: resolveTopology({ preset: "rome2s" }), costs: IDEAL_COSTS });
  * const workload = searchWorkload().create({
  *   engine, kernel, enclave: null, policy: "cfs",
- *   options: {
- *     load: 10_000, service: parseDistribution("exp:20us"), workers: -1, getExpMeanNs: 0,
- *     rangeDurationNs: 0, rangeRatio: 0, wait: "futex", latencyNice: 0,
- *     warmupNs: 0, durationNs: 10_000_000,
- *   },
- * });
+ *   load: 10_000, warmupNs: 0, durationNs: 10_000_000, latencyNice: 0,
+ * }, {});
  * engine.run({ until: 20_000_000 });
  * if (workload.finished !== workload.generated || workload.inFlight() !== 0) throw new Error("lost");
  * ```
  */
-export function searchWorkload(options: SearchOptions = {}): WorkloadDefinition {
+export function searchWorkload(
+  options: SearchOptions = {},
+): WorkloadDefinition<typeof SEARCH_OPTIONS> {
   const types = options.types ?? SEARCH_QUERY_TYPES;
   validateTypes(types);
   return {
     name: "search",
     description:
       "Search-like queries A (50 us), B (200 us, memory-bound), C (8 x 1 ms); data in one CCX",
+    options: SEARCH_OPTIONS,
     layout,
     create(context: WorkloadContext): Workload {
       return new SearchWorkload(context, types);
@@ -253,4 +250,4 @@ export function searchWorkload(options: SearchOptions = {}): WorkloadDefinition 
 }
 
 /** The search workload definition, default mix. */
-export const SEARCH: WorkloadDefinition = searchWorkload();
+export const SEARCH: WorkloadDefinition<typeof SEARCH_OPTIONS> = searchWorkload();

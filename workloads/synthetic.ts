@@ -9,10 +9,16 @@
  * they cost no CPU. Draws come from the streams `synthetic.arrivals` and
  * `synthetic.service`: every policy sees the same requests for a seed.
  *
+ * Options ({@link SYNTHETIC_OPTIONS}): `service`, the service-time
+ * distribution (default `exp:20us`), and `workers`, the pool size (default
+ * 0: one thread per request).
+ *
  * @module
  */
 
+import { parseDistribution } from "../core/distributions.ts";
 import type { Engine } from "../core/engine.ts";
+import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
 import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
 import { SEC } from "../core/units.ts";
 import { RequestStats } from "../core/metrics/request_stats.ts";
@@ -23,6 +29,25 @@ import {
   type WorkloadContext,
   type WorkloadDefinition,
 } from "./workload.ts";
+
+/** The options of the synthetic workload. */
+export const SYNTHETIC_OPTIONS = {
+  service: {
+    kind: "distribution",
+    default: "exp:20us",
+    help: "service-time distribution",
+  },
+  workers: {
+    kind: "integer",
+    default: 0,
+    min: 0,
+    max: 100_000,
+    help: "worker threads serving a shared FIFO; 0: one thread per request",
+  },
+} as const satisfies OptionSpecs;
+
+/** Resolved options of the synthetic workload. */
+export type SyntheticOptions = OptionValuesOf<typeof SYNTHETIC_OPTIONS>;
 
 /** The running synthetic workload. */
 class SyntheticWorkload implements Workload {
@@ -38,17 +63,17 @@ class SyntheticWorkload implements Workload {
   #queue = new RequestQueue();
   readonly #engine: Engine;
 
-  constructor(context: WorkloadContext) {
-    const { engine, kernel, options } = context;
+  constructor(context: WorkloadContext, options: SyntheticOptions) {
+    const { engine, kernel } = context;
+    const service = parseDistribution(options.service);
     this.#engine = engine;
-    this.workers = Math.max(0, options.workers);
-    this.stats = new RequestStats({ types: options.service.types, warmupNs: options.warmupNs });
+    this.workers = options.workers;
+    this.stats = new RequestStats({ types: service.types, warmupNs: context.warmupNs });
     const arrivals = engine.random.stream("synthetic.arrivals");
     const serviceRng = engine.random.stream("synthetic.service");
-    const meanGap = SEC / options.load;
+    const meanGap = SEC / context.load;
     const waiters = new WaitQueue("synthetic.workers");
     const queue = this.#queue;
-    const service = options.service;
     const schedClass = schedClassOf(context);
 
     const arrive = engine.register("synthetic.arrival", () => {
@@ -69,12 +94,12 @@ class SyntheticWorkload implements Workload {
         });
       }
       const next = now + Math.max(1, Math.round(arrivals.exponential(meanGap)));
-      if (next < options.durationNs) engine.at(next, arrive);
+      if (next < context.durationNs) engine.at(next, arrive);
     });
     const first = Math.max(1, Math.round(arrivals.exponential(meanGap)));
-    if (first < options.durationNs) engine.at(first, arrive);
+    if (first < context.durationNs) engine.at(first, arrive);
 
-    for (let i = 0; i < Math.max(0, options.workers); i++) {
+    for (let i = 0; i < options.workers; i++) {
       kernel.spawn(this.#worker(queue, waiters), {
         name: `worker${i}`,
         group: "workers",
@@ -155,10 +180,13 @@ class SyntheticWorkload implements Workload {
 }
 
 /** The synthetic workload definition. */
-export const SYNTHETIC: WorkloadDefinition = {
+export const SYNTHETIC: WorkloadDefinition<typeof SYNTHETIC_OPTIONS> = {
   name: "synthetic",
-  description: "open-loop Poisson arrivals, service times from --service, --workers K or 0",
-  create(context: WorkloadContext): Workload {
-    return new SyntheticWorkload(context);
+  description:
+    "open-loop Poisson arrivals, service times from a distribution, a pool or a thread each",
+  options: SYNTHETIC_OPTIONS,
+  reboots: true,
+  create(context: WorkloadContext, options: SyntheticOptions): Workload {
+    return new SyntheticWorkload(context, options);
   },
 };

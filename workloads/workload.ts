@@ -6,49 +6,31 @@
  * @module
  */
 
-import type { Distribution } from "../core/distributions.ts";
 import type { Enclave } from "../core/enclave.ts";
 import type { Engine } from "../core/engine.ts";
 import type { Kernel } from "../core/kernel.ts";
+import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
 import type { Topology } from "../core/topology.ts";
 import type { RequestStats } from "../core/metrics/request_stats.ts";
 
-/** Resolved workload settings, shared by every workload. */
-export interface WorkloadOptions {
-  /** Offered load, requests per second. */
-  load: number;
-  /** Service-time distribution. */
-  service: Distribution;
-  /** Worker threads; 0 for one thread per request (synthetic); -1 for the workload's default. */
-  workers: number;
-  /** rocksdb: mean of the exponential part added to each Get, ns (0: none). */
-  getExpMeanNs: number;
-  /** rocksdb: duration of a Range request, ns. */
-  rangeDurationNs: number;
-  /** rocksdb: probability that a request is a Range. */
-  rangeRatio: number;
-  /** rocksdb under cfs: how idle workers wait. */
-  wait: "futex" | "spin";
-  /** Nice value of the latency-sensitive threads (-20 when co-located under cfs, else 0). */
-  latencyNice: number;
-  /** Requests that arrive before this time are not recorded, ns. */
-  warmupNs: number;
-  /** End of arrivals, ns. */
-  durationNs: number;
-}
-
-/** Everything a workload needs to start. */
+/** Everything a workload needs to start: the machine and the run's general settings. */
 export interface WorkloadContext {
   /** The engine (time, events, random streams). */
   engine: Engine;
   /** The emulated kernel. */
   kernel: Kernel;
-  /** The resolved options. */
-  options: WorkloadOptions;
   /** The enclave whose policy schedules the workload's threads, or null (CFS). */
   enclave: Enclave | null;
   /** The policy's name. */
   policy: string;
+  /** Offered load, requests per second. */
+  load: number;
+  /** Requests that arrive before this time are not recorded, ns. */
+  warmupNs: number;
+  /** End of arrivals, ns. */
+  durationNs: number;
+  /** Nice value of the latency-sensitive threads (-20 when co-located under cfs, else 0). */
+  latencyNice: number;
 }
 
 /** Where a workload wants the enclave and the global agent (ghOSt policies). */
@@ -76,7 +58,7 @@ export interface Workload {
   readonly finished: number;
   /** Requests generated and not finished, counted from the live structures. */
   inFlight(): number;
-  /** Worker threads it runs (resolved from `--workers` and its defaults), if it has a pool. */
+  /** Worker threads it runs (its `workers` option or its default), if it has a pool. */
   readonly workers?: number;
   /** Requests failed by a reboot (in flight at it, or arriving while down). @default 0 */
   readonly failed?: number;
@@ -88,14 +70,22 @@ export interface Workload {
   reboot?(untilNs: number): number;
 }
 
-/** A registered workload. */
-export interface WorkloadDefinition {
+/**
+ * A registered workload. It declares its own options (`S`): the run checks a
+ * configuration's `workloadOptions` against them, fills in their defaults,
+ * and `run --help` lists them under the workload.
+ */
+export interface WorkloadDefinition<S extends OptionSpecs = OptionSpecs> {
   /** Name on the command line. */
   readonly name: string;
   /** One-line description for `ghostbench list`. */
   readonly description: string;
+  /** The options it accepts, with their defaults and help. */
+  readonly options: S;
+  /** Whether it models a reboot (its workloads implement `reboot`). @default false */
+  readonly reboots?: boolean;
   /** The CPU layout under ghOSt. @default every CPU, global agent on CPU 0 */
   layout?(topology: Topology): WorkloadLayout;
-  /** Starts the workload: threads and the first arrival. */
-  create(context: WorkloadContext): Workload;
+  /** Starts the workload (threads and the first arrival) with resolved options. */
+  create(context: WorkloadContext, options: OptionValuesOf<S>): Workload;
 }

@@ -9,8 +9,9 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { InputError } from "../../core/errors.ts";
+import { type OptionSpecs, type OptionValue, resolveOptions } from "../../core/options.ts";
+import { parseFlags, valueFromText } from "../cli/args.ts";
 import type { FigureContext, FigureDefinition, Suite } from "../figures/figure.ts";
 import { FIGURES } from "../figures/registry.ts";
 import { pointKey, type PointOutcome, type PointSpec, sourceFingerprint } from "./point.ts";
@@ -73,32 +74,44 @@ export const MERGE_HELP = `Usage: deno task ghostbench merge DIR... [--out DIR]
 Joins the outputs of 'bench --shard I/N' runs (all with the same suite, seed
 and figures) into one report in --out (default out).`;
 
+/** The options of `bench` that hold a declared value (the others are read by hand). */
+const BENCH_OPTIONS = {
+  suite: {
+    kind: "choice",
+    choices: ["quick", "full", "test"],
+    default: "quick",
+    noun: "suite",
+    help: "figure suite",
+  },
+  jobs: { kind: "integer", min: 1, max: 256, help: "parallel workers" },
+  seed: { kind: "integer", default: 1, min: 0, max: 0xffff_ffff, help: "seed of every run" },
+} as const satisfies OptionSpecs;
+
 /** Parses `bench` arguments; throws InputError on bad input. */
 export function parseBenchOptions(args: readonly string[]): BenchOptions | "help" {
-  let values;
-  try {
-    values = parseArgs({
-      args: [...args],
-      options: {
-        suite: { type: "string" },
-        out: { type: "string" },
-        only: { type: "string" },
-        jobs: { type: "string" },
-        shard: { type: "string" },
-        seed: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    throw new InputError(String(error instanceof Error ? error.message : error).split("\n")[0]!);
-  }
+  const { values } = parseFlags(args, {
+    suite: { type: "string" },
+    out: { type: "string" },
+    only: { type: "string" },
+    jobs: { type: "string" },
+    shard: { type: "string" },
+    seed: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
   if (values.help) return "help";
-  const suite = values.suite ?? "quick";
-  if (suite !== "quick" && suite !== "full" && suite !== "test") {
-    throw new InputError(`Unknown suite "${suite}": expected quick, full or test`);
+  const given: Record<string, OptionValue> = {};
+  const texts: Record<string, string> = {};
+  for (const key of ["suite", "jobs", "seed"] as const) {
+    const text = values[key];
+    if (text === undefined) continue;
+    texts[key] = text;
+    given[key] = valueFromText(BENCH_OPTIONS[key], text, `--${key}`);
   }
+  const { suite, jobs, seed } = resolveOptions(
+    BENCH_OPTIONS,
+    { jobs: navigator.hardwareConcurrency, ...given },
+    { label: (key) => `--${key}`, texts },
+  );
   let only: string[] | null = null;
   if (values.only !== undefined) {
     only = values.only.split(",").map((name) => name.trim()).filter((name) => name !== "");
@@ -109,10 +122,6 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
         `Unknown figure "${bad ?? values.only}": expected one of ${known.join(", ")}`,
       );
     }
-  }
-  const jobs = values.jobs === undefined ? navigator.hardwareConcurrency : Number(values.jobs);
-  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) {
-    throw new InputError(`Bad --jobs "${values.jobs}": expected an integer from 1 to 256`);
   }
   let shard: BenchOptions["shard"] = null;
   if (values.shard !== undefined) {
@@ -126,11 +135,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
     }
     shard = { index, count };
   }
-  const seed = values.seed === undefined ? 1 : Number(values.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new InputError(`Bad --seed "${values.seed}": expected an integer from 0 to 4294967295`);
-  }
-  return { suite, out: values.out ?? "out", only, jobs, shard, seed };
+  return { suite, out: values.out ?? "out", only, jobs: jobs!, shard, seed };
 }
 
 /** The figures selected by `only`, in report order. */
@@ -286,17 +291,11 @@ export async function runMerge(
   io: BenchIo,
   version: string,
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      options: { out: { type: "string" }, help: { type: "boolean", short: "h" } },
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new InputError(String(error instanceof Error ? error.message : error).split("\n")[0]!);
-  }
+  const parsed = parseFlags(
+    args,
+    { out: { type: "string" }, help: { type: "boolean", short: "h" } },
+    { positionals: true },
+  );
   if (parsed.values.help) {
     io.err(MERGE_HELP + "\n");
     return 0;

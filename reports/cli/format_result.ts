@@ -5,7 +5,10 @@
  */
 
 import type { LatencySummary } from "../../core/metrics/request_stats.ts";
+import { formatDuration } from "../../core/units.ts";
+import { WORKLOADS } from "../../workloads/registry.ts";
 import type { RunResult } from "../experiment/run_experiment.ts";
+import { flagOf } from "./args.ts";
 
 const COLUMNS = ["count", "mean", "p50", "p99", "p99.5", "p99.9", "max"] as const;
 
@@ -21,6 +24,21 @@ function table(rows: string[][]): string {
   ).join("\n");
 }
 
+/** The workload's options as `flag value`, the pool size resolved. */
+function workloadOptions(result: RunResult): string[] {
+  const c = result.config;
+  const specs = Object.hasOwn(WORKLOADS, c.workload) ? WORKLOADS[c.workload]!.options : {};
+  const options = {
+    ...c.workloadOptions,
+    ...(result.workers === null ? {} : { workers: result.workers }),
+  };
+  return Object.entries(options).map(([key, value]) =>
+    `${flagOf(key)} ${
+      specs[key]?.kind === "duration" ? formatDuration(Number(value)) : String(value)
+    }`
+  );
+}
+
 /**
  * Renders a run summary as text: configuration, request counts, latency per
  * type and stage in microseconds, CPU utilisation and engine speed.
@@ -28,16 +46,16 @@ function table(rows: string[][]): string {
 export function formatRunResult(result: RunResult): string {
   const c = result.config;
   const lines: string[] = [];
+  const machine = c.machine ?? `flat${c.cpus}`;
   lines.push(
-    `ghostbench run: policy ${c.policy}, workload ${c.workload}, machine ${c.machine} (${c.cpus} CPUs), ` +
-      `costs ${c.costs}, seed ${c.seed}`,
+    `ghostbench run: policy ${c.policy}, workload ${c.workload}, machine ${machine} ` +
+      `(${result.cpuUtilization.length} CPUs), costs ${c.costs}, seed ${c.seed}`,
   );
   const workload = [
     `load ${c.load} req/s`,
-    ...(c.service === undefined ? [] : [`service ${c.service}`]),
-    Number(c.workers) >= 0 ? `workers ${c.workers}` : "",
-    Number(c.antagonists) > 0 ? `${c.antagonists} antagonists` : "",
-    `duration ${Number(c.durationUs) / 1000} ms (warm-up ${Number(c.warmupUs) / 1000} ms)`,
+    ...workloadOptions(result),
+    c.antagonists > 0 ? `${c.antagonists} antagonists` : "",
+    `duration ${formatDuration(c.durationNs)} (warm-up ${formatDuration(c.warmupNs)})`,
   ].filter((part) => part !== "");
   lines.push(workload.join(", "));
   lines.push("");

@@ -33,7 +33,7 @@ import { InputError } from "../../core/errors.ts";
 import { MSG_NAMES, TXN_NAMES } from "../../core/ghost_abi.ts";
 import type { SchedClassName, Thread } from "../../core/thread.ts";
 import type { Tracer } from "../../core/metrics/tracer.ts";
-import { formatDuration, MS, parseDuration, SEC, US } from "../../core/units.ts";
+import { MS, SEC, US } from "../../core/units.ts";
 import { ensureWritableDir, writeFileAtomic } from "../render/write_files.ts";
 
 /** Virtual time a trace covers when `--trace-window` is not given: 5 ms. */
@@ -300,42 +300,6 @@ export class TraceRecorder implements Tracer {
     }
     return events;
   }
-}
-
-/**
- * Reads the `--trace FILE` and `--trace-window TIME` options (undefined
- * when not given): null without `--trace`.
- *
- * @throws {InputError} on an empty file name, a window that is not a
- * duration from 1ns to {@link MAX_TRACE_WINDOW_NS}, or a window without
- * `--trace`
- *
- * @example
- * ```ts
- * import { parseTraceOptions } from "./trace_recorder.ts";
- * const output = parseTraceOptions("run.json", "2ms");
- * if (output?.windowNs !== 2_000_000) throw new Error("wrong");
- * ```
- */
-export function parseTraceOptions(
-  path: string | undefined,
-  window: string | undefined,
-): TraceOutput | null {
-  if (path === undefined) {
-    if (window !== undefined) throw new InputError("Option --trace-window needs --trace FILE");
-    return null;
-  }
-  if (path.trim() === "") throw new InputError(`Bad --trace "${path}": expected a file name`);
-  if (window === undefined) return { path, windowNs: DEFAULT_TRACE_WINDOW_NS };
-  const windowNs = parseDuration(window, "--trace-window");
-  if (!(windowNs > 0 && windowNs <= MAX_TRACE_WINDOW_NS)) {
-    throw new InputError(
-      `Bad --trace-window "${window}": expected a duration from 1ns to ${
-        formatDuration(MAX_TRACE_WINDOW_NS)
-      }`,
-    );
-  }
-  return { path, windowNs };
 }
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { LifecycleEvent } from "../../core/agent_supervisor.ts";
 import { timeSeries } from "../render/charts.ts";
 import type { PointResult, PointSpec } from "../bench/point.ts";
 import type { LifecycleSummary } from "../experiment/run_experiment.ts";
@@ -34,26 +35,26 @@ const SETTINGS = {
 interface Scenario {
   name: string;
   policy: string;
-  event: (at: string) => string;
-  restartDelayNs: number;
+  event: (atNs: number) => LifecycleEvent;
+  /** Restart a crashed agent after this delay, ns. @default no restart */
+  restartDelayNs?: number;
 }
 
 const SCENARIOS: readonly Scenario[] = [
-  { name: "upgrade", policy: "shinjuku", event: (at) => `upgrade@${at}`, restartDelayNs: -1 },
+  { name: "upgrade", policy: "shinjuku", event: (atNs) => ({ kind: "upgrade", atNs }) },
   {
     name: "crash + restart",
     policy: "shinjuku",
-    event: (at) => `crash@${at}`,
+    event: (atNs) => ({ kind: "crash", atNs }),
     restartDelayNs: RESTART_DELAY_NS,
   },
-  { name: "crash → CFS", policy: "shinjuku", event: (at) => `crash@${at}`, restartDelayNs: -1 },
+  { name: "crash → CFS", policy: "shinjuku", event: (atNs) => ({ kind: "crash", atNs }) },
   {
     name: "swap fifo → shinjuku",
     policy: "fifo-centralized",
-    event: (at) => `swap:shinjuku@${at}`,
-    restartDelayNs: -1,
+    event: (atNs) => ({ kind: "swap", atNs, policy: "shinjuku" }),
   },
-  { name: "reboot", policy: "shinjuku", event: (at) => `reboot@${at}`, restartDelayNs: -1 },
+  { name: "reboot", policy: "shinjuku", event: (atNs) => ({ kind: "reboot", atNs }) },
 ];
 
 function eventOf(result: PointResult): LifecycleSummary {
@@ -78,12 +79,14 @@ export const DISRUPTION_FIGURE: FigureDefinition = {
         machine: "paper8",
         policy: scenario.policy,
         load: LOAD,
-        workers: 200,
+        workloadOptions: { workers: 200 },
         durationNs: s.durationNs,
         warmupNs: Math.min(200 * MS, s.eventNs / 2),
-        events: [scenario.event(`${s.eventNs / MS}ms`)],
-        restartDelayNs: scenario.restartDelayNs,
-        rebootNs: s.rebootNs,
+        events: [scenario.event(s.eventNs)],
+        ...(scenario.restartDelayNs === undefined
+          ? {}
+          : { restartDelayNs: scenario.restartDelayNs }),
+        rebootTimeNs: s.rebootNs,
         windowNs: WINDOW_NS,
       })
     );

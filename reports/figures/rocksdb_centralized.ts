@@ -38,7 +38,9 @@ export const ROCKSDB_CENTRALIZED_FIGURE: FigureDefinition = {
   caption: "p99 latency against achieved throughput for Gets of 10 us plus an exponential " +
     "part of mean 1 us (no Ranges), on 8 CPUs. The global agent takes the dispatcher's CPU.",
   points: (context) =>
-    sweepPoints(context, sweeps(context), { getExpMeanNs: 1 * US, rangeRatio: 0 }),
+    sweepPoints(context, sweeps(context), {
+      workloadOptions: { getExpMeanNs: 1 * US, rangeRatio: 0 },
+    }),
   rows: (results: readonly PointResult[]) =>
     sweepRows(results, NAME).filter((row) => row.type === "All"),
   chart(rows) {

@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { InputError } from "../core/errors.ts";
+import { MS } from "../core/units.ts";
+import {
+  DEFAULT_RUN_CONFIG,
+  type RunConfig,
+  runExperiment,
+  type RunResult,
+} from "../reports/experiment/run_experiment.ts";
+import { SEARCH_QUERY_TYPES, searchWorkload } from "./search.ts";
+
+function run(overrides: Partial<RunConfig> = {}): RunResult {
+  return runExperiment({
+    ...DEFAULT_RUN_CONFIG,
+    workload: "search",
+    machine: "rome2s",
+    load: 10_000,
+    durationNs: 100 * MS,
+    warmupNs: 20 * MS,
+    ...overrides,
+  });
+}
+
+function withoutWallClock(result: RunResult): Omit<RunResult, "eventsPerSec"> {
+  const { eventsPerSec: _, ...rest } = result;
+  return rest;
+}
+
+Deno.test("search answers every query type and loses none", () => {
+  const result = run();
+  assert.equal(result.lost, 0);
+  assert.equal(result.workers, null, "one thread per part, no pool");
+  for (const type of SEARCH_QUERY_TYPES) {
+    assert.ok(result.latencyUs[type.name]!.count > 0, `type ${type.name} answered`);
+  }
+  assert.deepEqual(result.config.workloadOptions, {});
+});
+
+Deno.test("search takes no options and says so", () => {
+  assert.throws(
+    () => run({ workloadOptions: { workers: 4 } }),
+    (error: unknown) =>
+      error instanceof InputError &&
+      error.message === "Unknown option workers of workload search: expected none",
+  );
+});
+
+Deno.test("search rejects a query mix without any load", () => {
+  assert.throws(
+    () => searchWorkload({ types: SEARCH_QUERY_TYPES.map((t) => ({ ...t, share: 0 })) }),
+    (error: unknown) => error instanceof InputError && /share > 0/.test(error.message),
+  );
+});
+
+Deno.test("search runs are deterministic for a seed", () => {
+  assert.deepEqual(withoutWallClock(run({ seed: 3 })), withoutWallClock(run({ seed: 3 })));
+});
