@@ -143,12 +143,22 @@ function selected(only: readonly string[] | null): FigureDefinition[] {
   return FIGURES.filter((f) => only === null || only.includes(f.name));
 }
 
+/** The points of a set of figures: per figure, and flat with each point's figure index. */
+interface BenchPlan {
+  /** The figures, in report order. */
+  figures: readonly FigureDefinition[];
+  /** Each figure's point specs. */
+  perFigure: readonly PointSpec[][];
+  /** Every point, figure by figure. */
+  flat: readonly { figure: number; spec: PointSpec }[];
+}
+
 /** Every figure's point specs, and a flat list with each point's figure index. */
-function plan(figures: readonly FigureDefinition[], context: FigureContext) {
+function plan(figures: readonly FigureDefinition[], context: FigureContext): BenchPlan {
   const perFigure = figures.map((figure) => figure.points(context));
   const flat: { figure: number; spec: PointSpec }[] = [];
   perFigure.forEach((specs, figure) => specs.forEach((spec) => flat.push({ figure, spec })));
-  return { perFigure, flat };
+  return { figures, perFigure, flat };
 }
 
 /** A progress display: a bar on a terminal, plain lines otherwise. */
@@ -199,7 +209,8 @@ export async function runBench(
   await ensureWritableDir(options.out);
   const context: FigureContext = { suite: options.suite, seed: options.seed };
   const figures = selected(options.only);
-  const { perFigure, flat } = plan(figures, context);
+  const points = plan(figures, context);
+  const flat = points.flat;
   const cacheDir = `${options.out}/.cache`;
   const shard = options.shard;
   const mine = shard === null
@@ -238,7 +249,12 @@ export async function runBench(
   }
   const byIndex = new Map<number, PointOutcome>();
   mine.forEach((global, i) => byIndex.set(global, outcomes[i]!));
-  return await finish(options, context, figures, perFigure, flat, byIndex, keys, {
+  return await finish(points, {
+    out: options.out,
+    jobs: options.jobs,
+    context,
+    outcomes: byIndex,
+    keys,
     version,
     started,
     cached,
@@ -246,16 +262,32 @@ export async function runBench(
   });
 }
 
-async function finish(
-  options: Pick<BenchOptions, "out" | "jobs">,
-  context: FigureContext,
-  figures: readonly FigureDefinition[],
-  perFigure: readonly PointSpec[][],
-  flat: readonly { figure: number; spec: PointSpec }[],
-  outcomes: ReadonlyMap<number, PointOutcome>,
-  keys: readonly string[],
-  meta: { version: string; started: number; cached: number; io: BenchIo },
-): Promise<number> {
+/** What {@link finish} writes a report from, beside the plan. */
+interface FinishOptions {
+  /** Output directory. */
+  out: string;
+  /** Parallel workers (for the manifest). */
+  jobs: number;
+  /** Suite and seed. */
+  context: FigureContext;
+  /** Every point's outcome, by index in the flat plan. */
+  outcomes: ReadonlyMap<number, PointOutcome>;
+  /** Every point's cache key, by index in the flat plan. */
+  keys: readonly string[];
+  /** Version of ghostbench. */
+  version: string;
+  /** When the command started (performance.now()). */
+  started: number;
+  /** Points read from the cache. */
+  cached: number;
+  /** Where progress goes. */
+  io: BenchIo;
+}
+
+/** Writes the report of a finished plan; prints each claim; returns the exit code. */
+async function finish(points: BenchPlan, options: FinishOptions): Promise<number> {
+  const { figures, perFigure, flat } = points;
+  const { outcomes, keys, io } = options;
   let cursor = 0;
   const results: FigureResults[] = figures.map((figure, f) => {
     const specs = perFigure[f]!;
@@ -268,18 +300,18 @@ async function finish(
     }
     return { figure, specs, keys: figureKeys, outcomes: figureOutcomes };
   });
-  meta.io.err("bench: writing figures...\n");
-  const claims = await writeReport(options.out, context, results, {
-    version: meta.version,
-    seconds: (performance.now() - meta.started) / 1000,
+  io.err("bench: writing figures...\n");
+  const claims = await writeReport(options.out, options.context, results, {
+    version: options.version,
+    seconds: (performance.now() - options.started) / 1000,
     jobs: options.jobs,
-    cached: meta.cached,
+    cached: options.cached,
   });
   for (const claim of claims) {
-    meta.io.err(`  ${claim.holds ? "holds " : "FAILS "} ${claim.figure}: ${claim.claim}\n`);
+    io.err(`  ${claim.holds ? "holds " : "FAILS "} ${claim.figure}: ${claim.claim}\n`);
   }
   const holding = claims.filter((c) => c.holds).length;
-  meta.io.err(
+  io.err(
     `bench: ${figures.length} figure(s), ${holding}/${claims.length} claims hold; open ${options.out}/index.html\n`,
   );
   return 0;
@@ -329,7 +361,8 @@ export async function runMerge(
   await ensureWritableDir(out);
   const context: FigureContext = { suite: header!.suite, seed: header!.seed };
   const figures = selected(header!.only);
-  const { perFigure, flat } = plan(figures, context);
+  const points = plan(figures, context);
+  const flat = points.flat;
   const fingerprint = sourceFingerprint();
   const keys = flat.map((p) => pointKey(p.spec, fingerprint));
   const outcomes = new Map<number, PointOutcome>();
@@ -352,7 +385,12 @@ export async function runMerge(
   for (const [i, outcome] of outcomes) {
     await writeFileAtomic(`${out}/.cache/${keys[i]}.json`, JSON.stringify(outcome));
   }
-  return await finish({ out, jobs: 1 }, context, figures, perFigure, flat, outcomes, keys, {
+  return await finish(points, {
+    out,
+    jobs: 1,
+    context,
+    outcomes,
+    keys,
     version,
     started,
     cached: flat.length,

@@ -41,17 +41,37 @@ export interface RunArgs {
   trace: TraceOutput | null;
 }
 
-/** Every workload option, by key, with the workloads that declare it. */
-const WORKLOAD_KEYS: ReadonlyMap<string, readonly string[]> = workloadKeys();
+/**
+ * A part of a run that declares its own options: a workload (a policy may
+ * join them the same way: its flags, its check, its help section).
+ */
+interface OptionOwner {
+  /** What it is, for messages and help: `workload`. */
+  readonly kind: string;
+  /** Its name. */
+  readonly name: string;
+  /** Its declared options. */
+  readonly options: OptionSpecs;
+}
 
-function workloadKeys(): Map<string, string[]> {
-  const keys = new Map<string, string[]>();
-  for (const workload of Object.values(WORKLOADS)) {
-    for (const [key, spec] of Object.entries(workload.options)) {
+/** Every part that declares options. */
+const OWNERS: readonly OptionOwner[] = Object.values(WORKLOADS).map((workload) => ({
+  kind: "workload",
+  name: workload.name,
+  options: workload.options,
+}));
+
+/** Every key the parts declare: one flag each, whichever parts share it. */
+const OWNED_KEYS: ReadonlySet<string> = ownedKeys();
+
+function ownedKeys(): Set<string> {
+  const keys = new Set<string>();
+  for (const owner of OWNERS) {
+    for (const [key, spec] of Object.entries(owner.options)) {
       if (Object.hasOwn(GENERAL_OPTIONS, key) || spec.kind === "boolean") {
-        throw new Error(`Workload ${workload.name} declares option ${key}: not a run flag`);
+        throw new Error(`The ${owner.kind} ${owner.name} declares ${key}: not a run flag`);
       }
-      keys.set(key, [...keys.get(key) ?? [], workload.name]);
+      keys.add(key);
     }
   }
   return keys;
@@ -61,7 +81,7 @@ function workloadKeys(): Map<string, string[]> {
 const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
   config: { type: "string" },
   ...Object.fromEntries(
-    [...Object.keys(GENERAL_OPTIONS), ...WORKLOAD_KEYS.keys()].map((key) => [
+    [...Object.keys(GENERAL_OPTIONS), ...OWNED_KEYS].map((key) => [
       flagOf(key),
       { type: "string" } as const,
     ]),
@@ -102,7 +122,7 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   const workload = String(general.workload ?? base.workload);
   // The file's workload options hold for its workload only; flags override them.
   const fileOptions: unknown = workload === base.workload ? base.workloadOptions ?? {} : {};
-  const flagOptions = readWorkloadOptions(workload, flag, texts);
+  const flagOptions = readOwnOptions({ kind: "workload", name: workload }, flag, texts);
   const workloadOptions = typeof fileOptions === "object" && fileOptions !== null
     ? { ...fileOptions, ...flagOptions }
     : fileOptions; // not options at all: resolveRunConfig names it
@@ -135,25 +155,27 @@ function readOptions(
   return values;
 }
 
-/** The workload's options given as flags; a flag of another workload is an InputError. */
-function readWorkloadOptions(
-  workload: string,
+/**
+ * The options of one part given as flags (`kind` `name`, e.g. workload
+ * rocksdb); a flag that only other parts declare is an InputError.
+ */
+function readOwnOptions(
+  owner: { kind: string; name: string },
   flag: (name: string) => string | undefined,
   texts: Record<string, string>,
 ): Record<string, OptionValue> {
-  // An unknown workload: resolveRunConfig names it.
-  if (!Object.hasOwn(WORKLOADS, workload)) return {};
-  const specs = WORKLOADS[workload]!.options;
-  for (const key of WORKLOAD_KEYS.keys()) {
-    if (Object.hasOwn(specs, key) || flag(flagOf(key)) === undefined) continue;
-    const own = Object.keys(specs).map(runLabel);
+  const own = OWNERS.find((o) => o.kind === owner.kind && o.name === owner.name);
+  if (own === undefined) return {}; // an unknown name: resolveRunConfig names it
+  for (const key of OWNED_KEYS) {
+    if (Object.hasOwn(own.options, key) || flag(flagOf(key)) === undefined) continue;
+    const flags = Object.keys(own.options).map(runLabel);
     throw new InputError(
-      `Option ${runLabel(key)} does not apply to workload ${workload}: ${
-        own.length === 0 ? "it takes no options" : `its options are ${own.join(", ")}`
+      `Option ${runLabel(key)} does not apply to ${own.kind} ${own.name}: ${
+        flags.length === 0 ? "it takes no options" : `its options are ${flags.join(", ")}`
       }`,
     );
   }
-  return readOptions(specs, flag, texts);
+  return readOptions(own.options, flag, texts);
 }
 
 /** Reads `--config FILE`: a run's `config` as JSON, or a whole `run --json` output. */
@@ -255,14 +277,11 @@ function optionsHelp(specs: OptionSpecs): string[] {
   );
 }
 
-function workloadsHelp(): string[] {
-  return Object.values(WORKLOADS).flatMap((workload) => {
-    const options = optionsHelp(workload.options);
-    return [
-      "",
-      `Workload ${workload.name}: ${options.length === 0 ? "no options" : ""}`.trimEnd(),
-      ...options,
-    ];
+function ownersHelp(): string[] {
+  return OWNERS.flatMap((owner) => {
+    const options = optionsHelp(owner.options);
+    const title = `${owner.kind[0]!.toUpperCase()}${owner.kind.slice(1)} ${owner.name}:`;
+    return ["", options.length === 0 ? `${title} no options` : title, ...options];
   });
 }
 
@@ -308,7 +327,7 @@ export function runHelp(): string {
       "virtual time the trace covers, from 0 (default 5ms, at most 1s)",
     ),
     helpEntry("-h, --help", "show this text"),
-    ...workloadsHelp(),
+    ...ownersHelp(),
     ...policiesHelp(),
     "",
     "Examples:",
