@@ -34,7 +34,9 @@ function workloadOptions(result: RunResult): string[] {
   };
   return Object.entries(options).map(([key, value]) =>
     `${flagOf(key)} ${
-      specs[key]?.kind === "duration" ? formatDuration(Number(value)) : String(value)
+      specs[key]?.kind === "duration" && Number(value) > 0
+        ? formatDuration(Number(value))
+        : String(value)
     }`
   );
 }
