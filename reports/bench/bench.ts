@@ -15,12 +15,29 @@ import { parseFlags, valueFromText } from "../cli/args.ts";
 import type { FigureContext, FigureDefinition, Suite } from "../figures/figure.ts";
 import { FIGURES } from "../figures/registry.ts";
 import { pointKey, type PointOutcome, type PointSpec, sourceFingerprint } from "./point.ts";
-import { readCached, runPoints } from "./point_pool.ts";
-import { type FigureResults, writeReport } from "../render/write_report.ts";
-import { ensureWritableDir, writeFileAtomic } from "../render/write_files.ts";
+import { cacheEntryText, prepareCacheDir, readCacheEntry, runPoints } from "./point_pool.ts";
+import { progressDisplay } from "./progress.ts";
+import { readShards, type ShardFile } from "./shards.ts";
+import {
+  checkReportDir,
+  type FigureResults,
+  removeStaleStaging,
+  writeReport,
+} from "../render/write_report.ts";
+import {
+  ensureWritableDir,
+  lockOutputDir,
+  resolveOutputFile,
+  writeFileAtomic,
+} from "../render/write_files.ts";
 
-/** Where bench writes its progress and messages. */
+/**
+ * Where bench writes: results (claim verdicts, where the report is) to
+ * standard output, progress and messages to standard error.
+ */
 export interface BenchIo {
+  /** Writes to standard output. */
+  out: (text: string) => void;
   /** Writes to standard error. */
   err: (text: string) => void;
   /** Whether standard error is a terminal (progress bar). */
@@ -161,105 +178,129 @@ function plan(figures: readonly FigureDefinition[], context: FigureContext): Ben
   return { figures, perFigure, flat };
 }
 
-/** A progress display: a bar on a terminal, plain lines otherwise. */
-function progress(io: BenchIo, label: string, jobs: number) {
-  const started = performance.now();
-  let lastLine = -1;
-  let ran = 0;
-  let ranSeconds = 0;
-  return (done: number, total: number, cached: boolean, seconds: number) => {
-    if (!cached) {
-      ran++;
-      ranSeconds += seconds;
-    }
-    const left = total - done;
-    const eta = ran === 0 ? "" : `, ETA ${formatSeconds(left * ranSeconds / ran / jobs)}`;
-    const elapsed = formatSeconds((performance.now() - started) / 1000);
-    if (io.errIsTerminal) {
-      const width = 30;
-      const filled = Math.round(width * done / Math.max(total, 1));
-      io.err(
-        `\r${label} [${"#".repeat(filled)}${
-          " ".repeat(width - filled)
-        }] ${done}/${total} points, ${elapsed}${eta}\x1b[K`,
-      );
-      if (done === total) io.err("\n");
-      return;
-    }
-    const step = Math.max(1, Math.floor(total / 20));
-    if (done === total || done - lastLine >= step) {
-      lastLine = done;
-      io.err(`${label}: ${done}/${total} points done (${elapsed}${eta})\n`);
-    }
-  };
-}
-
-function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${Math.round(seconds)}s`;
-  return `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, "0")}s`;
-}
-
-/** Runs the bench; returns the exit code. */
+/**
+ * Runs the bench; returns the exit code: 0, or 1 when the environment fails
+ * (a full disk, another bench writing to the same directory), after one
+ * line on stderr.
+ *
+ * @throws {InputError} on bad input (an output file in the way)
+ */
 export async function runBench(
   options: BenchOptions,
   io: BenchIo,
   version: string,
 ): Promise<number> {
+  return await reportingEnvironmentErrors(io, options.out, () => bench(options, io, version));
+}
+
+async function bench(options: BenchOptions, io: BenchIo, version: string): Promise<number> {
   const started = performance.now();
   await ensureWritableDir(options.out);
   const context: FigureContext = { suite: options.suite, seed: options.seed };
   const figures = selected(options.only);
   const points = plan(figures, context);
   const flat = points.flat;
-  const cacheDir = `${options.out}/.cache`;
   const shard = options.shard;
-  const mine = shard === null
-    ? flat.map((_, i) => i)
-    : flat.map((_, i) => i).filter((i) => i % shard.count === shard.index - 1);
-  io.err(
-    `ghostbench bench: suite ${options.suite}, ${figures.length} figure(s), ${mine.length} point(s)` +
-      `${shard === null ? "" : ` (shard ${shard.index}/${shard.count} of ${flat.length})`}, ` +
-      `${options.jobs} job(s), output ${options.out}\n`,
-  );
-  const { outcomes, keys, cached } = await runPoints(mine.map((i) => flat[i]!.spec), {
-    jobs: options.jobs,
-    cacheDir,
-    onProgress: progress(io, "bench", options.jobs),
-  });
-  if (shard !== null) {
-    await writeFileAtomic(
-      `${options.out}/shard-${shard.index}-of-${shard.count}.json`,
-      JSON.stringify(
-        {
-          suite: options.suite,
-          seed: options.seed,
-          only: options.only,
-          shard,
-          keys,
-        },
-        null,
-        1,
-      ) + "\n",
-    );
+  const shardFile = shard === null
+    ? null
+    : `${options.out}/shard-${shard.index}-of-${shard.count}.json`;
+  const lock = await lockOutputDir(options.out);
+  try {
+    await removeStaleStaging(options.out);
+    // Anything in the way is reported now, not after the points have run.
+    if (shardFile === null) await checkReportDir(options.out, figures.map((f) => f.name));
+    else await resolveOutputFile(shardFile, { what: "shard file" });
+    const cacheDir = `${options.out}/.cache`;
+    prepareCacheDir(cacheDir);
+    const mine = shard === null
+      ? flat.map((_, i) => i)
+      : flat.map((_, i) => i).filter((i) => i % shard.count === shard.index - 1);
     io.err(
-      `shard ${shard.index}/${shard.count} done (${cached} cached); join the shard directories ` +
-        "with: deno task ghostbench merge DIR...\n",
+      `ghostbench bench: suite ${options.suite}, ${figures.length} figure(s), ${mine.length} ` +
+        `point(s)${
+          shard === null ? "" : ` (shard ${shard.index}/${shard.count} of ${flat.length})`
+        }, ` +
+        `${options.jobs} job(s), output ${options.out}\n`,
     );
-    return 0;
+    const { outcomes, keys, cached, invalid } = await runPoints(mine.map((i) => flat[i]!.spec), {
+      jobs: options.jobs,
+      cacheDir,
+      onProgress: progressDisplay(io.err, {
+        label: "bench",
+        jobs: options.jobs,
+        terminal: io.errIsTerminal,
+      }),
+    });
+    if (invalid > 0) {
+      io.err(
+        `bench: ${invalid} cache entr${invalid === 1 ? "y" : "ies"} failed the check, run again\n`,
+      );
+    }
+    if (shard !== null && shardFile !== null) {
+      const record: ShardFile = {
+        suite: options.suite,
+        seed: options.seed,
+        only: options.only,
+        shard,
+        keys,
+      };
+      await writeFileAtomic(shardFile, JSON.stringify(record, null, 1) + "\n", {
+        what: "shard file",
+      });
+      io.err(
+        `shard ${shard.index}/${shard.count} done (${cached} cached); join the shard directories ` +
+          "with: deno task ghostbench merge DIR...\n",
+      );
+      return 0;
+    }
+    const byIndex = new Map<number, PointOutcome>();
+    mine.forEach((global, i) => byIndex.set(global, outcomes[i]!));
+    return await finish(points, {
+      out: options.out,
+      jobs: options.jobs,
+      context,
+      outcomes: byIndex,
+      keys,
+      version,
+      started,
+      cached,
+      io,
+    });
+  } finally {
+    lock.release();
   }
-  const byIndex = new Map<number, PointOutcome>();
-  mine.forEach((global, i) => byIndex.set(global, outcomes[i]!));
-  return await finish(points, {
-    out: options.out,
-    jobs: options.jobs,
-    context,
-    outcomes: byIndex,
-    keys,
-    version,
-    started,
-    cached,
-    io,
-  });
+}
+
+/**
+ * Runs `fn`; an error of the environment (a full disk, a busy output
+ * directory, a file system that refuses a write) becomes one line on stderr
+ * and exit code 1. Input errors and bugs pass through.
+ */
+async function reportingEnvironmentErrors(
+  io: BenchIo,
+  out: string,
+  fn: () => Promise<number>,
+): Promise<number> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    if (error instanceof Deno.errors.Busy) {
+      io.err(`ghostbench: ${firstLine(error)}\n`);
+      return 1;
+    }
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+      io.err(`ghostbench: Cannot write the output in "${out}": ${firstLine(error)}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
 }
 
 /** What {@link finish} writes a report from, beside the plan. */
@@ -301,23 +342,34 @@ async function finish(points: BenchPlan, options: FinishOptions): Promise<number
     return { figure, specs, keys: figureKeys, outcomes: figureOutcomes };
   });
   io.err("bench: writing figures...\n");
-  const claims = await writeReport(options.out, options.context, results, {
-    version: options.version,
-    seconds: (performance.now() - options.started) / 1000,
-    jobs: options.jobs,
-    cached: options.cached,
+  const claims = await writeReport(options.out, {
+    context: options.context,
+    results,
+    meta: {
+      version: options.version,
+      seconds: (performance.now() - options.started) / 1000,
+      jobs: options.jobs,
+      cached: options.cached,
+    },
+    knownFigures: FIGURES.map((f) => f.name),
   });
   for (const claim of claims) {
-    io.err(`  ${claim.holds ? "holds " : "FAILS "} ${claim.figure}: ${claim.claim}\n`);
+    io.out(`  ${claim.holds ? "holds " : "FAILS "} ${claim.figure}: ${claim.claim}\n`);
   }
   const holding = claims.filter((c) => c.holds).length;
-  io.err(
+  io.out(
     `bench: ${figures.length} figure(s), ${holding}/${claims.length} claims hold; open ${options.out}/index.html\n`,
   );
   return 0;
 }
 
-/** Parses and runs `merge DIR... [--out DIR]`. */
+/**
+ * Parses and runs `merge DIR... [--out DIR]`; returns the exit code (see
+ * {@link runBench}).
+ *
+ * @throws {InputError} on bad input: a shard file that is not what bench
+ * writes, shards missing, twice or of different runs
+ */
 export async function runMerge(
   args: readonly string[],
   io: BenchIo,
@@ -329,71 +381,77 @@ export async function runMerge(
     { positionals: true },
   );
   if (parsed.values.help) {
-    io.err(MERGE_HELP + "\n");
+    io.out(MERGE_HELP + "\n");
     return 0;
   }
   const dirs = parsed.positionals;
   if (dirs.length === 0) throw new InputError("merge needs at least one shard directory");
-  const started = performance.now();
-  let header: { suite: Suite; seed: number; only: string[] | null } | null = null;
-  for (const dir of dirs) {
-    let files: string[];
-    try {
-      files = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) =>
-        /^shard-\d+-of-\d+\.json$/.test(n)
-      );
-    } catch {
-      throw new InputError(`Cannot read shard directory "${dir}"`);
-    }
-    if (files.length === 0) {
-      throw new InputError(`No shard output in "${dir}": run bench --shard I/N there first`);
-    }
-    for (const file of files) {
-      const shard = JSON.parse(Deno.readTextFileSync(`${dir}/${file}`));
-      const here = { suite: shard.suite, seed: shard.seed, only: shard.only };
-      if (header !== null && JSON.stringify(header) !== JSON.stringify(here)) {
-        throw new InputError(`Shard ${dir}/${file} was run with other suite, seed or figures`);
-      }
-      header = here;
-    }
-  }
   const out = parsed.values.out ?? "out";
-  await ensureWritableDir(out);
-  const context: FigureContext = { suite: header!.suite, seed: header!.seed };
-  const figures = selected(header!.only);
+  return await reportingEnvironmentErrors(io, out, () => merge(dirs, out, io, version));
+}
+
+async function merge(
+  dirs: readonly string[],
+  out: string,
+  io: BenchIo,
+  version: string,
+): Promise<number> {
+  const started = performance.now();
+  // Everything is read and checked before anything is written.
+  const shards = readShards(dirs);
+  const { suite, seed, only } = shards.header;
+  const context: FigureContext = { suite, seed };
+  const figures = selected(only);
   const points = plan(figures, context);
   const flat = points.flat;
   const fingerprint = sourceFingerprint();
   const keys = flat.map((p) => pointKey(p.spec, fingerprint));
   const outcomes = new Map<number, PointOutcome>();
-  let missing = 0;
-  for (let i = 0; i < flat.length; i++) {
-    let found: PointOutcome | null = null;
-    for (const dir of dirs) {
-      found = readCached(`${dir}/.cache`, keys[i]!);
-      if (found !== null) break;
+  for (const found of shards.files) {
+    const { index, count } = found.shard;
+    const expected = keys.filter((_, i) => i % count === index - 1);
+    const name = `Shard ${index}/${count} ("${found.path}")`;
+    if (JSON.stringify(expected) !== JSON.stringify(found.keys)) {
+      throw new InputError(
+        `${name} was run with other code or settings than this merge: run it again with this code`,
+      );
     }
-    if (found === null) missing++;
-    else outcomes.set(i, found);
+    let bad = 0;
+    for (let i = index - 1; i < flat.length; i += count) {
+      const read = readCacheEntry(`${found.dir}/.cache`, keys[i]!, flat[i]!.spec.kind);
+      if (read.status === "hit") outcomes.set(i, read.outcome);
+      else bad++;
+    }
+    if (bad > 0) {
+      throw new InputError(
+        `${name} lacks ${bad} of its points in "${found.dir}/.cache" (missing or failing the ` +
+          "check): run that shard again",
+      );
+    }
   }
-  if (missing > 0) {
-    throw new InputError(
-      `${missing} of ${flat.length} points are missing from the shards (run every shard with the same code)`,
-    );
+  await ensureWritableDir(out);
+  const lock = await lockOutputDir(out);
+  try {
+    await removeStaleStaging(out);
+    await checkReportDir(out, figures.map((f) => f.name));
+    prepareCacheDir(`${out}/.cache`);
+    for (const [i, outcome] of outcomes) {
+      await writeFileAtomic(`${out}/.cache/${keys[i]}.json`, cacheEntryText(keys[i]!, outcome), {
+        what: "cache entry",
+      });
+    }
+    return await finish(points, {
+      out,
+      jobs: 1,
+      context,
+      outcomes,
+      keys,
+      version,
+      started,
+      cached: flat.length,
+      io,
+    });
+  } finally {
+    lock.release();
   }
-  Deno.mkdirSync(`${out}/.cache`, { recursive: true });
-  for (const [i, outcome] of outcomes) {
-    await writeFileAtomic(`${out}/.cache/${keys[i]}.json`, JSON.stringify(outcome));
-  }
-  return await finish(points, {
-    out,
-    jobs: 1,
-    context,
-    outcomes,
-    keys,
-    version,
-    started,
-    cached: flat.length,
-    io,
-  });
 }

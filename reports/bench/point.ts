@@ -8,6 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { resolveCostProfile } from "../../core/cost_profile.ts";
+import { POLICIES } from "../../policies/registry.ts";
 import { type MicrobenchRow, runMicrobench } from "../experiment/paper_microbench.ts";
 import { type RunConfig, runExperiment, type RunResult } from "../experiment/run_experiment.ts";
 import { runScalability, type ScalabilityRow } from "../experiment/agent_scalability.ts";
@@ -72,6 +73,48 @@ export function runPoint(spec: PointSpec): PointOutcome {
     }
   }
   return { result, events, seconds: (performance.now() - started) / 1000 };
+}
+
+/**
+ * Requests per second one global agent dispatches, at most, in the cost
+ * estimate: past it a centralized policy saturates and a run's work stops
+ * growing with the offered load (it even falls, as requests back up).
+ */
+const AGENT_SATURATION_LOAD = 300_000;
+
+/**
+ * A point's expected cost: about its wall-clock seconds on one core of a
+ * 2020s laptop. Only ratios matter (the bench's ETA scales them by the
+ * speed it observes): a run costs per request and per antagonist, about
+ * twice as much under a ghOSt policy as under cfs (agents, messages,
+ * commits), and a centralized policy's requests count only up to what one
+ * agent dispatches; microbenchmarks and scalability windows are short.
+ *
+ * @example
+ * ```ts
+ * import { pointCost } from "./point.ts";
+ * if (!(pointCost({ kind: "microbench", costs: "paper", rounds: 500 }) > 0)) throw new Error();
+ * ```
+ */
+export function pointCost(spec: PointSpec): number {
+  switch (spec.kind) {
+    case "run": {
+      const { config } = spec;
+      const cfs = config.policy === "cfs";
+      const model = Object.hasOwn(POLICIES, config.policy) ? POLICIES[config.policy]!.model : null;
+      const load = model === "centralized"
+        ? Math.min(config.load, AGENT_SATURATION_LOAD)
+        : config.load;
+      const seconds = config.durationNs / 1e9;
+      const perRequest = cfs ? 1e-6 : 2e-6;
+      const perAntagonist = cfs ? 1e-3 : 4e-2;
+      return 0.01 + seconds * (load * perRequest + config.antagonists * perAntagonist);
+    }
+    case "microbench":
+      return 0.02 * spec.rounds / 500;
+    case "scalability":
+      return 0.01 + 3e-4 * spec.cpus * spec.windowNs / 1e7;
+  }
 }
 
 /** JSON with object keys sorted, so equal values give equal text. */

@@ -8,9 +8,34 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
+import { InputError } from "../../core/errors.ts";
 import { writeFileAtomic } from "../render/write_files.ts";
-import { pointKey, type PointOutcome, type PointSpec, sourceFingerprint } from "./point.ts";
+import {
+  pointCost,
+  pointKey,
+  type PointOutcome,
+  type PointSpec,
+  sourceFingerprint,
+  stableJson,
+} from "./point.ts";
 import type { PointRequest } from "./point_worker.ts";
+
+/** Progress of {@link runPoints}, after each point. */
+export interface PointProgress {
+  /** Points done (cached or run). */
+  done: number;
+  /** All points. */
+  total: number;
+  /** Whether this point came from the cache. */
+  cached: boolean;
+  /** Wall-clock seconds this point took to run (0 when cached). */
+  seconds: number;
+  /** This point's expected cost ({@link pointCost}; 0 when cached). */
+  cost: number;
+  /** The expected cost of the points still to run. */
+  costLeft: number;
+}
 
 /** Options of {@link runPoints}. */
 export interface RunPointsOptions {
@@ -18,8 +43,8 @@ export interface RunPointsOptions {
   jobs?: number;
   /** Directory of cached outcomes, or null for no cache. */
   cacheDir: string | null;
-  /** Called after each point: done, total, cached or run. */
-  onProgress?: (done: number, total: number, cached: boolean, seconds: number) => void;
+  /** Called after each point. @default none */
+  onProgress?: (progress: PointProgress) => void;
 }
 
 /** The outcome of every point, in order, plus how many came from the cache. */
@@ -30,15 +55,136 @@ export interface RunPointsResult {
   keys: string[];
   /** How many were read from the cache. */
   cached: number;
+  /** Cache entries that failed their check and were run again. */
+  invalid: number;
 }
 
-/** Reads a cached outcome, or null. */
-export function readCached(cacheDir: string, key: string): PointOutcome | null {
+/**
+ * What reading a cache entry found: the outcome, nothing, or an entry that
+ * fails its check (not JSON, not of the entry's shape, written under another
+ * key, or changed since it was written).
+ */
+export type CacheRead =
+  | { status: "hit"; outcome: PointOutcome }
+  | { status: "missing" }
+  | { status: "invalid"; reason: string };
+
+/**
+ * A cache entry as stored in `DIR/KEY.json`: its own key (so that an entry
+ * copied under another name is not trusted) and a digest of the outcome (so
+ * that a truncated or edited entry is not either).
+ */
+interface CacheEntry {
+  key: string;
+  digest: string;
+  outcome: PointOutcome;
+}
+
+const POINT_KINDS: readonly string[] = ["run", "microbench", "scalability"];
+
+/** The digest a cache entry stores for its outcome. */
+function outcomeDigest(outcome: unknown): string {
+  return createHash("sha256").update(stableJson(outcome)).digest("hex").slice(0, 32);
+}
+
+/** The text of the cache entry of `outcome` under `key`. */
+export function cacheEntryText(key: string, outcome: PointOutcome): string {
+  return JSON.stringify({ key, digest: outcomeDigest(outcome), outcome } satisfies CacheEntry);
+}
+
+/**
+ * Reads and checks the cache entry `key` of `cacheDir`; `kind`, when given,
+ * is the kind of point the entry must hold.
+ *
+ * @example
+ * ```ts
+ * import { readCacheEntry } from "./point_pool.ts";
+ * const dir = await Deno.makeTempDir();
+ * Deno.writeTextFileSync(`${dir}/abc.json`, "{}");
+ * if (readCacheEntry(dir, "abc").status !== "invalid") throw new Error("trusted");
+ * if (readCacheEntry(dir, "def").status !== "missing") throw new Error("found");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export function readCacheEntry(
+  cacheDir: string,
+  key: string,
+  kind?: PointSpec["kind"],
+): CacheRead {
+  let text: string;
   try {
-    return JSON.parse(Deno.readTextFileSync(`${cacheDir}/${key}.json`)) as PointOutcome;
-  } catch {
-    return null;
+    text = Deno.readTextFileSync(`${cacheDir}/${key}.json`);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return { status: "missing" };
+    return { status: "invalid", reason: "unreadable" };
   }
+  let entry: unknown;
+  try {
+    entry = JSON.parse(text);
+  } catch {
+    return { status: "invalid", reason: "not JSON" };
+  }
+  const problem = entryProblem(entry, key, kind);
+  if (problem !== null) return { status: "invalid", reason: problem };
+  return { status: "hit", outcome: (entry as CacheEntry).outcome };
+}
+
+/** What is wrong with a parsed cache entry, or null. */
+function entryProblem(entry: unknown, key: string, kind: string | undefined): string | null {
+  if (!isRecord(entry)) return "not an object";
+  if (entry.key !== key) return "written under another key";
+  const outcome = entry.outcome;
+  if (!isRecord(outcome)) return "no outcome";
+  const result = outcome.result;
+  if (!isRecord(result) || typeof result.kind !== "string" || !POINT_KINDS.includes(result.kind)) {
+    return "no result";
+  }
+  if (kind !== undefined && result.kind !== kind) return `a ${result.kind} result`;
+  const payload = result.kind === "run"
+    ? isRecord(result.run)
+    : result.kind === "microbench"
+    ? Array.isArray(result.rows)
+    : isRecord(result.row);
+  if (!payload) return `a ${result.kind} result without its data`;
+  for (const field of ["events", "seconds"]) {
+    const value = outcome[field];
+    if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
+      return `a bad ${field} field`;
+    }
+  }
+  if (entry.digest !== outcomeDigest(outcome)) return "changed since it was written";
+  return null;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Creates the cache directory when missing.
+ *
+ * @throws {InputError} when it exists and is not a directory
+ */
+export function prepareCacheDir(cacheDir: string): void {
+  let info: Deno.FileInfo | null = null;
+  try {
+    info = Deno.statSync(cacheDir);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new InputError(`Cannot use the cache "${cacheDir}": ${firstLine(error)}`);
+    }
+  }
+  if (info !== null && !info.isDirectory) {
+    throw new InputError(
+      `Cannot use the cache "${cacheDir}": it is not a directory (remove it and run again)`,
+    );
+  }
+  if (info === null) Deno.mkdirSync(cacheDir, { recursive: true });
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n")[0] ?? message;
 }
 
 /** Runs the points (cached ones are read back) and returns their outcomes in order. */
@@ -52,19 +198,35 @@ export async function runPoints(
   const todo: number[] = [];
   let done = 0;
   let cached = 0;
+  let invalid = 0;
+  if (options.cacheDir !== null) prepareCacheDir(options.cacheDir);
+  const costs = specs.map(pointCost);
+  let costLeft = costs.reduce((sum, cost) => sum + cost, 0);
   for (let i = 0; i < specs.length; i++) {
-    const hit = options.cacheDir === null ? null : readCached(options.cacheDir, keys[i]!);
-    if (hit !== null) {
-      outcomes[i] = hit;
+    const read = options.cacheDir === null
+      ? { status: "missing" as const }
+      : readCacheEntry(options.cacheDir, keys[i]!, specs[i]!.kind);
+    if (read.status === "hit") {
+      outcomes[i] = read.outcome;
       cached++;
-      options.onProgress?.(++done, specs.length, true, 0);
+      costLeft -= costs[i]!;
     } else {
+      if (read.status === "invalid") invalid++;
       todo.push(i);
     }
   }
-  if (options.cacheDir !== null) Deno.mkdirSync(options.cacheDir, { recursive: true });
+  for (let i = 0; i < cached; i++) {
+    options.onProgress?.({
+      done: ++done,
+      total: specs.length,
+      cached: true,
+      seconds: 0,
+      cost: 0,
+      costLeft,
+    });
+  }
   // Longest points first, so the pool drains evenly.
-  todo.sort((a, b) => estimate(specs[b]!) - estimate(specs[a]!) || a - b);
+  todo.sort((a, b) => costs[b]! - costs[a]! || a - b);
   const jobs = Math.max(1, Math.min(options.jobs ?? navigator.hardwareConcurrency, todo.length));
   const workers: Worker[] = [];
   const writes: Promise<void>[] = [];
@@ -101,11 +263,24 @@ export async function runPoints(
           }
           outcomes[index] = outcome;
           if (options.cacheDir !== null) {
-            writes.push(
-              writeFileAtomic(`${options.cacheDir}/${keys[index]}.json`, JSON.stringify(outcome)),
+            const write = writeFileAtomic(
+              `${options.cacheDir}/${keys[index]}.json`,
+              cacheEntryText(keys[index]!, outcome),
+              { what: "cache entry" },
             );
+            // A cache that cannot be written (a full disk) stops the run at once.
+            write.catch(reject);
+            writes.push(write);
           }
-          options.onProgress?.(++done, specs.length, false, outcome.seconds);
+          costLeft -= costs[index]!;
+          options.onProgress?.({
+            done: ++done,
+            total: specs.length,
+            cached: false,
+            seconds: outcome.seconds,
+            cost: costs[index]!,
+            costLeft,
+          });
           feed(worker);
         };
         worker.onerror = (event) => {
@@ -120,17 +295,5 @@ export async function runPoints(
     await Promise.allSettled(writes);
   }
   await Promise.all(writes);
-  return { outcomes: outcomes as PointOutcome[], keys, cached };
-}
-
-/** A rough relative cost of a point, to start the longest first. */
-function estimate(spec: PointSpec): number {
-  switch (spec.kind) {
-    case "run":
-      return spec.config.durationNs / 1e9 * Math.max(1, spec.config.load / 10_000);
-    case "microbench":
-      return 1;
-    case "scalability":
-      return spec.cpus * spec.windowNs / 1e9 * 10;
-  }
+  return { outcomes: outcomes as PointOutcome[], keys, cached, invalid };
 }

@@ -34,7 +34,7 @@ import { MSG_NAMES, TXN_NAMES } from "../../core/ghost_abi.ts";
 import type { SchedClassName, Thread } from "../../core/thread.ts";
 import type { Tracer } from "../../core/metrics/tracer.ts";
 import { MS, SEC, US } from "../../core/units.ts";
-import { ensureWritableDir, writeFileAtomic } from "../render/write_files.ts";
+import { ensureWritableDir, resolveOutputFile, writeFileAtomic } from "../render/write_files.ts";
 
 /** Virtual time a trace covers when `--trace-window` is not given: 5 ms. */
 export const DEFAULT_TRACE_WINDOW_NS = 5 * MS;
@@ -304,7 +304,8 @@ export class TraceRecorder implements Tracer {
 
 /**
  * Checks before a run that a trace can be written to `path`: its directory
- * must exist and be writable, and `path` must not be a directory.
+ * must exist and be writable, and `path` must be a new file, a regular file
+ * or a symbolic link to one (the trace is then written through the link).
  *
  * @throws {InputError} when the trace file cannot be written there
  *
@@ -317,7 +318,8 @@ export class TraceRecorder implements Tracer {
  * ```
  */
 export async function checkTracePath(path: string): Promise<void> {
-  const dir = dirname(path);
+  const target = await resolveOutputFile(path, { what: "trace" });
+  const dir = dirname(target);
   try {
     await Deno.stat(dir);
   } catch (error) {
@@ -327,20 +329,12 @@ export async function checkTracePath(path: string): Promise<void> {
     throw new InputError(`Cannot write trace "${path}": ${why}`);
   }
   await ensureWritableDir(dir);
-  let isDirectory = false;
-  try {
-    isDirectory = (await Deno.stat(path)).isDirectory;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) {
-      throw new InputError(`Cannot write trace "${path}": ${reason(error)}`);
-    }
-  }
-  if (isDirectory) throw new InputError(`Cannot write trace "${path}": it is a directory`);
 }
 
 /**
  * Writes a trace (from {@link TraceRecorder.toJson}) to `path` atomically:
- * a reader never sees a half-written file. Returns its size in bytes.
+ * a reader never sees a half-written file. A symbolic link is written
+ * through. Returns its size in bytes.
  *
  * @throws {InputError} when the file cannot be written
  *
@@ -356,8 +350,9 @@ export async function checkTracePath(path: string): Promise<void> {
 export async function writeTrace(path: string, json: string): Promise<number> {
   const bytes = new TextEncoder().encode(json);
   try {
-    await writeFileAtomic(path, bytes);
+    await writeFileAtomic(path, bytes, { what: "trace" });
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError(`Cannot write trace "${path}": ${reason(error)}`);
   }
   return bytes.length;

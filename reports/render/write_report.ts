@@ -4,16 +4,26 @@
  * its picture (`NAME.svg`, `NAME.png`); then `summary.json` (every point's
  * configuration and metrics, every claim), `manifest.json` (version, commit,
  * date, durations: the only file that differs between identical runs) and
- * `index.html`. Every file is written atomically.
+ * `index.html`.
+ *
+ * A report is complete or absent: every file is first written into a hidden
+ * staging directory inside the output directory (`.report-XXXX`, on the
+ * same file system, so moving a file in is a rename), then the old
+ * `summary.json` is removed, the files are moved in, the files of figures
+ * the new report does not hold are removed, and `summary.json` comes last.
+ * A directory with a `summary.json` therefore holds one whole report, and
+ * nothing but it (other files, such as the cache, are left alone). A write
+ * that fails (a full disk) leaves the old report as it was.
  *
  * @module
  */
 
+import { join } from "node:path";
 import type { Claim, FigureContext, FigureDefinition } from "../figures/figure.ts";
 import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
 import type { PointOutcome, PointSpec } from "../bench/point.ts";
 import { renderPng, renderSvg } from "./render.ts";
-import { toCsv, writeFileAtomic } from "./write_files.ts";
+import { resolveOutputFile, toCsv, writeFileAtomic } from "./write_files.ts";
 
 /** One figure's points and their outcomes. */
 export interface FigureResults {
@@ -39,14 +49,134 @@ export interface ReportMeta {
   cached: number;
 }
 
-/** Writes the report into `outDir`; returns every claim. */
-export async function writeReport(
+/** What {@link writeReport} writes. */
+export interface ReportInput {
+  /** Suite and seed. */
+  context: FigureContext;
+  /** Every figure of the report, in order. */
+  results: readonly FigureResults[];
+  /** What the manifest records besides the figures. */
+  meta: ReportMeta;
+  /**
+   * Every figure a report may hold: the files of those not in `results`
+   * are removed from the output directory. @default none
+   */
+  knownFigures?: readonly string[];
+  /** Called before each figure is rendered. @default none */
+  onFigure?: (name: string) => void;
+}
+
+/** What a figure writes, after its name. */
+const FIGURE_FILES = [".csv", ".table.csv", ".vl.json", ".svg", ".png"] as const;
+
+/** The report's own files, besides the figures'. */
+const REPORT_FILES = ["summary.json", "manifest.json", "index.html"] as const;
+
+/** Prefix of the staging directories inside the output directory. */
+const STAGING_PREFIX = ".report-";
+
+/**
+ * The names of the files a report of `figures` may write in its directory.
+ *
+ * @example
+ * ```ts
+ * import { reportFileNames } from "./write_report.ts";
+ * if (!reportFileNames(["search"]).includes("search.vl.json")) throw new Error();
+ * ```
+ */
+export function reportFileNames(figures: readonly string[]): string[] {
+  return [...figures.flatMap((name) => FIGURE_FILES.map((ext) => name + ext)), ...REPORT_FILES];
+}
+
+/**
+ * Checks, before any work, that a report of `figures` can be written in
+ * `outDir`: each of its files must be absent, a regular file, or a link to
+ * one.
+ *
+ * @throws {InputError} naming the first file that is in the way
+ */
+export async function checkReportDir(outDir: string, figures: readonly string[]): Promise<void> {
+  for (const name of reportFileNames(figures)) {
+    await resolveOutputFile(join(outDir, name), { what: "report file" });
+  }
+}
+
+/**
+ * Removes the staging directories a killed run left in `outDir`. Call it
+ * only while holding the directory's lock (no other run is writing there).
+ */
+export async function removeStaleStaging(outDir: string): Promise<void> {
+  for await (const entry of Deno.readDir(outDir)) {
+    if (entry.isDirectory && entry.name.startsWith(STAGING_PREFIX)) {
+      await Deno.remove(join(outDir, entry.name), { recursive: true });
+    }
+  }
+}
+
+/**
+ * Writes the report into `outDir` (see the module documentation for how it
+ * stays complete or absent); returns every claim.
+ */
+export async function writeReport(outDir: string, input: ReportInput): Promise<Claim[]> {
+  const staging = await Deno.makeTempDir({ dir: outDir, prefix: STAGING_PREFIX });
+  try {
+    const { claims, written } = await writeStaged(staging, input);
+    const names = new Set(written);
+    const known = input.knownFigures ?? [];
+    const stale = reportFileNames(known).filter((name) => !names.has(name));
+    await moveIn(staging, outDir, written, stale);
+    return claims;
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Moves the staged files into `outDir`, `summary.json` last, and removes `stale`. */
+async function moveIn(
+  staging: string,
   outDir: string,
-  context: FigureContext,
-  results: readonly FigureResults[],
-  meta: ReportMeta,
-  onFigure?: (name: string) => void,
-): Promise<Claim[]> {
+  written: readonly string[],
+  stale: readonly string[],
+): Promise<void> {
+  const summary = join(outDir, "summary.json");
+  // From here until the new summary is in, the directory holds no report.
+  const old = await Deno.lstat(summary).catch(() => null);
+  if (old?.isFile === true) await Deno.remove(summary);
+  for (const name of written) {
+    if (name !== "summary.json") await moveFile(join(staging, name), join(outDir, name));
+  }
+  for (const name of stale) {
+    const info = await Deno.lstat(join(outDir, name)).catch(() => null);
+    if (info !== null && (info.isFile || info.isSymlink)) await Deno.remove(join(outDir, name));
+  }
+  await moveFile(join(staging, "summary.json"), summary);
+}
+
+/**
+ * Moves a staged file to `dest`: a rename, or, when `dest` is a link, an
+ * update of the file it links to (a rename too when it is on the same file
+ * system, an atomic copy otherwise).
+ */
+async function moveFile(from: string, dest: string): Promise<void> {
+  const target = await resolveOutputFile(dest, { what: "report file" });
+  try {
+    await Deno.rename(from, target);
+  } catch (error) {
+    if (target === dest || (error as { code?: string }).code !== "EXDEV") throw error;
+    await writeFileAtomic(target, await Deno.readFile(from), { what: "report file" });
+  }
+}
+
+/** Writes every file of the report into `dir`; returns the claims and the file names. */
+async function writeStaged(
+  dir: string,
+  { context, results, meta, onFigure }: ReportInput,
+): Promise<{ claims: Claim[]; written: string[] }> {
+  const written: string[] = [];
+  const write = async (name: string, data: string | Uint8Array) => {
+    await writeFileAtomic(join(dir, name), data);
+    written.push(name);
+  };
   const claims: Claim[] = [];
   const points: unknown[] = [];
   // Cache keys hash the code too: they go to the manifest, not the data.
@@ -60,13 +190,11 @@ export async function writeReport(
     claims.push(...figureClaims);
     const svg = await renderSvg(spec);
     const table = figure.table?.(outcomes.map((o) => o.result), context);
-    if (table !== undefined) {
-      await writeFileAtomic(`${outDir}/${figure.name}.table.csv`, toCsv(table.rows));
-    }
-    await writeFileAtomic(`${outDir}/${figure.name}.csv`, toCsv(rows));
-    await writeFileAtomic(`${outDir}/${figure.name}.vl.json`, JSON.stringify(spec, null, 2) + "\n");
-    await writeFileAtomic(`${outDir}/${figure.name}.svg`, svg);
-    await writeFileAtomic(`${outDir}/${figure.name}.png`, renderPng(svg));
+    if (table !== undefined) await write(`${figure.name}.table.csv`, toCsv(table.rows));
+    await write(`${figure.name}.csv`, toCsv(rows));
+    await write(`${figure.name}.vl.json`, JSON.stringify(spec, null, 2) + "\n");
+    await write(`${figure.name}.svg`, svg);
+    await write(`${figure.name}.png`, renderPng(svg));
     specs.forEach((spec, i) => {
       points.push({ figure: figure.name, spec, result: outcomes[i]!.result });
       pointKeys.push(keys[i]!);
@@ -86,9 +214,9 @@ export async function writeReport(
     });
   }
   const summary = { suite: context.suite, seed: context.seed, points, claims };
-  await writeFileAtomic(`${outDir}/summary.json`, JSON.stringify(summary, null, 1) + "\n");
-  await writeFileAtomic(
-    `${outDir}/index.html`,
+  await write("summary.json", JSON.stringify(summary, null, 1) + "\n");
+  await write(
+    "index.html",
     renderIndexHtml({
       suite: context.suite,
       seed: context.seed,
@@ -118,8 +246,8 @@ export async function writeReport(
     eventsPerSec: pointSeconds > 0 ? Math.round(events / pointSeconds) : null,
     deno: Deno.version.deno,
   };
-  await writeFileAtomic(`${outDir}/manifest.json`, JSON.stringify(manifest, null, 2) + "\n");
-  return claims;
+  await write("manifest.json", JSON.stringify(manifest, null, 2) + "\n");
+  return { claims, written };
 }
 
 function gitCommit(): string | null {
