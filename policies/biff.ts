@@ -23,9 +23,8 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
+import type { AgentContext, Policy, TaskStatus } from "../core/policy.ts";
 import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
-import type { Thread } from "../core/thread.ts";
 import { Deque } from "./_deque.ts";
 
 /** A task's state as this policy tracks it. */
@@ -36,7 +35,7 @@ interface Task {
   /** CPU the hook picked it on, or -1. */
   cpu: number;
   /** The kernel's thread (its status word), read by the hook. */
-  thread: Thread;
+  thread: TaskStatus;
 }
 
 /** The biff policy. */
@@ -83,7 +82,7 @@ export class Biff implements Policy {
   }
 
   /** Whether the kernel can run a thread on `cpu` now (a departed one cannot). */
-  static #runnableOn(thread: Thread, cpu: number): boolean {
+  static #runnableOn(thread: TaskStatus, cpu: number): boolean {
     return thread.schedClass === "ghost" && thread.state === "runnable" &&
       thread.latchedCpu < 0 && thread.allowed(cpu);
   }

@@ -25,7 +25,7 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { TXN } from "../core/ghost_abi.ts";
 import {
   type Message,

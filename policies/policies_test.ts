@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type AgentContext, AgentProcess, type CommitMode, type Policy } from "../core/agent.ts";
+import { AgentProcess } from "../core/agent_process.ts";
+import type { AgentContext, CommitMode, Policy } from "../core/policy.ts";
 import { hog, script } from "../core/behaviors.ts";
 import { type CostProfile, IDEAL_COSTS, PAPER_COSTS } from "../core/cost_profile.ts";
 import { Enclave } from "../core/enclave.ts";

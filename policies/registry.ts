@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Policy, PolicyModel } from "../core/agent.ts";
+import type { Policy, PolicyModel } from "../core/policy.ts";
 import { InputError } from "../core/errors.ts";
 import { Biff } from "./biff.ts";
 import { FifoCentralized } from "./fifo_centralized.ts";

@@ -29,7 +29,7 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { CpuSet } from "../core/cpu_set.ts";
 import { TXN } from "../core/ghost_abi.ts";
 import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";

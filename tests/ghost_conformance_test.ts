@@ -16,7 +16,8 @@
  */
 
 import assert from "node:assert/strict";
-import { AgentProcess, type Policy } from "../core/agent.ts";
+import { AgentProcess } from "../core/agent_process.ts";
+import type { Policy } from "../core/policy.ts";
 import { hog, script, type ScriptStep } from "../core/behaviors.ts";
 import { type CostProfile, IDEAL_COSTS, PAPER_COSTS } from "../core/cost_profile.ts";
 import { type AgentAttachment, Enclave } from "../core/enclave.ts";

@@ -24,7 +24,8 @@
 
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type AgentContext, AgentProcess, type Policy } from "../core/agent.ts";
+import { AgentProcess } from "../core/agent_process.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { script, type ScriptStep } from "../core/behaviors.ts";
 import { PAPER_COSTS } from "../core/cost_profile.ts";
 import { type AgentAttachment, Enclave } from "../core/enclave.ts";

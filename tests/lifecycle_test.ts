@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AgentContext, Policy } from "../core/agent.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { AgentSupervisor } from "../core/agent_supervisor.ts";
 import { IDEAL_COSTS, PAPER_COSTS } from "../core/cost_profile.ts";
 import { Enclave } from "../core/enclave.ts";

@@ -11,12 +11,8 @@
  * @module
  */
 
-import {
-  type AgentContext,
-  AgentProcess,
-  type Policy,
-  type PolicyModel,
-} from "../../core/agent.ts";
+import { AgentProcess } from "../../core/agent_process.ts";
+import type { AgentContext, Policy, PolicyModel } from "../../core/policy.ts";
 import { type CostProfile, PAPER_COSTS } from "../../core/cost_profile.ts";
 import { Enclave } from "../../core/enclave.ts";
 import { Engine } from "../../core/engine.ts";
