@@ -187,7 +187,7 @@ function route(policy: Policy, ctx: Context, msg: Message): void {
     case MSG.TASK_DEAD:
       return policy.taskDead(ctx, msg);
     case MSG.TASK_DEPARTED:
-      return policy.taskDeparted?.(ctx, msg);
+      return policy.taskDeparted(ctx, msg);
     case MSG.TASK_ON_CPU:
       return policy.taskOnCpu?.(ctx, msg);
     case MSG.TASK_AFFINITY_CHANGED:

@@ -106,7 +106,9 @@ export interface AgentContext {
 /**
  * A scheduling policy: a table of callbacks plus a schedule step. The
  * framework calls the callbacks in message order; `schedule` runs after each
- * batch of messages, and whenever the agent wakes.
+ * batch of messages, and whenever the agent wakes. Every task message a
+ * thread can receive has a required callback (`TaskTable` implements them
+ * all); the opt-in ones default to doing nothing.
  */
 export interface Policy {
   /** Policy name. */
@@ -125,8 +127,12 @@ export interface Policy {
   taskYield(ctx: AgentContext, msg: Message): void;
   /** TASK_DEAD: a thread exited. */
   taskDead(ctx: AgentContext, msg: Message): void;
-  /** TASK_DEPARTED: a thread left the ghost class. @default forgets nothing */
-  taskDeparted?(ctx: AgentContext, msg: Message): void;
+  /**
+   * TASK_DEPARTED: a thread left the ghost class, from any state (flag
+   * MSG_FLAG_WAS_CURRENT: it was running). Commits of it now fail
+   * INVALID_TARGET, so the policy must drop it from its queues.
+   */
+  taskDeparted(ctx: AgentContext, msg: Message): void;
   /**
    * TASK_AFFINITY_CHANGED: a thread's allowed CPUs changed (read them from
    * `ctx.status(gtid)`); commits to a CPU it may not use fail INVALID_CPU.

@@ -837,6 +837,7 @@ function idlePolicy(): Policy {
     taskPreempted: noop,
     taskYield: noop,
     taskDead: noop,
+    taskDeparted: noop,
     schedule: noop,
   };
 }
@@ -1047,6 +1048,7 @@ Deno.test({
       taskPreempted: noop,
       taskYield: noop,
       taskDead: noop,
+      taskDeparted: noop,
       schedule(ctx) {
         if (ctx.cpu !== 1 || gtids.length < 2) return;
         if (local !== TXN.COMPLETE) {

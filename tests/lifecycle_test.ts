@@ -78,6 +78,12 @@ class ViewPolicy implements Policy {
     assert.equal(this.state.get(msg.gtid)?.state, "blocked");
     this.state.delete(msg.gtid);
   }
+  taskDeparted(_ctx: AgentContext, msg: Message): void {
+    const task = this.state.get(msg.gtid)!;
+    if (this.current.get(task.cpu) === msg.gtid) this.current.delete(task.cpu);
+    if (task.state === "queued") this.queue.splice(this.queue.indexOf(msg.gtid), 1);
+    this.state.delete(msg.gtid);
+  }
   schedule(ctx: AgentContext): void {
     for (const cpu of ctx.cpus) {
       if (this.queue.length === 0) return;

@@ -123,6 +123,11 @@ class ProbePolicy implements Policy {
   taskDead(_ctx: AgentContext, msg: Message): void {
     this.#onCpu.delete(msg.gtid);
   }
+  taskDeparted(_ctx: AgentContext, msg: Message): void {
+    this.#onCpu.delete(msg.gtid);
+    const queued = this.#runnable.indexOf(msg.gtid);
+    if (queued >= 0) this.#runnable.splice(queued, 1);
+  }
   schedule(ctx: AgentContext): void {
     if (this.#runnable.length === 0) {
       this.#agentBusyUntil = ctx.now;
