@@ -36,7 +36,7 @@ export {
 } from "./core/thread.ts";
 export { hog, periodic, script, type ScriptStep } from "./core/behaviors.ts";
 export { cfsTunables, Kernel, type KernelOptions } from "./core/kernel.ts";
-export { POLICIES, type PolicyDefinition } from "./policies/registry.ts";
+export * from "./policies/mod.ts";
 export { WORKLOADS } from "./workloads/registry.ts";
 export type { Workload, WorkloadDefinition } from "./workloads/workload.ts";
 export { Histogram } from "./core/metrics/histogram.ts";

@@ -22,7 +22,8 @@
  * @module
  */
 
-import { AgentProcess, type Policy } from "./agent.ts";
+import { AgentProcess } from "./agent_process.ts";
+import type { Policy } from "./policy.ts";
 import type { Enclave } from "./enclave.ts";
 import type { Kernel } from "./kernel.ts";
 

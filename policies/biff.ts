@@ -23,20 +23,15 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
-import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
-import type { Thread } from "../core/thread.ts";
+import { MSG } from "../core/ghost_abi.ts";
+import type { Message } from "../core/message_queue.ts";
+import type { AgentContext, Policy, TaskStatus } from "../core/policy.ts";
 import { Deque } from "./_deque.ts";
+import { type Task, TaskTable } from "./task_table.ts";
 
-/** A task's state as this policy tracks it. */
-type TaskState = "blocked" | "queued" | "onCpu";
-
-interface Task {
-  state: TaskState;
-  /** CPU the hook picked it on, or -1. */
-  cpu: number;
-  /** The kernel's thread (its status word), read by the hook. */
-  thread: Thread;
+interface BiffTask extends Task {
+  /** Its status word, read by the hook. */
+  readonly status: TaskStatus;
 }
 
 /** The biff policy. */
@@ -45,134 +40,96 @@ export class Biff implements Policy {
   readonly model = "per-cpu" as const;
   /** Threads the hook picked. */
   picks = 0;
-  readonly #tasks = new Map<number, Task>();
   readonly #queue = new Deque();
-  /** Per CPU: the task the hook picked there, or -1. */
-  #current: Int32Array = new Int32Array(0);
   /** Per CPU: 1 while a ping is on its way (cleared when its hook runs). */
   #kicked: Uint8Array = new Uint8Array(0);
   #hooked = false;
+  readonly #tasks: TaskTable<BiffTask> = new TaskTable(this.name, {
+    create: (ctx, msg) => this.#create(ctx, msg),
+    enqueue: (_ctx, task, msg) => {
+      // Preempted: it goes first.
+      if (msg === null || msg.type === MSG.TASK_PREEMPT) this.#queue.pushFront(task.gtid);
+      else this.#queue.pushBack(task.gtid);
+    },
+    dequeue: (_ctx, task) => void this.#queue.remove(task.gtid),
+  });
+
+  /** A new task; the first one installs the hook. */
+  #create(ctx: AgentContext, msg: Message): BiffTask {
+    const status = ctx.status(msg.gtid);
+    if (status === undefined) throw new Error(`${this.name}: no status word for ${msg.gtid}`);
+    if (!this.#hooked) {
+      this.#kicked = new Uint8Array(ctx.topology.size);
+      ctx.setPickHook((cpu) => this.#pick(cpu));
+      this.#hooked = true;
+    }
+    return { gtid: msg.gtid, state: "blocked", cpu: -1, status };
+  }
 
   /** The pick-next-task hook: the first queued thread that may run on `cpu`, or -1. */
   #pick(cpu: number): number {
     this.#kicked[cpu] = 0;
     const queue = this.#queue;
-    const first = queue.size > 0 ? this.#tasks.get(queue.peekFront())! : null;
-    let picked: Task | null = null;
-    if (first !== null && Biff.#runnableOn(first.thread, cpu)) {
+    const first = queue.size > 0 ? this.#tasks.get(queue.peekFront()) : null;
+    let picked: BiffTask | null = null;
+    if (first !== null && Biff.#runnableOn(first.status, cpu)) {
       queue.popFront();
       picked = first;
     } else {
       // Slow path: rotate once through the queue, keeping its order.
       for (let i = queue.size; i > 0; i--) {
         const gtid = queue.popFront();
-        const task = this.#tasks.get(gtid)!;
-        if (picked === null && Biff.#runnableOn(task.thread, cpu)) picked = task;
+        const task = this.#tasks.get(gtid);
+        if (picked === null && Biff.#runnableOn(task.status, cpu)) picked = task;
         else queue.pushBack(gtid);
       }
     }
     if (picked === null) return -1;
-    if (picked.state !== "queued") {
-      throw new Error(`${this.name}: picked task ${picked.thread.id} is ${picked.state}`);
-    }
-    picked.state = "onCpu";
-    picked.cpu = cpu;
-    this.#current[cpu] = picked.thread.id;
+    this.#tasks.expect(picked, "queued");
+    this.#tasks.run(picked, cpu);
     this.picks++;
-    return picked.thread.id;
+    return picked.gtid;
   }
 
   /** Whether the kernel can run a thread on `cpu` now (a departed one cannot). */
-  static #runnableOn(thread: Thread, cpu: number): boolean {
-    return thread.schedClass === "ghost" && thread.state === "runnable" &&
-      thread.latchedCpu < 0 && thread.allowed(cpu);
+  static #runnableOn(status: TaskStatus, cpu: number): boolean {
+    return status.schedClass === "ghost" && status.state === "runnable" &&
+      status.latchedCpu < 0 && status.allowed(cpu);
   }
 
-  #task(msg: Message): Task {
-    const task = this.#tasks.get(msg.gtid);
-    if (task === undefined) throw new Error(`${this.name}: unknown task ${msg.gtid}`);
-    return task;
-  }
-
-  #offCpu(task: Task, gtid: number): void {
-    if (task.state !== "onCpu") {
-      throw new Error(`${this.name}: task ${gtid} is ${task.state}, expected onCpu`);
-    }
-    if (this.#current[task.cpu] === gtid) this.#current[task.cpu] = -1;
-    task.cpu = -1;
-  }
-
-  #enqueue(gtid: number, task: Task, front: boolean): void {
-    task.state = "queued";
-    if (front) this.#queue.pushFront(gtid);
-    else this.#queue.pushBack(gtid);
-  }
-
+  /** TASK_NEW: back of the FIFO. */
   taskNew(ctx: AgentContext, msg: Message): void {
-    const thread = ctx.status(msg.gtid);
-    if (thread === undefined) throw new Error(`${this.name}: no status word for ${msg.gtid}`);
-    if (!this.#hooked) {
-      this.#current = new Int32Array(ctx.topology.size).fill(-1);
-      this.#kicked = new Uint8Array(ctx.topology.size);
-      ctx.setPickHook((cpu) => this.#pick(cpu));
-      this.#hooked = true;
-    }
-    const task: Task = { state: "blocked", cpu: -1, thread };
-    this.#tasks.set(msg.gtid, task);
-    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
-      // Discovered running on (or latched to) msg.cpu: as if the hook picked it there.
-      const cpu = msg.cpu;
-      if (!ctx.cpus.includes(cpu)) {
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
-      }
-      if (this.#current[cpu] !== -1) {
-        throw new Error(
-          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
-        );
-      }
-      task.state = "onCpu";
-      task.cpu = cpu;
-      this.#current[cpu] = msg.gtid;
-    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
-      this.#enqueue(msg.gtid, task, false);
-    }
+    this.#tasks.taskNew(ctx, msg);
   }
 
-  taskRunnable(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: wakeup of ${task.state} task`);
-    this.#enqueue(msg.gtid, task, false);
+  /** TASK_WAKEUP: back of the FIFO. */
+  taskRunnable(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskRunnable(ctx, msg);
   }
 
-  taskBlocked(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    task.state = "blocked";
+  /** TASK_BLOCKED. */
+  taskBlocked(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskBlocked(ctx, msg);
   }
 
-  taskPreempted(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    this.#enqueue(msg.gtid, task, true);
+  /** TASK_PREEMPT: front of the FIFO. */
+  taskPreempted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskPreempted(ctx, msg);
   }
 
-  taskYield(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    this.#enqueue(msg.gtid, task, false);
+  /** TASK_YIELD: back of the FIFO. */
+  taskYield(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskYield(ctx, msg);
   }
 
-  taskDead(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: dead task was ${task.state}`);
-    this.#tasks.delete(msg.gtid);
+  /** TASK_DEAD. */
+  taskDead(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDead(ctx, msg);
   }
 
-  taskDeparted(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state === "onCpu") this.#offCpu(task, msg.gtid);
-    else if (task.state === "queued") this.#queue.remove(msg.gtid);
-    this.#tasks.delete(msg.gtid);
+  /** TASK_DEPARTED: out of the FIFO (or off its CPU) and forgotten. */
+  taskDeparted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDeparted(ctx, msg);
   }
 
   /**
@@ -181,11 +138,12 @@ export class Biff implements Policy {
    */
   schedule(ctx: AgentContext): void {
     if (!this.#hooked) return;
+    const tasks = this.#tasks;
     let wanted = this.#queue.size;
-    if (this.#current[ctx.cpu] === -1) wanted--;
+    if (tasks.holder(ctx.cpu) === -1) wanted--;
     for (const cpu of ctx.cpus) {
       if (wanted <= 0) return;
-      if (cpu === ctx.cpu || this.#current[cpu] !== -1) continue;
+      if (cpu === ctx.cpu || tasks.holder(cpu) !== -1) continue;
       if (this.#kicked[cpu] === 1) {
         wanted--;
         continue;

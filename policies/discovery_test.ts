@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AgentContext, Policy } from "../core/agent.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { hog } from "../core/behaviors.ts";
 import { MSG, TXN, type TxnOutcome } from "../core/ghost_abi.ts";
 import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";

@@ -19,25 +19,11 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
-import { CpuSet } from "../core/cpu_set.ts";
-import { TXN } from "../core/ghost_abi.ts";
-import {
-  type Message,
-  MSG_FLAG_BY_KERNEL,
-  MSG_FLAG_ON_CPU,
-  MSG_FLAG_RUNNABLE,
-} from "../core/message_queue.ts";
+import { MSG, TXN } from "../core/ghost_abi.ts";
+import { type Message, MSG_FLAG_BY_KERNEL } from "../core/message_queue.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { Deque } from "./_deque.ts";
-
-/** A task's state as this policy tracks it. */
-type TaskState = "blocked" | "queued" | "onCpu";
-
-interface Task {
-  state: TaskState;
-  /** CPU it was committed to, or -1. */
-  cpu: number;
-}
+import { type Task, TaskTable } from "./task_table.ts";
 
 /** Options of the centralized FIFO. */
 export interface FifoCentralizedOptions {
@@ -49,16 +35,28 @@ export interface FifoCentralizedOptions {
 export class FifoCentralized implements Policy {
   readonly name: string = "fifo-centralized";
   readonly model = "centralized" as const;
-  readonly #tasks = new Map<number, Task>();
   readonly #queue = new Deque();
   readonly #slice: number;
-  #current: Int32Array = new Int32Array(0);
   #startedAt: Float64Array = new Float64Array(0);
-  #idle: CpuSet = new CpuSet(0);
   #busy: Deque = new Deque();
   #openCpus: Int32Array = new Int32Array(0);
   #openGtids: Float64Array = new Float64Array(0);
   #ready = false;
+  readonly #tasks: TaskTable<Task> = new TaskTable(this.name, {
+    create: (ctx, msg) => {
+      this.#setUp(ctx);
+      return { gtid: msg.gtid, state: "blocked", cpu: -1 };
+    },
+    enqueue: (_ctx, task, msg) => {
+      // A thread the kernel preempted did not choose to stop: it goes first.
+      const byKernel = msg !== null && msg.type === MSG.TASK_PREEMPT &&
+        (msg.flags & MSG_FLAG_BY_KERNEL) !== 0;
+      if (byKernel) this.#queue.pushFront(task.gtid);
+      else this.#queue.pushBack(task.gtid);
+    },
+    dequeue: (_ctx, task) => void this.#queue.remove(task.gtid),
+    adopt: (ctx, task) => this.#started(ctx, task.cpu),
+  });
 
   /** Creates the policy. */
   constructor(options: FifoCentralizedOptions = {}) {
@@ -69,94 +67,52 @@ export class FifoCentralized implements Policy {
     if (this.#ready) return;
     this.#ready = true;
     const n = ctx.topology.size;
-    this.#current = new Int32Array(n).fill(-1);
+    this.#tasks.setUp(ctx);
     this.#startedAt = new Float64Array(n);
-    this.#idle = new CpuSet(n);
     this.#openCpus = new Int32Array(n);
     this.#openGtids = new Float64Array(n);
-    for (const cpu of ctx.cpus) this.#idle.add(cpu);
   }
 
-  #task(msg: Message): Task {
-    const task = this.#tasks.get(msg.gtid);
-    if (task === undefined) throw new Error(`${this.name}: unknown task ${msg.gtid}`);
-    return task;
-  }
-
-  /** Marks the task off its CPU; the CPU becomes free for another. */
-  #offCpu(task: Task, gtid: number, expected: TaskState): void {
-    if (task.state !== expected) {
-      throw new Error(`${this.name}: task ${gtid} is ${task.state}, expected ${expected}`);
-    }
-    const cpu = task.cpu;
-    if (cpu >= 0 && this.#current[cpu] === gtid) {
-      this.#current[cpu] = -1;
-      this.#idle.add(cpu);
-    }
-    task.cpu = -1;
-  }
-
+  /** TASK_NEW: a runnable thread joins the back of the FIFO. */
   taskNew(ctx: AgentContext, msg: Message): void {
-    this.#setUp(ctx);
-    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
-      // Discovered running on (or latched to) msg.cpu: as if just committed.
-      const cpu = msg.cpu;
-      if (!ctx.cpus.includes(cpu)) {
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
-      }
-      if (this.#current[cpu] !== -1) {
-        throw new Error(
-          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
-        );
-      }
-      const task: Task = { state: "blocked", cpu: -1 };
-      this.#tasks.set(msg.gtid, task);
-      this.#placed(ctx, task, msg.gtid, cpu);
-      return;
-    }
-    const runnable = (msg.flags & MSG_FLAG_RUNNABLE) !== 0;
-    this.#tasks.set(msg.gtid, { state: runnable ? "queued" : "blocked", cpu: -1 });
-    if (runnable) this.#queue.pushBack(msg.gtid);
+    this.#tasks.taskNew(ctx, msg);
   }
 
-  taskRunnable(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: wakeup of ${task.state} task`);
-    task.state = "queued";
-    this.#queue.pushBack(msg.gtid);
+  /** TASK_WAKEUP: back of the FIFO. */
+  taskRunnable(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskRunnable(ctx, msg);
   }
 
-  taskBlocked(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid, "onCpu");
-    task.state = "blocked";
+  /** TASK_BLOCKED. */
+  taskBlocked(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskBlocked(ctx, msg);
   }
 
-  taskPreempted(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid, "onCpu");
-    task.state = "queued";
-    if ((msg.flags & MSG_FLAG_BY_KERNEL) !== 0) this.#queue.pushFront(msg.gtid);
-    else this.#queue.pushBack(msg.gtid);
+  /** TASK_PREEMPT: front of the FIFO if the kernel preempted it, else back. */
+  taskPreempted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskPreempted(ctx, msg);
   }
 
-  taskYield(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid, "onCpu");
-    task.state = "queued";
-    this.#queue.pushBack(msg.gtid);
+  /** TASK_YIELD: back of the FIFO. */
+  taskYield(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskYield(ctx, msg);
   }
 
-  taskDead(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: dead task was ${task.state}`);
-    this.#tasks.delete(msg.gtid);
+  /** TASK_DEAD. */
+  taskDead(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDead(ctx, msg);
   }
 
+  /** TASK_DEPARTED: out of the FIFO (or off its CPU) and forgotten. */
+  taskDeparted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDeparted(ctx, msg);
+  }
+
+  /** Preempts expired slices, then fills idle CPUs from the FIFO in one group commit. */
   schedule(ctx: AgentContext): void {
     this.#setUp(ctx);
     if (this.#slice !== Infinity) this.#preemptExpired(ctx);
-    const idle = this.#idle;
+    const idle = this.#tasks.idle;
     const queue = this.#queue;
     let opened = 0;
     for (let i = 0; i < idle.size && queue.size > 0; i++) {
@@ -174,18 +130,20 @@ export class FifoCentralized implements Policy {
     for (let i = opened - 1; i >= 0; i--) {
       const cpu = this.#openCpus[i]!;
       const gtid = this.#openGtids[i]!;
-      if (ctx.outcome(cpu) === TXN.COMPLETE) this.#placed(ctx, this.#tasks.get(gtid)!, gtid, cpu);
+      if (ctx.outcome(cpu) === TXN.COMPLETE) this.#run(ctx, gtid, cpu);
       else queue.pushFront(gtid);
     }
   }
 
-  /** Records the task on `cpu` from now: the CPU is busy and its slice starts. */
-  #placed(ctx: AgentContext, task: Task, gtid: number, cpu: number): void {
-    task.state = "onCpu";
-    task.cpu = cpu;
-    this.#current[cpu] = gtid;
+  /** Records a completed commit of `gtid` on `cpu`. */
+  #run(ctx: AgentContext, gtid: number, cpu: number): void {
+    this.#tasks.run(this.#tasks.get(gtid), cpu);
+    this.#started(ctx, cpu);
+  }
+
+  /** A task holds `cpu` from now: its slice starts. */
+  #started(ctx: AgentContext, cpu: number): void {
     this.#startedAt[cpu] = ctx.now;
-    this.#idle.delete(cpu);
     if (this.#slice !== Infinity) {
       this.#busy.pushBack(cpu);
       ctx.wakeAt(ctx.now + this.#slice);
@@ -197,7 +155,7 @@ export class FifoCentralized implements Policy {
     const busy = this.#busy;
     while (busy.size > 0 && this.#queue.size > 0) {
       const cpu = busy.peekFront();
-      const gtid = this.#current[cpu]!;
+      const gtid = this.#tasks.holder(cpu);
       // Nothing there, or the global agent's CPU (its thread's TASK_PREEMPT is on its way).
       if (gtid < 0 || cpu === ctx.globalCpu) {
         busy.popFront();
@@ -212,14 +170,9 @@ export class FifoCentralized implements Policy {
       const next = this.#queue.popFront();
       ctx.open(cpu, next);
       ctx.commit();
-      if (ctx.outcome(cpu) === TXN.COMPLETE) {
-        // The replaced thread's TASK_PREEMPT will put it at the back.
-        const old = this.#tasks.get(gtid);
-        if (old !== undefined) old.cpu = -1;
-        this.#placed(ctx, this.#tasks.get(next)!, next, cpu);
-      } else {
-        this.#queue.pushFront(next);
-      }
+      // The replaced thread's TASK_PREEMPT (by the agent) will put it at the back.
+      if (ctx.outcome(cpu) === TXN.COMPLETE) this.#run(ctx, next, cpu);
+      else this.#queue.pushFront(next);
     }
   }
 }

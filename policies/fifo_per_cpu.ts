@@ -17,18 +17,15 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
-import { TXN } from "../core/ghost_abi.ts";
-import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import { MSG, TXN } from "../core/ghost_abi.ts";
+import { type Message, MSG_FLAG_ON_CPU } from "../core/message_queue.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { Deque } from "./_deque.ts";
+import { type Task, TaskTable } from "./task_table.ts";
 
-/** A task's state as this policy tracks it. */
-type TaskState = "blocked" | "queued" | "onCpu";
-
-interface Task {
-  state: TaskState;
+interface FifoTask extends Task {
   /** The CPU it belongs to. */
-  cpu: number;
+  readonly home: number;
   /** Whether its messages already go to its CPU's queue. */
   associated: boolean;
 }
@@ -37,112 +34,86 @@ interface Task {
 export class FifoPerCpu implements Policy {
   readonly name = "fifo-percpu";
   readonly model = "per-cpu" as const;
-  readonly #tasks = new Map<number, Task>();
   #queues: Deque[] = [];
-  #current: Int32Array = new Int32Array(0);
   #next = 0;
+  readonly #tasks: TaskTable<FifoTask> = new TaskTable(this.name, {
+    create: (ctx, msg) => this.#create(ctx, msg),
+    enqueue: (ctx, task, msg) => this.#enqueue(ctx, task, msg),
+    dequeue: (_ctx, task) => void this.#queues[task.home]!.remove(task.gtid),
+  });
 
-  #task(msg: Message): Task {
-    const task = this.#tasks.get(msg.gtid);
-    if (task === undefined) throw new Error(`${this.name}: unknown task ${msg.gtid}`);
+  /** A new task belongs to the CPU it was found on, else to the next CPU round robin. */
+  #create(ctx: AgentContext, msg: Message): FifoTask {
+    if (this.#queues.length === 0) {
+      this.#queues = Array.from({ length: ctx.topology.size }, () => new Deque());
+    }
+    const home = (msg.flags & MSG_FLAG_ON_CPU) !== 0
+      ? msg.cpu
+      : ctx.cpus[this.#next++ % ctx.cpus.length]!;
+    const task: FifoTask = { gtid: msg.gtid, state: "blocked", cpu: -1, home, associated: false };
+    this.#associate(ctx, task);
     return task;
   }
 
-  #expect(task: Task, gtid: number, state: TaskState): void {
-    if (task.state !== state) {
-      throw new Error(`${this.name}: task ${gtid} is ${task.state}, expected ${state}`);
-    }
-  }
-
   /** Moves the task's messages to its CPU's queue, once; retried while stale. */
-  #associate(ctx: AgentContext, gtid: number, task: Task): void {
-    if (!task.associated) task.associated = ctx.associate(gtid, task.cpu);
+  #associate(ctx: AgentContext, task: FifoTask): void {
+    if (!task.associated) task.associated = ctx.associate(task.gtid, task.home);
   }
 
-  #enqueue(ctx: AgentContext, gtid: number, task: Task, front: boolean): void {
-    task.state = "queued";
-    const queue = this.#queues[task.cpu]!;
-    if (front) queue.pushFront(gtid);
-    else queue.pushBack(gtid);
-    if (task.cpu !== ctx.cpu && this.#current[task.cpu] === -1) ctx.ping(task.cpu);
+  /** Preempted threads go to the front of their CPU's FIFO, others to the back. */
+  #enqueue(ctx: AgentContext, task: FifoTask, msg: Message | null): void {
+    const queue = this.#queues[task.home]!;
+    if (msg === null || msg.type === MSG.TASK_PREEMPT) queue.pushFront(task.gtid);
+    else queue.pushBack(task.gtid);
+    if (task.home !== ctx.cpu && this.#tasks.holder(task.home) === -1) ctx.ping(task.home);
   }
 
-  #offCpu(task: Task, gtid: number): void {
-    this.#expect(task, gtid, "onCpu");
-    if (this.#current[task.cpu] === gtid) this.#current[task.cpu] = -1;
-  }
-
+  /** TASK_NEW. */
   taskNew(ctx: AgentContext, msg: Message): void {
-    if (this.#queues.length === 0) {
-      this.#queues = Array.from({ length: ctx.topology.size }, () => new Deque());
-      this.#current = new Int32Array(ctx.topology.size).fill(-1);
-    }
-    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
-      // Discovered running on (or latched to) msg.cpu: it stays there.
-      const cpu = msg.cpu;
-      if (!ctx.cpus.includes(cpu)) {
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
-      }
-      if (this.#current[cpu] !== -1) {
-        throw new Error(
-          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
-        );
-      }
-      const task: Task = { state: "onCpu", cpu, associated: false };
-      this.#tasks.set(msg.gtid, task);
-      this.#current[cpu] = msg.gtid;
-      this.#associate(ctx, msg.gtid, task);
-      return;
-    }
-    const cpu = ctx.cpus[this.#next++ % ctx.cpus.length]!;
-    const task: Task = { state: "blocked", cpu, associated: false };
-    this.#tasks.set(msg.gtid, task);
-    this.#associate(ctx, msg.gtid, task);
-    if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) this.#enqueue(ctx, msg.gtid, task, false);
+    this.#tasks.taskNew(ctx, msg);
   }
 
+  /** TASK_WAKEUP: back of its FIFO (its messages move to its CPU if they did not yet). */
   taskRunnable(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#expect(task, msg.gtid, "blocked");
-    this.#associate(ctx, msg.gtid, task);
-    this.#enqueue(ctx, msg.gtid, task, false);
+    this.#associate(ctx, this.#tasks.get(msg.gtid));
+    this.#tasks.taskRunnable(ctx, msg);
   }
 
+  /** TASK_BLOCKED. */
   taskBlocked(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    task.state = "blocked";
-    this.#associate(ctx, msg.gtid, task);
+    this.#associate(ctx, this.#tasks.taskBlocked(ctx, msg));
   }
 
+  /** TASK_PREEMPT: front of its FIFO. */
   taskPreempted(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    this.#enqueue(ctx, msg.gtid, task, true);
+    this.#tasks.taskPreempted(ctx, msg);
   }
 
+  /** TASK_YIELD: back of its FIFO. */
   taskYield(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    this.#enqueue(ctx, msg.gtid, task, false);
+    this.#tasks.taskYield(ctx, msg);
   }
 
-  taskDead(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#expect(task, msg.gtid, "blocked");
-    this.#tasks.delete(msg.gtid);
+  /** TASK_DEAD. */
+  taskDead(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDead(ctx, msg);
   }
 
+  /** TASK_DEPARTED: out of its FIFO (or off its CPU) and forgotten. */
+  taskDeparted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDeparted(ctx, msg);
+  }
+
+  /** Commits the head of this CPU's FIFO if the CPU holds nothing. */
   schedule(ctx: AgentContext): void {
     const cpu = ctx.cpu;
     const queue = this.#queues[cpu];
-    if (queue === undefined || this.#current[cpu] !== -1 || queue.size === 0) return;
+    if (queue === undefined || this.#tasks.holder(cpu) !== -1 || queue.size === 0) return;
     const gtid = queue.popFront();
     ctx.open(cpu, gtid);
     ctx.commit();
     if (ctx.outcome(cpu) === TXN.COMPLETE) {
-      this.#tasks.get(gtid)!.state = "onCpu";
-      this.#current[cpu] = gtid;
+      this.#tasks.run(this.#tasks.get(gtid), cpu);
     } else {
       // Stale (a newer message is on its way) or the CPU is busy: retry later.
       queue.pushFront(gtid);

@@ -25,17 +25,17 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
-import { TXN } from "../core/ghost_abi.ts";
+import { MSG, TXN } from "../core/ghost_abi.ts";
 import {
   type Message,
   MSG_FLAG_BY_KERNEL,
   MSG_FLAG_ON_CPU,
-  MSG_FLAG_RUNNABLE,
   MSG_FLAG_WAS_LATCHED,
 } from "../core/message_queue.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { NICE_0_WEIGHT, NICE_TO_WEIGHT } from "../core/thread.ts";
 import { MS, US } from "../core/units.ts";
+import { type Task as TableTask, TaskTable } from "./task_table.ts";
 
 /** Targeted latency: the period in which every runnable thread runs once, ns. */
 const LATENCY = 10 * MS;
@@ -44,14 +44,9 @@ const MIN_GRANULARITY = 1 * MS;
 /** A slice with less than this left is over (switch costs make timers fire a little early), ns. */
 const SLACK = 20 * US;
 
-/** A task's state as this policy tracks it. */
-type TaskState = "blocked" | "queued" | "onCpu";
-
-interface Task {
-  readonly gtid: number;
-  state: TaskState;
+interface Task extends TableTask {
   /** The CPU whose run queue owns it. */
-  cpu: number;
+  home: number;
   /** Whether its messages already go to its CPU's queue. */
   associated: boolean;
   readonly weight: number;
@@ -165,9 +160,19 @@ export class GhostCfs implements Policy {
   readonly model = "per-cpu" as const;
   /** Threads an idle CPU took from a busier one. */
   steals = 0;
-  readonly #tasks = new Map<number, Task>();
   #rqs: RunQueue[] = [];
   #seq = 0;
+  readonly #tasks: TaskTable<Task> = new TaskTable(this.name, {
+    create: (ctx, msg) => this.#create(ctx, msg),
+    enqueue: (ctx, task, msg) => this.#enqueue(ctx, task, msg),
+    dequeue: (_ctx, task) => this.#rqs[task.home]!.remove(task),
+    adopt: (ctx, task) => this.#adopt(ctx, task),
+    vacate: (ctx, _task, cpu) => {
+      const rq = this.#rqs[cpu]!;
+      rq.current = null;
+      if (rq.size > 0 && cpu !== ctx.cpu) ctx.ping(cpu);
+    },
+  });
 
   #setUp(ctx: AgentContext): void {
     if (this.#rqs.length === 0) {
@@ -175,11 +180,47 @@ export class GhostCfs implements Policy {
     }
   }
 
+  /**
+   * A new task goes to the CPU it was found on, else to the one with the
+   * fewest runnable threads, at that CPU's min_vruntime.
+   */
+  #create(ctx: AgentContext, msg: Message): Task {
+    this.#setUp(ctx);
+    let home = ctx.cpus[0]!;
+    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) home = msg.cpu;
+    else for (const c of ctx.cpus) if (this.#rqs[c]!.load < this.#rqs[home]!.load) home = c;
+    const task: Task = {
+      gtid: msg.gtid,
+      state: "blocked",
+      cpu: -1,
+      home,
+      associated: false,
+      weight: NICE_TO_WEIGHT[msg.aux + 20] ?? NICE_0_WEIGHT,
+      vruntime: this.#rqs[home]!.minVruntime,
+      runtime: msg.runtime,
+      sliceStart: msg.runtime,
+      index: -1,
+      seq: 0,
+    };
+    task.associated = ctx.associate(msg.gtid, home);
+    return task;
+  }
+
+  /** Found running on its CPU: as if just committed, its slice starting at its runtime now. */
+  #adopt(ctx: AgentContext, task: Task): void {
+    const rq = this.#rqs[task.home]!;
+    rq.current = task;
+    rq.updateMin();
+    // Waiters elsewhere ping this CPU when queued; the local agent arms its timer.
+    if (rq.size > 0 && task.home === ctx.cpu) {
+      ctx.wakeAt(ctx.now + GhostCfs.#remaining(task, rq, false));
+    }
+  }
+
   /** The task of a message; retries moving its messages to its CPU's queue. */
-  #task(ctx: AgentContext, msg: Message, associate = true): Task {
+  #task(ctx: AgentContext, msg: Message): Task {
     const task = this.#tasks.get(msg.gtid);
-    if (task === undefined) throw new Error(`${this.name}: unknown task ${msg.gtid}`);
-    if (associate && !task.associated) task.associated = ctx.associate(msg.gtid, task.cpu);
+    if (!task.associated) task.associated = ctx.associate(msg.gtid, task.home);
     return task;
   }
 
@@ -188,126 +229,74 @@ export class GhostCfs implements Policy {
     const delta = runtime - task.runtime;
     task.runtime = runtime;
     task.vruntime += task.weight === NICE_0_WEIGHT ? delta : delta * NICE_0_WEIGHT / task.weight;
-    this.#rqs[task.cpu]!.updateMin();
+    this.#rqs[task.home]!.updateMin();
   }
 
-  /** Queues the task on its CPU and makes that CPU's agent look at it. */
-  #enqueue(ctx: AgentContext, task: Task): void {
-    task.state = "queued";
+  /**
+   * Queues the task on its CPU and makes that CPU's agent look at it. A new
+   * or woken thread may preempt what runs there (a woken one with at most
+   * half a latency of sleeper credit); one its own agent preempted mid-slice
+   * may resume.
+   */
+  #enqueue(ctx: AgentContext, task: Task, msg: Message | null): void {
+    const rq = this.#rqs[task.home]!;
+    const type = msg === null ? -1 : msg.type;
+    if (type === MSG.TASK_WAKEUP) {
+      const floor = rq.minVruntime - LATENCY / 2;
+      if (task.vruntime < floor) task.vruntime = floor;
+    }
+    if (type === MSG.TASK_NEW || type === MSG.TASK_WAKEUP) rq.woken = true;
     task.seq = this.#seq++;
-    this.#rqs[task.cpu]!.push(task);
-    if (task.cpu !== ctx.cpu) ctx.ping(task.cpu);
+    rq.push(task);
+    if (task.home !== ctx.cpu) ctx.ping(task.home);
+    if (type !== MSG.TASK_PREEMPT) return;
+    const byOwnAgent = (msg!.flags & (MSG_FLAG_BY_KERNEL | MSG_FLAG_WAS_LATCHED)) === 0 &&
+      msg!.cpu === task.home;
+    if (byOwnAgent) rq.resume = task;
   }
 
-  #offCpu(ctx: AgentContext, task: Task, msg: Message): void {
-    if (task.state !== "onCpu") {
-      throw new Error(`${this.name}: task ${msg.gtid} is ${task.state}, expected onCpu`);
-    }
-    this.#account(task, msg.runtime);
-    const rq = this.#rqs[task.cpu]!;
-    if (rq.current === task) {
-      rq.current = null;
-      if (rq.size > 0 && task.cpu !== ctx.cpu) ctx.ping(task.cpu);
-    }
-  }
-
-  /** A new or woken thread: queued, and it may preempt what runs on its CPU. */
-  #wake(ctx: AgentContext, task: Task): void {
-    this.#rqs[task.cpu]!.woken = true;
-    this.#enqueue(ctx, task);
-  }
-
+  /** TASK_NEW. */
   taskNew(ctx: AgentContext, msg: Message): void {
-    this.#setUp(ctx);
-    const onCpu = (msg.flags & MSG_FLAG_ON_CPU) !== 0;
-    let cpu = ctx.cpus[0]!;
-    if (onCpu) {
-      // Discovered running on (or latched to) msg.cpu: it belongs there.
-      cpu = msg.cpu;
-      if (!ctx.cpus.includes(cpu)) {
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
-      }
-      const other = this.#rqs[cpu]!.current;
-      if (other !== null) {
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${other.gtid}`);
-      }
-    } else {
-      for (const c of ctx.cpus) if (this.#rqs[c]!.load < this.#rqs[cpu]!.load) cpu = c;
-    }
-    const task: Task = {
-      gtid: msg.gtid,
-      state: "blocked",
-      cpu,
-      associated: false,
-      weight: NICE_TO_WEIGHT[msg.aux + 20] ?? NICE_0_WEIGHT,
-      vruntime: this.#rqs[cpu]!.minVruntime,
-      runtime: msg.runtime,
-      sliceStart: msg.runtime,
-      index: -1,
-      seq: 0,
-    };
-    this.#tasks.set(msg.gtid, task);
-    task.associated = ctx.associate(msg.gtid, cpu);
-    if (onCpu) {
-      // As if just committed: its slice starts at the runtime it has now.
-      const rq = this.#rqs[cpu]!;
-      task.state = "onCpu";
-      rq.current = task;
-      rq.updateMin();
-      // Waiters elsewhere ping this CPU when queued; the local agent arms its timer.
-      if (rq.size > 0 && cpu === ctx.cpu) {
-        ctx.wakeAt(ctx.now + GhostCfs.#remaining(task, rq, false));
-      }
-    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
-      this.#wake(ctx, task);
-    }
+    this.#tasks.taskNew(ctx, msg);
   }
 
+  /** TASK_WAKEUP: queued on its CPU, with at most half a latency of sleeper credit. */
   taskRunnable(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: wakeup of ${task.state} task`);
-    const floor = this.#rqs[task.cpu]!.minVruntime - LATENCY / 2;
-    if (task.vruntime < floor) task.vruntime = floor;
-    this.#wake(ctx, task);
+    this.#task(ctx, msg);
+    this.#tasks.taskRunnable(ctx, msg);
   }
 
+  /** TASK_BLOCKED: its CPU time is charged. */
   taskBlocked(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    this.#offCpu(ctx, task, msg);
-    task.state = "blocked";
+    this.#account(this.#task(ctx, msg), msg.runtime);
+    this.#tasks.taskBlocked(ctx, msg);
   }
 
+  /** TASK_PREEMPT: charged and queued again; it may resume if its own agent preempted it. */
   taskPreempted(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    this.#offCpu(ctx, task, msg);
-    this.#enqueue(ctx, task);
-    // Preempted by its own CPU's agent waking: it may finish its slice.
-    if ((msg.flags & (MSG_FLAG_BY_KERNEL | MSG_FLAG_WAS_LATCHED)) === 0 && msg.cpu === task.cpu) {
-      this.#rqs[task.cpu]!.resume = task;
-    }
+    this.#account(this.#task(ctx, msg), msg.runtime);
+    this.#tasks.taskPreempted(ctx, msg);
   }
 
+  /** TASK_YIELD: charged and queued again. */
   taskYield(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    this.#offCpu(ctx, task, msg);
-    this.#enqueue(ctx, task);
+    this.#account(this.#task(ctx, msg), msg.runtime);
+    this.#tasks.taskYield(ctx, msg);
   }
 
+  /** TASK_DEAD. */
   taskDead(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg, false);
-    if (task.state !== "blocked") throw new Error(`${this.name}: dead task was ${task.state}`);
-    this.#tasks.delete(msg.gtid);
+    this.#tasks.taskDead(ctx, msg);
   }
 
+  /** TASK_DEPARTED: out of its run queue (or off its CPU) and forgotten. */
   taskDeparted(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg, false);
-    const rq = this.#rqs[task.cpu]!;
-    if (task.state === "onCpu" && rq.current === task) rq.current = null;
-    else if (task.state === "queued") rq.remove(task);
+    const task = this.#tasks.taskDeparted(ctx, msg);
+    const rq = this.#rqs[task.home]!;
     if (rq.resume === task) rq.resume = null;
-    this.#tasks.delete(msg.gtid);
   }
 
+  /** Picks for this CPU if nothing runs there, then offers a waiter to an idle CPU. */
   schedule(ctx: AgentContext): void {
     this.#setUp(ctx);
     const cpu = ctx.cpu;
@@ -363,7 +352,7 @@ export class GhostCfs implements Policy {
     while (rq.size > 0 && failed.length < 3) {
       let next = rq.peek()!;
       let goesOn = false;
-      if (failed.length === 0 && resume !== null && resume.cpu === ctx.cpu && resume.index >= 0) {
+      if (failed.length === 0 && resume !== null && resume.home === ctx.cpu && resume.index >= 0) {
         goesOn = GhostCfs.#remaining(resume, rq, rq.woken) > SLACK;
         if (goesOn) next = resume;
       }
@@ -373,7 +362,7 @@ export class GhostCfs implements Policy {
       ctx.commit();
       const outcome = ctx.outcome(ctx.cpu);
       if (outcome === TXN.COMPLETE) {
-        next.state = "onCpu";
+        this.#tasks.run(next, ctx.cpu);
         rq.current = next;
         rq.updateMin();
         if (rq.size > 0) ctx.wakeAt(ctx.now + GhostCfs.#remaining(next, rq, false));
@@ -408,7 +397,7 @@ export class GhostCfs implements Policy {
     source.remove(task);
     if (source.resume === task) source.resume = null;
     task.vruntime += rq.minVruntime - source.minVruntime;
-    task.cpu = ctx.cpu;
+    task.home = ctx.cpu;
     task.associated = ctx.associate(task.gtid, ctx.cpu);
     rq.push(task);
     this.steals++;

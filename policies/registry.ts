@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Policy, PolicyModel } from "../core/agent.ts";
+import type { Policy, PolicyModel } from "../core/policy.ts";
 import { InputError } from "../core/errors.ts";
 import { Biff } from "./biff.ts";
 import { FifoCentralized } from "./fifo_centralized.ts";
@@ -23,80 +23,115 @@ export interface PolicyOptions {
 
 /** A registered policy. */
 export interface PolicyDefinition {
-  /** Name on the command line. */
+  /** Name on the command line: lower-case letters, digits and dashes. */
   readonly name: string;
   /** One-line description for `ghostbench list`. */
   readonly description: string;
   /** Agent arrangement, or "kernel" for no agent (threads stay in CFS). */
   readonly model: PolicyModel | "kernel";
-  /** The options it reads, for `--help`. */
-  readonly options: string;
+  /** The options it reads, for `--help`. @default "" */
+  readonly options?: string;
   /** Watchdog timeout the policy relies on, ns (0: none). @default 0 */
   readonly runnableTimeoutNs?: number;
-  /** Creates the policy, or null for `cfs`. */
+  /** Creates a fresh policy (one per agent process), or null for `cfs`. */
   create(options: PolicyOptions): Policy | null;
 }
 
-/** Every registered policy, by name. */
-export const POLICIES: Readonly<Record<string, PolicyDefinition>> = {
-  cfs: {
-    name: "cfs",
-    description: "no agent: threads stay in the emulated kernel's CFS (the baseline)",
-    model: "kernel",
-    options: "",
-    create: () => null,
-  },
-  "fifo-percpu": {
-    name: "fifo-percpu",
-    description: "per-CPU agents, round-robin placement, no migration, preempted to the front",
-    model: "per-cpu",
-    options: "",
-    create: () => new FifoPerCpu(),
-  },
-  "fifo-centralized": {
-    name: "fifo-centralized",
-    description: "one global FIFO, a spinning global agent, group commits; --slice optional",
-    model: "centralized",
-    options: "--slice (default none)",
-    create: (o) => new FifoCentralized(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
-  },
-  shinjuku: {
-    name: "shinjuku",
-    description: "global agent, preemptive per-QoS FIFOs with a 30 us slice (Shinjuku)",
-    model: "centralized",
-    options: "--slice (default 30us)",
-    create: (o) => new Shinjuku(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
-  },
-  search: {
-    name: "search",
-    description: "global agent, NUMA- and CCX-aware placement (home CCX, node, any), nice classes",
-    model: "centralized",
-    options: "",
-    create: () => new Search(),
-  },
-  sol: {
-    name: "sol",
-    description: "speed-of-light global FIFO: async group commits, outcomes read on the next pass",
-    model: "centralized",
-    options: "",
-    create: () => new Sol(),
-  },
-  biff: {
-    name: "biff",
-    description: "global FIFO picked by the in-kernel hook alone, no commits; safety by watchdog",
-    runnableTimeoutNs: 100_000_000,
-    model: "per-cpu",
-    options: "",
-    create: () => new Biff(),
-  },
-  "ghost-cfs": {
-    name: "ghost-cfs",
-    description: "CFS as a per-CPU policy: vruntime, nice weights, 1 ms/10 ms slices, stealing",
-    model: "per-cpu",
-    options: "",
-    create: () => new GhostCfs(),
-  },
-};
+const NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * Checks a policy definition and returns it frozen: the name is lower-case
+ * letters, digits and dashes (it goes on the command line), the model one
+ * of `per-cpu`, `centralized` or `kernel`. Throws TypeError otherwise.
+ */
+export function definePolicy(definition: PolicyDefinition): PolicyDefinition {
+  if (typeof definition.name !== "string" || !NAME.test(definition.name)) {
+    throw new TypeError(
+      `Bad policy name "${definition.name}": expected lower-case letters, digits and dashes`,
+    );
+  }
+  const model: string = definition.model;
+  if (model !== "per-cpu" && model !== "centralized" && model !== "kernel") {
+    throw new TypeError(
+      `Bad model "${model}" for policy ${definition.name}: expected per-cpu, centralized or kernel`,
+    );
+  }
+  if (typeof definition.create !== "function") {
+    throw new TypeError(`Policy ${definition.name} has no create function`);
+  }
+  return Object.freeze({ ...definition });
+}
+
+const registry: Record<string, PolicyDefinition> = {};
+
+/** Every registered policy, by name: the built-in ones, then those `registerPolicy` added. */
+export const POLICIES: Readonly<Record<string, PolicyDefinition>> = registry;
+
+/**
+ * Adds a policy to `POLICIES`, so that runs (`runExperiment`, the command
+ * line) can name it. Checks it like `definePolicy`; throws an Error when the
+ * name is taken.
+ */
+export function registerPolicy(definition: PolicyDefinition): PolicyDefinition {
+  const checked = definePolicy(definition);
+  if (Object.hasOwn(registry, checked.name)) {
+    throw new Error(`Policy "${checked.name}" is already registered`);
+  }
+  registry[checked.name] = checked;
+  return checked;
+}
+
+registerPolicy({
+  name: "cfs",
+  description: "no agent: threads stay in the emulated kernel's CFS (the baseline)",
+  model: "kernel",
+  create: () => null,
+});
+registerPolicy({
+  name: "fifo-percpu",
+  description: "per-CPU agents, round-robin placement, no migration, preempted to the front",
+  model: "per-cpu",
+  create: () => new FifoPerCpu(),
+});
+registerPolicy({
+  name: "fifo-centralized",
+  description: "one global FIFO, a spinning global agent, group commits; --slice optional",
+  model: "centralized",
+  options: "--slice (default none)",
+  create: (o) => new FifoCentralized(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
+});
+registerPolicy({
+  name: "shinjuku",
+  description: "global agent, preemptive per-QoS FIFOs with a 30 us slice (Shinjuku)",
+  model: "centralized",
+  options: "--slice (default 30us)",
+  create: (o) => new Shinjuku(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
+});
+registerPolicy({
+  name: "search",
+  description: "global agent, NUMA- and CCX-aware placement (home CCX, node, any), nice classes",
+  model: "centralized",
+  create: () => new Search(),
+});
+registerPolicy({
+  name: "sol",
+  description: "speed-of-light global FIFO: async group commits, outcomes read on the next pass",
+  model: "centralized",
+  create: () => new Sol(),
+});
+registerPolicy({
+  name: "biff",
+  description: "global FIFO picked by the in-kernel hook alone, no commits; safety by watchdog",
+  runnableTimeoutNs: 100_000_000,
+  model: "per-cpu",
+  create: () => new Biff(),
+});
+registerPolicy({
+  name: "ghost-cfs",
+  description: "CFS as a per-CPU policy: vruntime, nice weights, 1 ms/10 ms slices, stealing",
+  model: "per-cpu",
+  create: () => new GhostCfs(),
+});
 
 /** Looks up a policy; throws InputError naming the choices. */
 export function resolvePolicy(name: string): PolicyDefinition {

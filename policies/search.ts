@@ -29,23 +29,18 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
 import { CpuSet } from "../core/cpu_set.ts";
-import { TXN } from "../core/ghost_abi.ts";
-import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import { MSG, TXN } from "../core/ghost_abi.ts";
+import type { Message } from "../core/message_queue.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { Deque } from "./_deque.ts";
+import { type Task, TaskTable } from "./task_table.ts";
 
-/** A task's state as this policy tracks it. */
-type TaskState = "blocked" | "queued" | "onCpu";
-
-interface Task {
-  state: TaskState;
+interface SearchTask extends Task {
   /** Priority class: 0 is the highest (nice -20), 39 the lowest. */
-  qos: number;
+  readonly qos: number;
   /** LLC holding its data, or -1 when its placement does not matter. */
-  homeLlc: number;
-  /** CPU it was committed to, or -1. */
-  cpu: number;
+  readonly homeLlc: number;
 }
 
 const CLASSES = 40;
@@ -54,7 +49,6 @@ const CLASSES = 40;
 export class Search implements Policy {
   readonly name = "search";
   readonly model = "centralized" as const;
-  readonly #tasks = new Map<number, Task>();
   readonly #queues: Deque[] = Array.from({ length: CLASSES }, () => new Deque());
   #waiting = 0;
   /** Idle enclave CPUs (as the policy believes), one set per LLC. */
@@ -66,17 +60,29 @@ export class Search implements Policy {
   #numaLlcs: number[][] = [];
   #allLlcs: number[] = [];
   #llcCpus: number[][] = [];
-  #current: Float64Array = new Float64Array(0);
-  /** Class of the thread each CPU runs (CLASSES: none), and how many run per class. */
+  /** Class of the thread each CPU holds (CLASSES: none), and how many run per class. */
   #currentQos: Int32Array = new Int32Array(0);
   readonly #running: Int32Array = new Int32Array(CLASSES);
   #openCpus: Int32Array = new Int32Array(0);
   #openGtids: Float64Array = new Float64Array(0);
   #ready = false;
+  readonly #tasks: TaskTable<SearchTask> = new TaskTable(this.name, {
+    create: (ctx, msg) => this.#create(ctx, msg),
+    enqueue: (_ctx, task, msg) => {
+      // Preempted (by the kernel or by a shorter query), or a failed commit: first in its class.
+      this.#enqueue(task, msg === null || msg.type === MSG.TASK_PREEMPT);
+    },
+    dequeue: (_ctx, task) => {
+      if (this.#queues[task.qos]!.remove(task.gtid)) this.#waiting--;
+    },
+    adopt: (_ctx, task) => this.#setClass(task.cpu, task.qos),
+    vacate: (_ctx, _task, cpu) => this.#setClass(cpu, CLASSES),
+  });
 
   #setUp(ctx: AgentContext): void {
     if (this.#ready) return;
     this.#ready = true;
+    this.#tasks.setUp(ctx);
     const topology = ctx.topology;
     const n = topology.size;
     this.#cpuLlc = Int32Array.from(topology.cpus, (cpu) => cpu.llc);
@@ -87,11 +93,22 @@ export class Search implements Policy {
     const enclave = new Set(ctx.cpus);
     this.#llcCpus = topology.llcs.map((cpus) => cpus.filter((cpu) => enclave.has(cpu)));
     this.#idleByLlc = topology.llcs.map(() => new CpuSet(n));
-    this.#current = new Float64Array(n).fill(-1);
     this.#currentQos = new Int32Array(n).fill(CLASSES);
     this.#openCpus = new Int32Array(n);
     this.#openGtids = new Float64Array(n);
     for (const cpu of ctx.cpus) this.#markIdle(cpu);
+  }
+
+  /** A new task: its class from its nice value, its home LLC if its work is memory-bound. */
+  #create(ctx: AgentContext, msg: Message): SearchTask {
+    this.#setUp(ctx);
+    const qos = Math.min(CLASSES - 1, Math.max(0, msg.aux + 20));
+    const status = ctx.status(msg.gtid);
+    const homeLlc = status !== undefined && status.memoryIntensity > 0 &&
+        status.homeLlc < this.#idleByLlc.length
+      ? status.homeLlc
+      : -1;
+    return { gtid: msg.gtid, state: "blocked", cpu: -1, qos, homeLlc };
   }
 
   #markIdle(cpu: number): void {
@@ -108,97 +125,55 @@ export class Search implements Policy {
     this.#idleCount--;
   }
 
-  #task(msg: Message): Task {
-    const task = this.#tasks.get(msg.gtid);
-    if (task === undefined) throw new Error(`${this.name}: unknown task ${msg.gtid}`);
-    return task;
-  }
-
-  #enqueue(gtid: number, task: Task, front: boolean): void {
-    task.state = "queued";
-    if (front) this.#queues[task.qos]!.pushFront(gtid);
-    else this.#queues[task.qos]!.pushBack(gtid);
+  #enqueue(task: SearchTask, front: boolean): void {
+    if (front) this.#queues[task.qos]!.pushFront(task.gtid);
+    else this.#queues[task.qos]!.pushBack(task.gtid);
     this.#waiting++;
   }
 
-  #offCpu(task: Task, gtid: number): void {
-    if (task.state !== "onCpu") {
-      throw new Error(`${this.name}: task ${gtid} is ${task.state}, expected onCpu`);
-    }
-    const cpu = task.cpu;
-    if (cpu >= 0 && this.#current[cpu] === gtid) this.#setCurrent(cpu, -1, CLASSES);
-    task.cpu = -1;
-  }
-
-  /** Records what runs on `cpu` (-1: nothing, then it is idle). */
-  #setCurrent(cpu: number, gtid: number, qos: number): void {
+  /** Records the class of what `cpu` holds (CLASSES: nothing, then it is idle). */
+  #setClass(cpu: number, qos: number): void {
     const old = this.#currentQos[cpu]!;
     if (old < CLASSES) this.#running[old]!--;
     if (qos < CLASSES) this.#running[qos]!++;
-    this.#current[cpu] = gtid;
     this.#currentQos[cpu] = qos;
-    if (gtid < 0) this.#markIdle(cpu);
+    if (qos === CLASSES) this.#markIdle(cpu);
     else this.#markBusy(cpu);
   }
 
+  /** TASK_NEW: its class from its nice value, its home from its status word. */
   taskNew(ctx: AgentContext, msg: Message): void {
-    this.#setUp(ctx);
-    const qos = Math.min(CLASSES - 1, Math.max(0, msg.aux + 20));
-    const status = ctx.status(msg.gtid);
-    const homeLlc = status !== undefined && status.memoryIntensity > 0 &&
-        status.homeLlc < this.#idleByLlc.length
-      ? status.homeLlc
-      : -1;
-    const task: Task = { state: "blocked", qos, homeLlc, cpu: -1 };
-    this.#tasks.set(msg.gtid, task);
-    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
-      // Discovered running on (or latched to) msg.cpu: as if just committed.
-      const cpu = msg.cpu;
-      if (!ctx.cpus.includes(cpu)) {
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
-      }
-      if (this.#current[cpu] !== -1) {
-        throw new Error(
-          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
-        );
-      }
-      task.state = "onCpu";
-      task.cpu = cpu;
-      this.#setCurrent(cpu, msg.gtid, qos);
-    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
-      this.#enqueue(msg.gtid, task, false);
-    }
+    this.#tasks.taskNew(ctx, msg);
   }
 
-  taskRunnable(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: wakeup of ${task.state} task`);
-    this.#enqueue(msg.gtid, task, false);
+  /** TASK_WAKEUP: back of its class. */
+  taskRunnable(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskRunnable(ctx, msg);
   }
 
-  taskBlocked(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    task.state = "blocked";
+  /** TASK_BLOCKED. */
+  taskBlocked(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskBlocked(ctx, msg);
   }
 
-  taskPreempted(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    // Preempted by the kernel, or by a shorter query: it goes first in its class.
-    this.#enqueue(msg.gtid, task, true);
+  /** TASK_PREEMPT: front of its class. */
+  taskPreempted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskPreempted(ctx, msg);
   }
 
-  taskYield(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    this.#enqueue(msg.gtid, task, false);
+  /** TASK_YIELD: back of its class. */
+  taskYield(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskYield(ctx, msg);
   }
 
-  taskDead(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: dead task was ${task.state}`);
-    this.#tasks.delete(msg.gtid);
+  /** TASK_DEAD. */
+  taskDead(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDead(ctx, msg);
+  }
+
+  /** TASK_DEPARTED: out of its class (or off its CPU) and forgotten. */
+  taskDeparted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDeparted(ctx, msg);
   }
 
   /**
@@ -207,23 +182,21 @@ export class Search implements Policy {
    */
   schedule(ctx: AgentContext): void {
     this.#setUp(ctx);
+    const tasks = this.#tasks;
     let opened = 0;
     let qos = 0;
     while (this.#waiting > 0) {
       while (this.#queues[qos]!.size === 0) qos++;
       const queue = this.#queues[qos]!;
       const gtid = queue.peekFront();
-      const task = this.#tasks.get(gtid)!;
+      const task = tasks.get(gtid);
       const cpu = this.#pickCpu(ctx, task);
       if (cpu < 0) break; // nothing idle and nothing lower to preempt
       queue.popFront();
       this.#waiting--;
-      const victim = this.#current[cpu]!;
-      if (victim >= 0) {
-        // Its TASK_PREEMPT will queue it; the CPU is no longer its own.
-        this.#tasks.get(victim)!.cpu = -1;
-      }
-      this.#setCurrent(cpu, gtid, task.qos);
+      // A thread running there loses the CPU now; its TASK_PREEMPT will queue it.
+      tasks.pend(task, cpu);
+      this.#setClass(cpu, task.qos);
       ctx.open(cpu, gtid);
       this.#openCpus[opened] = cpu;
       this.#openGtids[opened] = gtid;
@@ -234,15 +207,9 @@ export class Search implements Policy {
     // Failed ones go back to the front of their class, in their original order.
     for (let i = opened - 1; i >= 0; i--) {
       const cpu = this.#openCpus[i]!;
-      const gtid = this.#openGtids[i]!;
-      const task = this.#tasks.get(gtid)!;
-      if (ctx.outcome(cpu) === TXN.COMPLETE) {
-        task.state = "onCpu";
-        task.cpu = cpu;
-      } else {
-        if (this.#current[cpu] === gtid) this.#setCurrent(cpu, -1, CLASSES);
-        this.#enqueue(gtid, task, true);
-      }
+      const task = tasks.get(this.#openGtids[i]!);
+      if (ctx.outcome(cpu) === TXN.COMPLETE) tasks.run(task, cpu);
+      else tasks.cancel(ctx, task);
     }
   }
 
@@ -251,7 +218,7 @@ export class Search implements Policy {
    * else (memory-bound) one running a lower class there; else an idle one
    * anywhere; else one running a lower class anywhere. -1 if none.
    */
-  #pickCpu(ctx: AgentContext, task: Task): number {
+  #pickCpu(ctx: AgentContext, task: SearchTask): number {
     const home = task.homeLlc;
     if (home >= 0) {
       const cpu = this.#usableIn(ctx, home);
@@ -289,12 +256,18 @@ export class Search implements Policy {
     let bestQos = qos;
     for (const cpu of this.#llcCpus[llc]!) {
       const q = this.#currentQos[cpu]!;
-      if (q > bestQos && q < CLASSES && cpu !== ctx.globalCpu && ctx.cpuAvailable(cpu)) {
+      if (q <= bestQos || q >= CLASSES || cpu === ctx.globalCpu || this.#committing(cpu)) continue;
+      if (ctx.cpuAvailable(cpu)) {
         best = cpu;
         bestQos = q;
       }
     }
     return best;
+  }
+
+  /** Whether `cpu` was committed to in the round under way (re-opening it would abort that). */
+  #committing(cpu: number): boolean {
+    return this.#tasks.find(this.#tasks.holder(cpu))?.state === "pending";
   }
 
   /** An idle CPU of the LLC, among `llcs`, with the most idle CPUs; -1 if none. */

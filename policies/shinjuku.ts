@@ -18,27 +18,16 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
-import { CpuSet } from "../core/cpu_set.ts";
-import { TXN } from "../core/ghost_abi.ts";
-import {
-  type Message,
-  MSG_FLAG_BY_KERNEL,
-  MSG_FLAG_ON_CPU,
-  MSG_FLAG_RUNNABLE,
-} from "../core/message_queue.ts";
+import { MSG, TXN } from "../core/ghost_abi.ts";
+import { type Message, MSG_FLAG_BY_KERNEL } from "../core/message_queue.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { US } from "../core/units.ts";
 import { Deque } from "./_deque.ts";
+import { type Task, TaskTable } from "./task_table.ts";
 
-/** A task's state as this policy tracks it. */
-type TaskState = "blocked" | "queued" | "onCpu";
-
-interface Task {
-  state: TaskState;
+interface ShinjukuTask extends Task {
   /** QoS class: 0 is the highest (nice -20), 39 the lowest. */
-  qos: number;
-  /** CPU it was committed to, or -1. */
-  cpu: number;
+  readonly qos: number;
 }
 
 /** Options of Shinjuku. */
@@ -53,18 +42,32 @@ const CLASSES = 40;
 export class Shinjuku implements Policy {
   readonly name = "shinjuku";
   readonly model = "centralized" as const;
-  readonly #tasks = new Map<number, Task>();
   readonly #queues: Deque[] = Array.from({ length: CLASSES }, () => new Deque());
   readonly #slice: number;
   #waiting = 0;
-  #current: Int32Array = new Int32Array(0);
   #startedAt: Float64Array = new Float64Array(0);
-  #idle: CpuSet = new CpuSet(0);
   /** Per class, busy CPUs in the order their threads started (slices expire in this order). */
   readonly #busy: Deque[] = Array.from({ length: CLASSES }, () => new Deque());
   #openCpus: Int32Array = new Int32Array(0);
   #openGtids: Float64Array = new Float64Array(0);
   #ready = false;
+  readonly #tasks: TaskTable<ShinjukuTask> = new TaskTable(this.name, {
+    create: (ctx, msg) => {
+      this.#setUp(ctx);
+      const qos = Math.min(CLASSES - 1, Math.max(0, msg.aux + 20));
+      return { gtid: msg.gtid, state: "blocked", cpu: -1, qos };
+    },
+    enqueue: (_ctx, task, msg) => {
+      // A failed commit, or a thread the kernel preempted, goes first in its class.
+      const front = msg === null ||
+        (msg.type === MSG.TASK_PREEMPT && (msg.flags & MSG_FLAG_BY_KERNEL) !== 0);
+      this.#enqueue(task, front);
+    },
+    dequeue: (_ctx, task) => {
+      if (this.#queues[task.qos]!.remove(task.gtid)) this.#waiting--;
+    },
+    adopt: (ctx, task) => this.#started(ctx, task),
+  });
 
   /** Creates the policy. */
   constructor(options: ShinjukuOptions = {}) {
@@ -76,24 +79,15 @@ export class Shinjuku implements Policy {
     if (this.#ready) return;
     this.#ready = true;
     const n = ctx.topology.size;
-    this.#current = new Int32Array(n).fill(-1);
+    this.#tasks.setUp(ctx);
     this.#startedAt = new Float64Array(n);
-    this.#idle = new CpuSet(n);
     this.#openCpus = new Int32Array(n);
     this.#openGtids = new Float64Array(n);
-    for (const cpu of ctx.cpus) this.#idle.add(cpu);
   }
 
-  #task(msg: Message): Task {
-    const task = this.#tasks.get(msg.gtid);
-    if (task === undefined) throw new Error(`${this.name}: unknown task ${msg.gtid}`);
-    return task;
-  }
-
-  #enqueue(gtid: number, task: Task, front: boolean): void {
-    task.state = "queued";
-    if (front) this.#queues[task.qos]!.pushFront(gtid);
-    else this.#queues[task.qos]!.pushBack(gtid);
+  #enqueue(task: ShinjukuTask, front: boolean): void {
+    if (front) this.#queues[task.qos]!.pushFront(task.gtid);
+    else this.#queues[task.qos]!.pushBack(task.gtid);
     this.#waiting++;
   }
 
@@ -109,70 +103,42 @@ export class Shinjuku implements Policy {
     return this.#queues[qos]!.popFront();
   }
 
-  #offCpu(task: Task, gtid: number): void {
-    if (task.state !== "onCpu") {
-      throw new Error(`${this.name}: task ${gtid} is ${task.state}, expected onCpu`);
-    }
-    const cpu = task.cpu;
-    if (cpu >= 0 && this.#current[cpu] === gtid) {
-      this.#current[cpu] = -1;
-      this.#idle.add(cpu);
-    }
-    task.cpu = -1;
-  }
-
+  /** TASK_NEW: its class comes from its nice value. */
   taskNew(ctx: AgentContext, msg: Message): void {
-    this.#setUp(ctx);
-    const qos = Math.min(CLASSES - 1, Math.max(0, msg.aux + 20));
-    const task: Task = { state: "blocked", qos, cpu: -1 };
-    this.#tasks.set(msg.gtid, task);
-    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
-      // Discovered running on (or latched to) msg.cpu: as if just committed.
-      const cpu = msg.cpu;
-      if (!ctx.cpus.includes(cpu)) {
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
-      }
-      if (this.#current[cpu] !== -1) {
-        throw new Error(
-          `${this.name}: task ${msg.gtid} on CPU ${cpu}, which runs ${this.#current[cpu]}`,
-        );
-      }
-      this.#running(ctx, task, msg.gtid, cpu);
-    } else if ((msg.flags & MSG_FLAG_RUNNABLE) !== 0) {
-      this.#enqueue(msg.gtid, task, false);
-    }
+    this.#tasks.taskNew(ctx, msg);
   }
 
-  taskRunnable(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: wakeup of ${task.state} task`);
-    this.#enqueue(msg.gtid, task, false);
+  /** TASK_WAKEUP: back of its class. */
+  taskRunnable(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskRunnable(ctx, msg);
   }
 
-  taskBlocked(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    task.state = "blocked";
+  /** TASK_BLOCKED. */
+  taskBlocked(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskBlocked(ctx, msg);
   }
 
-  taskPreempted(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    this.#enqueue(msg.gtid, task, (msg.flags & MSG_FLAG_BY_KERNEL) !== 0);
+  /** TASK_PREEMPT: front of its class if the kernel preempted it, else back. */
+  taskPreempted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskPreempted(ctx, msg);
   }
 
-  taskYield(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    this.#offCpu(task, msg.gtid);
-    this.#enqueue(msg.gtid, task, false);
+  /** TASK_YIELD: back of its class. */
+  taskYield(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskYield(ctx, msg);
   }
 
-  taskDead(_ctx: AgentContext, msg: Message): void {
-    const task = this.#task(msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: dead task was ${task.state}`);
-    this.#tasks.delete(msg.gtid);
+  /** TASK_DEAD. */
+  taskDead(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDead(ctx, msg);
   }
 
+  /** TASK_DEPARTED: out of its class (or off its CPU) and forgotten. */
+  taskDeparted(ctx: AgentContext, msg: Message): void {
+    this.#tasks.taskDeparted(ctx, msg);
+  }
+
+  /** Fills idle CPUs, then preempts for higher classes and expired slices. */
   schedule(ctx: AgentContext): void {
     this.#setUp(ctx);
     this.#fillIdle(ctx);
@@ -181,7 +147,7 @@ export class Shinjuku implements Policy {
 
   /** Commits waiting threads, highest class first, to idle CPUs in one group. */
   #fillIdle(ctx: AgentContext): void {
-    const idle = this.#idle;
+    const idle = this.#tasks.idle;
     let opened = 0;
     for (let i = 0; i < idle.size && this.#waiting > 0; i++) {
       const cpu = idle.at(i);
@@ -234,8 +200,8 @@ export class Shinjuku implements Policy {
     const busy = this.#busy[qos]!;
     while (busy.size > 0) {
       const cpu = busy.peekFront();
-      const gtid = this.#current[cpu]!;
-      const task = gtid >= 0 ? this.#tasks.get(gtid) : undefined;
+      const gtid = this.#tasks.holder(cpu);
+      const task = gtid >= 0 ? this.#tasks.find(gtid) : undefined;
       const live = task !== undefined && task.cpu === cpu && task.qos === qos;
       if (live && cpu !== ctx.globalCpu) return cpu;
       busy.popFront();
@@ -251,30 +217,24 @@ export class Shinjuku implements Policy {
     this.#settle(ctx, cpu, gtid);
   }
 
-  /** Reads the outcome of committing `gtid` on `cpu`. */
+  /**
+   * Reads the outcome of committing `gtid` on `cpu`. A thread it replaced
+   * there goes to the back of its class with its TASK_PREEMPT (by the agent).
+   */
   #settle(ctx: AgentContext, cpu: number, gtid: number): void {
-    const task = this.#tasks.get(gtid)!;
+    const task = this.#tasks.get(gtid);
     if (ctx.outcome(cpu) !== TXN.COMPLETE) {
-      this.#enqueue(gtid, task, true);
+      this.#enqueue(task, true);
       return;
     }
-    const old = this.#current[cpu]!;
-    if (old >= 0) {
-      // Its TASK_PREEMPT (by the agent) will send it to the back.
-      const replaced = this.#tasks.get(old);
-      if (replaced !== undefined) replaced.cpu = -1;
-    }
-    this.#running(ctx, task, gtid, cpu);
+    this.#tasks.run(task, cpu);
+    this.#started(ctx, task);
   }
 
-  /** Records the task on `cpu` from now: the CPU is busy and its slice starts. */
-  #running(ctx: AgentContext, task: Task, gtid: number, cpu: number): void {
-    task.state = "onCpu";
-    task.cpu = cpu;
-    this.#current[cpu] = gtid;
-    this.#startedAt[cpu] = ctx.now;
-    this.#idle.delete(cpu);
-    this.#busy[task.qos]!.pushBack(cpu);
+  /** A task holds its CPU from now: its slice starts. */
+  #started(ctx: AgentContext, task: ShinjukuTask): void {
+    this.#startedAt[task.cpu] = ctx.now;
+    this.#busy[task.qos]!.pushBack(task.cpu);
     if (this.#waiting > 0) ctx.wakeAt(ctx.now + this.#slice);
   }
 }

@@ -18,167 +18,118 @@
  * @module
  */
 
-import type { AgentContext, Policy } from "../core/agent.ts";
 import { CpuSet } from "../core/cpu_set.ts";
 import { MSG, TXN } from "../core/ghost_abi.ts";
-import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
+import type { Message } from "../core/message_queue.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { Deque } from "./_deque.ts";
-
-/** A task's state as this policy tracks it. */
-type TaskState = "blocked" | "queued" | "pending" | "onCpu";
-
-interface Task {
-  state: TaskState;
-  /** CPU it was committed to (pending or onCpu), or -1. */
-  cpu: number;
-}
+import { type Task, TaskTable } from "./task_table.ts";
 
 /** The speed-of-light policy. */
 export class Sol implements Policy {
   readonly name = "sol";
   readonly model = "centralized" as const;
-  readonly #tasks = new Map<number, Task>();
   readonly #queue = new Deque();
-  /** Per CPU: the task running there, or -1. */
-  #current: Int32Array = new Int32Array(0);
-  /** Per CPU: the task of a commit whose outcome is unread, or -1. */
-  #next: Int32Array = new Int32Array(0);
-  /** CPUs with neither a current nor a pending task. */
-  #idle: CpuSet = new CpuSet(0);
   /** CPUs with a pending commit. */
   #pending: CpuSet = new CpuSet(0);
   #ready = false;
+  readonly #tasks: TaskTable<Task> = new TaskTable(this.name, {
+    create: (ctx, msg) => {
+      this.#setUp(ctx);
+      return { gtid: msg.gtid, state: "blocked", cpu: -1 };
+    },
+    enqueue: (_ctx, task, msg) => {
+      // Preempted, or its commit failed: it goes first.
+      if (msg === null || msg.type === MSG.TASK_PREEMPT) this.#queue.pushFront(task.gtid);
+      else this.#queue.pushBack(task.gtid);
+    },
+    dequeue: (_ctx, task) => void this.#queue.remove(task.gtid),
+  });
 
   #setUp(ctx: AgentContext): void {
     if (this.#ready) return;
     this.#ready = true;
-    const n = ctx.topology.size;
-    this.#current = new Int32Array(n).fill(-1);
-    this.#next = new Int32Array(n).fill(-1);
-    this.#idle = new CpuSet(n);
-    this.#pending = new CpuSet(n);
-    for (const cpu of ctx.cpus) this.#idle.add(cpu);
+    this.#tasks.setUp(ctx);
+    this.#pending = new CpuSet(ctx.topology.size);
   }
 
-  #task(ctx: AgentContext, msg: Message): Task {
+  /**
+   * Reads the outcome of a task's pending commit before a message about it:
+   * only TASK_DEPARTED may concern a task whose commit failed.
+   */
+  #settle(ctx: AgentContext, msg: Message): void {
     const task = this.#tasks.get(msg.gtid);
-    if (task === undefined) throw new Error(`${this.name}: unknown task ${msg.gtid}`);
-    if (task.state === "pending" && !this.#reap(ctx, task.cpu)) {
-      // Only TASK_DEPARTED may concern a task whose commit failed.
-      if (msg.type !== MSG.TASK_DEPARTED) {
-        throw new Error(`${this.name}: task ${msg.gtid} ran without a commit`);
-      }
+    if (task.state !== "pending" || this.#reap(ctx, task.cpu)) return;
+    if (msg.type !== MSG.TASK_DEPARTED) {
+      throw new Error(`${this.name}: task ${msg.gtid} ran without a commit`);
     }
-    return task;
   }
 
   /** Reads the outcome of `cpu`'s pending commit; returns whether it completed. */
   #reap(ctx: AgentContext, cpu: number): boolean {
-    const gtid = this.#next[cpu]!;
-    const task = this.#tasks.get(gtid)!;
-    this.#next[cpu] = -1;
+    const task = this.#tasks.get(this.#tasks.holder(cpu));
     this.#pending.delete(cpu);
     if (ctx.outcome(cpu) === TXN.COMPLETE) {
-      task.state = "onCpu";
-      this.#current[cpu] = gtid;
+      this.#tasks.run(task, cpu);
       return true;
     }
-    task.state = "queued";
-    task.cpu = -1;
-    this.#queue.pushFront(gtid);
-    this.#idle.add(cpu);
+    this.#tasks.cancel(ctx, task);
     return false;
   }
 
-  /** Marks the task off its CPU; the CPU becomes idle. */
-  #offCpu(task: Task, gtid: number): void {
-    if (task.state !== "onCpu") {
-      throw new Error(`${this.name}: task ${gtid} is ${task.state}, expected onCpu`);
-    }
-    if (this.#current[task.cpu] === gtid) {
-      this.#current[task.cpu] = -1;
-      this.#idle.add(task.cpu);
-    }
-    task.cpu = -1;
-  }
-
+  /** TASK_NEW: back of the FIFO. */
   taskNew(ctx: AgentContext, msg: Message): void {
-    this.#setUp(ctx);
-    if ((msg.flags & MSG_FLAG_ON_CPU) !== 0) {
-      // Discovered running on (or latched to) msg.cpu: as if its commit completed.
-      const cpu = msg.cpu;
-      if (!ctx.cpus.includes(cpu)) {
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, not an enclave CPU`);
-      }
-      if (!this.#idle.has(cpu)) {
-        const other = this.#current[cpu] !== -1 ? this.#current[cpu] : this.#next[cpu];
-        throw new Error(`${this.name}: task ${msg.gtid} on CPU ${cpu}, which holds ${other}`);
-      }
-      this.#tasks.set(msg.gtid, { state: "onCpu", cpu });
-      this.#current[cpu] = msg.gtid;
-      this.#idle.delete(cpu);
-      return;
-    }
-    const runnable = (msg.flags & MSG_FLAG_RUNNABLE) !== 0;
-    this.#tasks.set(msg.gtid, { state: runnable ? "queued" : "blocked", cpu: -1 });
-    if (runnable) this.#queue.pushBack(msg.gtid);
+    this.#tasks.taskNew(ctx, msg);
   }
 
+  /** TASK_WAKEUP: back of the FIFO. */
   taskRunnable(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: wakeup of ${task.state} task`);
-    task.state = "queued";
-    this.#queue.pushBack(msg.gtid);
+    this.#settle(ctx, msg);
+    this.#tasks.taskRunnable(ctx, msg);
   }
 
+  /** TASK_BLOCKED. */
   taskBlocked(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    this.#offCpu(task, msg.gtid);
-    task.state = "blocked";
+    this.#settle(ctx, msg);
+    this.#tasks.taskBlocked(ctx, msg);
   }
 
+  /** TASK_PREEMPT: front of the FIFO. */
   taskPreempted(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    this.#offCpu(task, msg.gtid);
-    task.state = "queued";
-    this.#queue.pushFront(msg.gtid);
+    this.#settle(ctx, msg);
+    this.#tasks.taskPreempted(ctx, msg);
   }
 
+  /** TASK_YIELD: back of the FIFO. */
   taskYield(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    this.#offCpu(task, msg.gtid);
-    task.state = "queued";
-    this.#queue.pushBack(msg.gtid);
+    this.#settle(ctx, msg);
+    this.#tasks.taskYield(ctx, msg);
   }
 
+  /** TASK_DEAD. */
   taskDead(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    if (task.state !== "blocked") throw new Error(`${this.name}: dead task was ${task.state}`);
-    this.#tasks.delete(msg.gtid);
+    this.#settle(ctx, msg);
+    this.#tasks.taskDead(ctx, msg);
   }
 
+  /** TASK_DEPARTED: out of the FIFO (or off its CPU) and forgotten. */
   taskDeparted(ctx: AgentContext, msg: Message): void {
-    const task = this.#task(ctx, msg);
-    if (task.state === "onCpu") this.#offCpu(task, msg.gtid);
-    else if (task.state === "queued") this.#queue.remove(msg.gtid);
-    this.#tasks.delete(msg.gtid);
+    this.#settle(ctx, msg);
+    this.#tasks.taskDeparted(ctx, msg);
   }
 
+  /** Reads last pass's outcomes, then fills every idle CPU in one async group commit. */
   schedule(ctx: AgentContext): void {
     this.#setUp(ctx);
     // Last pass's commits: completed ones run, failed ones go back in front.
     while (this.#pending.size > 0) this.#reap(ctx, this.#pending.at(0));
-    const idle = this.#idle;
+    const idle = this.#tasks.idle;
     const queue = this.#queue;
     for (let i = idle.size - 1; i >= 0 && queue.size > 0; i--) {
       const cpu = idle.at(i);
       if (cpu === ctx.globalCpu || !ctx.cpuAvailable(cpu)) continue;
       const gtid = queue.popFront();
-      const task = this.#tasks.get(gtid)!;
-      task.state = "pending";
-      task.cpu = cpu;
-      this.#next[cpu] = gtid;
-      idle.delete(cpu);
+      this.#tasks.pend(this.#tasks.get(gtid), cpu);
       this.#pending.add(cpu);
       ctx.open(cpu, gtid);
     }

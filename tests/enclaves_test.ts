@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { AgentProcess } from "../core/agent.ts";
+import { AgentProcess } from "../core/agent_process.ts";
 import { PAPER_COSTS } from "../core/cost_profile.ts";
 import { Enclave } from "../core/enclave.ts";
 import { Engine } from "../core/engine.ts";

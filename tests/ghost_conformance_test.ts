@@ -16,7 +16,8 @@
  */
 
 import assert from "node:assert/strict";
-import { AgentProcess, type Policy } from "../core/agent.ts";
+import { AgentProcess } from "../core/agent_process.ts";
+import type { Policy } from "../core/policy.ts";
 import { hog, script, type ScriptStep } from "../core/behaviors.ts";
 import { type CostProfile, IDEAL_COSTS, PAPER_COSTS } from "../core/cost_profile.ts";
 import { type AgentAttachment, Enclave } from "../core/enclave.ts";
@@ -836,6 +837,7 @@ function idlePolicy(): Policy {
     taskPreempted: noop,
     taskYield: noop,
     taskDead: noop,
+    taskDeparted: noop,
     schedule: noop,
   };
 }
@@ -1046,6 +1048,7 @@ Deno.test({
       taskPreempted: noop,
       taskYield: noop,
       taskDead: noop,
+      taskDeparted: noop,
       schedule(ctx) {
         if (ctx.cpu !== 1 || gtids.length < 2) return;
         if (local !== TXN.COMPLETE) {

@@ -9,7 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AgentContext, Policy } from "../core/agent.ts";
+import type { AgentContext, Policy } from "../core/policy.ts";
 import { AgentSupervisor } from "../core/agent_supervisor.ts";
 import { IDEAL_COSTS, PAPER_COSTS } from "../core/cost_profile.ts";
 import { Enclave } from "../core/enclave.ts";
@@ -76,6 +76,12 @@ class ViewPolicy implements Policy {
   }
   taskDead(_ctx: AgentContext, msg: Message): void {
     assert.equal(this.state.get(msg.gtid)?.state, "blocked");
+    this.state.delete(msg.gtid);
+  }
+  taskDeparted(_ctx: AgentContext, msg: Message): void {
+    const task = this.state.get(msg.gtid)!;
+    if (this.current.get(task.cpu) === msg.gtid) this.current.delete(task.cpu);
+    if (task.state === "queued") this.queue.splice(this.queue.indexOf(msg.gtid), 1);
     this.state.delete(msg.gtid);
   }
   schedule(ctx: AgentContext): void {

@@ -8,7 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { type AgentContext, AgentProcess } from "../core/agent.ts";
+import { AgentProcess } from "../core/agent_process.ts";
+import type { AgentContext } from "../core/policy.ts";
 import { hog } from "../core/behaviors.ts";
 import { PAPER_COSTS } from "../core/cost_profile.ts";
 import { Enclave } from "../core/enclave.ts";

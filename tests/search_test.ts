@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { AgentProcess } from "../core/agent.ts";
+import { AgentProcess } from "../core/agent_process.ts";
 import { resolveCostProfile } from "../core/cost_profile.ts";
 import { Enclave } from "../core/enclave.ts";
 import { Engine } from "../core/engine.ts";

@@ -286,8 +286,8 @@ function ownersHelp(): string[] {
 }
 
 function policiesHelp(): string[] {
-  const lines = Object.values(POLICIES).filter((p) => p.options !== "").map((p) =>
-    helpEntry(p.name, p.options)
+  const lines = Object.values(POLICIES).flatMap((p) =>
+    p.options === undefined || p.options === "" ? [] : [helpEntry(p.name, p.options)]
   );
   return ["", "Policies (the others take no options):", ...lines];
 }

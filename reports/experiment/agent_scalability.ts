@@ -9,7 +9,7 @@
  * @module
  */
 
-import { AgentProcess } from "../../core/agent.ts";
+import { AgentProcess } from "../../core/agent_process.ts";
 import { type CostProfile, PAPER_COSTS } from "../../core/cost_profile.ts";
 import { Enclave } from "../../core/enclave.ts";
 import { Engine } from "../../core/engine.ts";

@@ -11,12 +11,8 @@
  * @module
  */
 
-import {
-  type AgentContext,
-  AgentProcess,
-  type Policy,
-  type PolicyModel,
-} from "../../core/agent.ts";
+import { AgentProcess } from "../../core/agent_process.ts";
+import type { AgentContext, Policy, PolicyModel } from "../../core/policy.ts";
 import { type CostProfile, PAPER_COSTS } from "../../core/cost_profile.ts";
 import { Enclave } from "../../core/enclave.ts";
 import { Engine } from "../../core/engine.ts";
@@ -126,6 +122,11 @@ class ProbePolicy implements Policy {
   }
   taskDead(_ctx: AgentContext, msg: Message): void {
     this.#onCpu.delete(msg.gtid);
+  }
+  taskDeparted(_ctx: AgentContext, msg: Message): void {
+    this.#onCpu.delete(msg.gtid);
+    const queued = this.#runnable.indexOf(msg.gtid);
+    if (queued >= 0) this.#runnable.splice(queued, 1);
   }
   schedule(ctx: AgentContext): void {
     if (this.#runnable.length === 0) {

@@ -110,7 +110,10 @@ const D = DEFAULT_RUN_CONFIG;
 export const RUN_OPTIONS = {
   policy: {
     kind: "choice",
-    choices: Object.keys(POLICIES),
+    // A getter: policies registered after this module loaded are choices too.
+    get choices(): readonly string[] {
+      return Object.keys(POLICIES);
+    },
     default: D.policy,
     noun: "policy",
     help: "scheduling policy (see 'list' and the policies below)",

@@ -1,0 +1,203 @@
+/**
+ * The context an agent process hands its policy: the transaction API (open,
+ * commit, outcome) with its modelled costs, queue association, pings,
+ * timers, status words and the pick hook. One context per process, reused
+ * for every callback; the agent loop starts each round with `begin`.
+ *
+ * @module
+ */
+
+import type { Enclave } from "./enclave.ts";
+import { TXN, type TxnOutcome } from "./ghost_abi.ts";
+import type { Kernel } from "./kernel.ts";
+import type { MessageQueue } from "./message_queue.ts";
+import type { AgentContext, CommitMode, PolicyModel, TaskStatus } from "./policy.ts";
+import type { Topology } from "./topology.ts";
+
+/** What the context needs from its agent process (internal to the agent runtime). */
+export interface ContextHost {
+  /** The kernel. */
+  readonly kernel: Kernel;
+  /** The enclave the process holds. */
+  readonly enclave: Enclave;
+  /** The policy's agent arrangement. */
+  readonly model: PolicyModel;
+  /** The CPU of the global agent, or -1. */
+  readonly globalCpu: number;
+  /** The barrier of a task as the agent last saw it (-1 if never). */
+  lastSeen(gtid: number): number;
+  /** The queue the agent on `cpu` drains. */
+  queueOf(cpu: number): MessageQueue;
+  /** Arms agent `cpu`'s timer. */
+  wakeAt(cpu: number, time: number): void;
+  /** Counts commit outcomes. */
+  countCommits(completed: number, total: number): void;
+  /** Kills the process (policy code threw). */
+  crash(error: unknown): void;
+}
+
+/** The context handed to policy callbacks; one per process, reused. */
+export class Context implements AgentContext {
+  /** The CPU of the agent running the policy now. */
+  cpu = -1;
+  /** Agent CPU time the current round has charged so far, ns. */
+  roundCost = 0;
+  /** Transactions opened and not committed yet. */
+  pendingCount = 0;
+  readonly #host: ContextHost;
+  readonly #pending: Int32Array;
+
+  /** Creates the context of a process. */
+  constructor(host: ContextHost) {
+    this.#host = host;
+    this.#pending = new Int32Array(host.kernel.cpus.length);
+  }
+
+  /** Starts a round as agent `cpu`: no cost charged, nothing open. */
+  begin(cpu: number): this {
+    this.cpu = cpu;
+    this.roundCost = 0;
+    this.pendingCount = 0;
+    return this;
+  }
+
+  /** Virtual time, ns. */
+  get now(): number {
+    return this.#host.kernel.engine.now;
+  }
+
+  /** The enclave's CPUs. */
+  get cpus(): readonly number[] {
+    return this.#host.enclave.cpus;
+  }
+
+  /** The machine. */
+  get topology(): Topology {
+    return this.#host.kernel.topology;
+  }
+
+  /** The CPU of the global agent, or -1. */
+  get globalCpu(): number {
+    return this.#host.globalCpu;
+  }
+
+  /** A task's status word (the kernel's thread, seen through a read-only type). */
+  status(gtid: number): TaskStatus | undefined {
+    return this.#host.enclave.tasks.get(gtid);
+  }
+
+  /** Whether no higher class holds `cpu` (and no other agent runs there). */
+  cpuAvailable(cpu: number): boolean {
+    const host = this.#host;
+    const state = host.kernel.cpus[cpu];
+    if (state === undefined || !host.enclave.hasCpu(cpu)) return false;
+    const curr = state.curr;
+    if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return false;
+    if (cpu === this.cpu) return true;
+    const agent = state.agent;
+    return agent === null || agent.state === "blocked" || agent.state === "dead";
+  }
+
+  /** Opens a transaction on `cpu` at the barrier last seen. */
+  open(cpu: number, gtid: number): void {
+    const host = this.#host;
+    const barrier = gtid >= 0 ? host.lastSeen(gtid) : 0;
+    const local = cpu === this.cpu && host.model === "per-cpu";
+    const agentBarrier = local ? host.enclave.agentBarrier[this.cpu]! : -1;
+    host.enclave.open(cpu, gtid, barrier, this.cpu, agentBarrier);
+    for (let i = 0; i < this.pendingCount; i++) {
+      if (this.#pending[i] === cpu) return; // re-opened: the slot aborted the old one
+    }
+    this.#pending[this.pendingCount++] = cpu;
+  }
+
+  /** Commits the open transactions as one group and charges their cost. */
+  commit(mode: CommitMode = "sync"): number {
+    const host = this.#host;
+    const costs = host.kernel.costs;
+    const count = this.pendingCount;
+    if (count === 0) return 0;
+    let local = 0;
+    for (let i = 0; i < count; i++) if (this.#pending[i] === this.cpu) local++;
+    const remote = count - local;
+    this.roundCost += local * costs.localSchedule;
+    if (remote > 0) {
+      this.roundCost += costs.remoteScheduleAgent + (remote - 1) * costs.groupCommitPerTxn;
+    }
+    const readyAt = this.now + this.roundCost + costs.ipi;
+    const pending = this.#pending.subarray(0, count);
+    const enclave = host.enclave;
+    const completed = enclave.commit(
+      pending,
+      mode === "sync-group",
+      readyAt,
+      costs.remoteScheduleTarget,
+    );
+    host.countCommits(completed, count);
+    if (mode !== "async" && remote > 0) {
+      // A sync commit returns once the remote CPUs have switched.
+      for (let i = 0; i < count; i++) {
+        const cpu = this.#pending[i]!;
+        if (cpu !== this.cpu && enclave.outcome(cpu) === TXN.COMPLETE) {
+          this.roundCost += costs.ipi + costs.remoteScheduleTarget;
+          break;
+        }
+      }
+    }
+    this.pendingCount = 0;
+    return completed;
+  }
+
+  /** The outcome of `cpu`'s last transaction. */
+  outcome(cpu: number): TxnOutcome {
+    return this.#host.enclave.outcome(cpu);
+  }
+
+  /** Moves a task's messages to `cpu`'s queue (a system call). */
+  associate(gtid: number, cpu: number): boolean {
+    const host = this.#host;
+    if (!host.enclave.hasCpu(cpu)) return false;
+    this.roundCost += host.kernel.costs.syscall;
+    return host.enclave.associateQueue(gtid, host.queueOf(cpu), host.lastSeen(gtid));
+  }
+
+  /** Pings `cpu`'s agent (a system call; free for the agent's own CPU). */
+  ping(cpu: number): boolean {
+    const host = this.#host;
+    if (!host.enclave.hasCpu(cpu)) return false;
+    if (cpu === this.cpu) return true;
+    this.roundCost += host.kernel.costs.syscall;
+    host.enclave.ping(cpu);
+    return true;
+  }
+
+  /** Arms this agent's timer. */
+  wakeAt(time: number): void {
+    this.#host.wakeAt(this.cpu, time);
+  }
+
+  /** Installs or removes the enclave's pick-next-task hook. */
+  setPickHook(hook: ((cpu: number) => number) | null): void {
+    const host = this.#host;
+    const enclave = host.enclave;
+    if (hook === null) {
+      enclave.pickHook = null;
+      return;
+    }
+    enclave.pickHook = (cpu) => {
+      let gtid: number;
+      try {
+        gtid = hook(cpu);
+      } catch (error) {
+        // The hook is policy code too: it kills the process, not the kernel.
+        enclave.pickHook = null;
+        host.crash(error);
+        return null;
+      }
+      if (gtid < 0) return null;
+      const thread = enclave.tasks.get(gtid);
+      if (thread === undefined) throw new Error(`Pick hook chose unknown task ${gtid}`);
+      return thread;
+    };
+  }
+}

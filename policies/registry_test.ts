@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import type { Policy } from "../core/policy.ts";
+import { definePolicy, POLICIES, registerPolicy, resolvePolicy } from "./registry.ts";
+
+const noop = () => {};
+const idle: Policy = {
+  name: "registry-test",
+  model: "per-cpu",
+  taskNew: noop,
+  taskRunnable: noop,
+  taskBlocked: noop,
+  taskPreempted: noop,
+  taskYield: noop,
+  taskDead: noop,
+  taskDeparted: noop,
+  schedule: noop,
+};
+
+Deno.test("registerPolicy adds a policy that resolvePolicy and POLICIES find", () => {
+  const definition = registerPolicy({
+    name: "registry-test",
+    description: "does nothing",
+    model: "per-cpu",
+    create: () => idle,
+  });
+  assert.equal(POLICIES["registry-test"], definition);
+  assert.equal(resolvePolicy("registry-test").create({ sliceNs: 0 }), idle);
+  assert.ok(Object.isFrozen(definition));
+});
+
+Deno.test("registerPolicy refuses a name already taken", () => {
+  assert.throws(
+    () =>
+      registerPolicy({
+        name: "shinjuku",
+        description: "",
+        model: "centralized",
+        create: () => null,
+      }),
+    /Policy "shinjuku" is already registered/,
+  );
+  assert.equal(POLICIES.shinjuku!.description.includes("Shinjuku"), true);
+});
+
+Deno.test("definePolicy refuses names the command line cannot take, and unknown models", () => {
+  for (const name of ["", "Upper", "has space", "-dash", "a_b"]) {
+    assert.throws(
+      () => definePolicy({ name, description: "", model: "per-cpu", create: () => null }),
+      TypeError,
+    );
+  }
+  const model = "global" as unknown as "per-cpu";
+  assert.throws(
+    () => definePolicy({ name: "x", description: "", model, create: () => null }),
+    /Bad model "global" for policy x/,
+  );
+});
