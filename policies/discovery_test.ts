@@ -272,7 +272,7 @@ Deno.test("Every ghOSt policy has discovery expectations", () => {
 
 for (const definition of GHOST_POLICIES) {
   const name = definition.name;
-  const create = () => definition.create({ sliceNs: 0 })!;
+  const create = () => definition.create({})!;
 
   Deno.test(`${name} leaves a discovered running thread its CPU until it blocks`, () => {
     const expected = EXPECTED[name]!;
@@ -364,13 +364,13 @@ for (const [name, sliceNs] of [["shinjuku", 30 * US], ["fifo-centralized", 100 *
 }
 
 Deno.test("fifo-centralized without a slice never preempts a discovered thread", () => {
-  const enclave = busyCentralized(POLICIES["fifo-centralized"]!.create({ sliceNs: 0 })!);
+  const enclave = busyCentralized(POLICIES["fifo-centralized"]!.create({})!);
   enclave.now = T0 + 1000 * MS;
   assert.deepEqual(enclave.round(), []);
 });
 
 Deno.test("ghost-cfs counts a discovered thread's slice from its runtime at discovery", () => {
-  const enclave = new FakeEnclave(POLICIES["ghost-cfs"]!.create({ sliceNs: 0 })!);
+  const enclave = new FakeEnclave(POLICIES["ghost-cfs"]!.create({})!);
   // Thread 10 has run 50 ms in all; 11 and 12 fill CPUs 1 and 2; 13 queues on CPU 0.
   enclave.discover(10, 0, 50 * MS);
   enclave.discover(11, 1);

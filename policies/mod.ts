@@ -103,11 +103,22 @@ export {
   type TaskState,
   TaskTable,
 } from "./task_table.ts";
+export type {
+  BooleanOption,
+  ChoiceOption,
+  DistributionOption,
+  DurationOption,
+  IntegerOption,
+  NumberOption,
+  OptionSpec,
+  OptionSpecs,
+  OptionValue,
+  OptionValues,
+} from "../core/options.ts";
 export {
   definePolicy,
   POLICIES,
   type PolicyDefinition,
-  type PolicyOptions,
   registerPolicy,
   resolvePolicy,
 } from "./registry.ts";

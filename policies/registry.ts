@@ -7,6 +7,8 @@
 
 import type { Policy, PolicyModel } from "../core/policy.ts";
 import { InputError } from "../core/errors.ts";
+import type { OptionSpecs, OptionValues } from "../core/options.ts";
+import { US } from "../core/units.ts";
 import { Biff } from "./biff.ts";
 import { FifoCentralized } from "./fifo_centralized.ts";
 import { FifoPerCpu } from "./fifo_per_cpu.ts";
@@ -14,12 +16,6 @@ import { GhostCfs } from "./ghost_cfs.ts";
 import { Search } from "./search.ts";
 import { Shinjuku } from "./shinjuku.ts";
 import { Sol } from "./sol.ts";
-
-/** Options a policy may take from the command line. */
-export interface PolicyOptions {
-  /** Time slice, ns; 0 for the policy's default. */
-  sliceNs: number;
-}
 
 /** A registered policy. */
 export interface PolicyDefinition {
@@ -29,12 +25,18 @@ export interface PolicyDefinition {
   readonly description: string;
   /** Agent arrangement, or "kernel" for no agent (threads stay in CFS). */
   readonly model: PolicyModel | "kernel";
-  /** The options it reads, for `--help`. @default "" */
-  readonly options?: string;
+  /**
+   * The options it owns (e.g. `sliceNs`, the `--slice` flag), declared like a
+   * workload's: kind, default, bounds, one line of help. @default none
+   */
+  readonly options?: OptionSpecs;
   /** Watchdog timeout the policy relies on, ns (0: none). @default 0 */
   readonly runnableTimeoutNs?: number;
-  /** Creates a fresh policy (one per agent process), or null for `cfs`. */
-  create(options: PolicyOptions): Policy | null;
+  /**
+   * Creates a fresh policy (one per agent process), or null for `cfs`, from
+   * its options resolved against {@link PolicyDefinition.options}.
+   */
+  create(options: OptionValues): Policy | null;
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -97,15 +99,23 @@ registerPolicy({
   name: "fifo-centralized",
   description: "one global FIFO, a spinning global agent, group commits; --slice optional",
   model: "centralized",
-  options: "--slice (default none)",
-  create: (o) => new FifoCentralized(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
+  options: {
+    sliceNs: {
+      kind: "duration",
+      min: 1,
+      help: "preemption slice (default: none, run to completion)",
+    },
+  },
+  create: (o) => new FifoCentralized(typeof o.sliceNs === "number" ? { sliceNs: o.sliceNs } : {}),
 });
 registerPolicy({
   name: "shinjuku",
   description: "global agent, preemptive per-QoS FIFOs with a 30 us slice (Shinjuku)",
   model: "centralized",
-  options: "--slice (default 30us)",
-  create: (o) => new Shinjuku(o.sliceNs > 0 ? { sliceNs: o.sliceNs } : {}),
+  options: {
+    sliceNs: { kind: "duration", min: 1, default: 30 * US, help: "preemption slice" },
+  },
+  create: (o) => new Shinjuku(typeof o.sliceNs === "number" ? { sliceNs: o.sliceNs } : {}),
 });
 registerPolicy({
   name: "search",

@@ -262,7 +262,8 @@ const BAD_INPUTS: BadInput[] = [
   { args: ["run", "--seed=-1", ...QUICK], names: ['"-1"'] },
   { args: ["run", "--seed", "99999999999", ...QUICK], names: ['"99999999999"'] },
   { args: ["run", "--tick-hz", "0", ...QUICK], names: ['"0"'] },
-  { args: ["run", "--slice", "0s", ...QUICK], names: ["--slice", '"0s"'] },
+  { args: ["run", "--policy", "shinjuku", "--slice", "0s", ...QUICK], names: ["--slice", '"0s"'] },
+  { args: ["run", "--slice", "10us", ...QUICK], names: ["--slice", "policy cfs"] },
   // A workload's options apply to it only, and its own declaration checks them.
   {
     args: ["run", "--workload", "rocksdb", "--service", "exp:10us", ...QUICK],
@@ -589,8 +590,10 @@ Deno.test("run --help lists the general options, then each workload's, then each
   assert.ok(at("Workload synthetic:") < at("--service DIST"));
   assert.ok(at("Workload rocksdb:") < at("--range-ratio X"));
   assert.ok(at("--range-ratio X") < at("Workload antagonist:"));
-  assert.ok(at("Workload search: no options") < at("Policies"));
-  assert.ok(at("Policies") < at("  shinjuku  "));
+  assert.ok(at("Workload search: no options") < at("Policy fifo-centralized:"));
+  assert.ok(at("Policy fifo-centralized:") < at("Policy shinjuku:"));
+  assert.ok(at("Policy fifo-centralized:") < at("--slice TIME"));
+  assert.ok(at("--slice TIME") < at("Policies with no options: cfs"));
   assert.match(stdout, /--range-ratio X +probability that a request is a Range \(default 0\.005\)/);
   assert.match(stdout, /--duration TIME +virtual time to run, e\.g\. 2s, 500ms \(default 2s\)/);
   for (const line of stdout.split("\n")) assert.ok(line.length <= 100, `long line: ${line}`);

@@ -181,7 +181,7 @@ Deno.test("shinjuku with a 500 ns slice on one worker CPU matches M/G/1 processo
     cpus: 2,
     load: 70_000,
     service: "bimodal:5us,55us,0.1",
-    sliceNs: sliceUs * US,
+    policyOptions: { sliceNs: sliceUs * US },
     durationNs: 500 * MS,
   });
   const roundRobinSlack = (x: number) => (sliceUs * (1 + lambda * x)) / (1 - rho);

@@ -54,19 +54,28 @@ interface OptionOwner {
   readonly options: OptionSpecs;
 }
 
-/** Every part that declares options. */
-const OWNERS: readonly OptionOwner[] = Object.values(WORKLOADS).map((workload) => ({
-  kind: "workload",
-  name: workload.name,
-  options: workload.options,
-}));
+/**
+ * Every part that declares options: the workloads, then the policies that
+ * have options. Read at each parse, so that policies registered after this
+ * module loaded (a user's policy file) take part.
+ */
+function owners(): OptionOwner[] {
+  return [
+    ...Object.values(WORKLOADS).map((w) => ({
+      kind: "workload",
+      name: w.name,
+      options: w.options,
+    })),
+    ...Object.values(POLICIES).flatMap((p) =>
+      p.options === undefined ? [] : [{ kind: "policy", name: p.name, options: p.options }]
+    ),
+  ];
+}
 
 /** Every key the parts declare: one flag each, whichever parts share it. */
-const OWNED_KEYS: ReadonlySet<string> = ownedKeys();
-
 function ownedKeys(): Set<string> {
   const keys = new Set<string>();
-  for (const owner of OWNERS) {
+  for (const owner of owners()) {
     for (const [key, spec] of Object.entries(owner.options)) {
       if (Object.hasOwn(GENERAL_OPTIONS, key) || spec.kind === "boolean") {
         throw new Error(`The ${owner.kind} ${owner.name} declares ${key}: not a run flag`);
@@ -78,20 +87,22 @@ function ownedKeys(): Set<string> {
 }
 
 /** The flags of `run`. */
-const RUN_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  config: { type: "string" },
-  ...Object.fromEntries(
-    [...Object.keys(GENERAL_OPTIONS), ...OWNED_KEYS].map((key) => [
-      flagOf(key),
-      { type: "string" } as const,
-    ]),
-  ),
-  event: { type: "string", multiple: true },
-  json: { type: "boolean" },
-  trace: { type: "string" },
-  "trace-window": { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
+function runFlags(): Record<string, FlagSpec> {
+  return {
+    config: { type: "string" },
+    ...Object.fromEntries(
+      [...Object.keys(GENERAL_OPTIONS), ...ownedKeys()].map((key) => [
+        flagOf(key),
+        { type: "string" } as const,
+      ]),
+    ),
+    event: { type: "string", multiple: true },
+    json: { type: "boolean" },
+    trace: { type: "string" },
+    "trace-window": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  };
+}
 
 /** How `run` names a configuration key in messages: its flag. */
 export function runLabel(key: string): string {
@@ -111,7 +122,7 @@ export function runLabel(key: string): string {
  * ```
  */
 export function parseRunArgs(args: readonly string[]): RunArgs {
-  const { values } = parseFlags(args, RUN_FLAGS);
+  const { values } = parseFlags(args, runFlags());
   const flag = (name: string) => {
     const value = values[name];
     return typeof value === "string" ? value : undefined;
@@ -126,7 +137,14 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   const workloadOptions = typeof fileOptions === "object" && fileOptions !== null
     ? { ...fileOptions, ...flagOptions }
     : fileOptions; // not options at all: resolveRunConfig names it
-  const config = { ...base, ...general, workloadOptions } as RunConfig;
+  // Likewise the file's policy options hold for its policy only.
+  const policy = String(general.policy ?? base.policy);
+  const filePolicyOptions: unknown = policy === base.policy ? base.policyOptions ?? {} : {};
+  const flagPolicyOptions = readOwnOptions({ kind: "policy", name: policy }, flag, texts);
+  const policyOptions = typeof filePolicyOptions === "object" && filePolicyOptions !== null
+    ? { ...filePolicyOptions, ...flagPolicyOptions }
+    : filePolicyOptions;
+  const config = { ...base, ...general, workloadOptions, policyOptions } as RunConfig;
   // A preset or a CPU count on the command line replaces the other from the file.
   if (general.cpus !== undefined && general.machine === undefined) delete config.machine;
   if (general.machine !== undefined && general.cpus === undefined) delete config.cpus;
@@ -164,9 +182,18 @@ function readOwnOptions(
   flag: (name: string) => string | undefined,
   texts: Record<string, string>,
 ): Record<string, OptionValue> {
-  const own = OWNERS.find((o) => o.kind === owner.kind && o.name === owner.name);
+  const parts = owners();
+  const own = parts.find((o) => o.kind === owner.kind && o.name === owner.name) ??
+    (owner.kind === "policy" && Object.hasOwn(POLICIES, owner.name)
+      ? { kind: "policy", name: owner.name, options: {} }
+      : undefined);
   if (own === undefined) return {}; // an unknown name: resolveRunConfig names it
-  for (const key of OWNED_KEYS) {
+  // A key is checked against the parts of the same kind: a workload's flag
+  // is none of the policy's business, and the reverse.
+  const keys = new Set(
+    parts.filter((o) => o.kind === owner.kind).flatMap((o) => Object.keys(o.options)),
+  );
+  for (const key of keys) {
     if (Object.hasOwn(own.options, key) || flag(flagOf(key)) === undefined) continue;
     const flags = Object.keys(own.options).map(runLabel);
     throw new InputError(
@@ -278,7 +305,7 @@ function optionsHelp(specs: OptionSpecs): string[] {
 }
 
 function ownersHelp(): string[] {
-  return OWNERS.flatMap((owner) => {
+  return owners().flatMap((owner) => {
     const options = optionsHelp(owner.options);
     const title = `${owner.kind[0]!.toUpperCase()}${owner.kind.slice(1)} ${owner.name}:`;
     return ["", options.length === 0 ? `${title} no options` : title, ...options];
@@ -286,10 +313,8 @@ function ownersHelp(): string[] {
 }
 
 function policiesHelp(): string[] {
-  const lines = Object.values(POLICIES).flatMap((p) =>
-    p.options === undefined || p.options === "" ? [] : [helpEntry(p.name, p.options)]
-  );
-  return ["", "Policies (the others take no options):", ...lines];
+  const plain = Object.values(POLICIES).filter((p) => p.options === undefined).map((p) => p.name);
+  return ["", `Policies with no options: ${plain.join(", ")}`];
 }
 
 /** The help of `run`, generated from the declared options. */

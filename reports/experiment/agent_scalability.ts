@@ -70,7 +70,7 @@ export function runScalability(options: ScalabilityOptions = {}): ScalabilityRow
       }
       const kernel = new Kernel(engine, { topology, costs: options.costs ?? PAPER_COSTS });
       const enclave = new Enclave(kernel, { cpus: topology.cpus.slice(0, cpus).map((c) => c.id) });
-      const policy = resolvePolicy(name).create({ sliceNs: 0 });
+      const policy = resolvePolicy(name).create({});
       if (policy === null || policy.model !== "centralized") {
         throw new RangeError(`Scalability needs a centralized policy: "${name}" is not one`);
       }

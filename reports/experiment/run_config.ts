@@ -20,7 +20,7 @@ import {
 } from "../../core/options.ts";
 import { MAX_CPUS, TOPOLOGY_PRESETS } from "../../core/topology.ts";
 import { formatDuration, MS, SEC } from "../../core/units.ts";
-import { POLICIES, resolvePolicy } from "../../policies/registry.ts";
+import { POLICIES, type PolicyDefinition, resolvePolicy } from "../../policies/registry.ts";
 import { resolveWorkload, WORKLOADS } from "../../workloads/registry.ts";
 
 /**
@@ -37,8 +37,12 @@ export interface RunConfig {
   workloadOptions?: OptionValues;
   /** Policy name. */
   policy: string;
-  /** Policy time slice, ns. @default the policy's own */
-  sliceNs?: number;
+  /**
+   * The policy's own options by key (e.g. `{ sliceNs: 50000 }` for
+   * shinjuku); missing ones take the policy's defaults. A swap event's
+   * policy, if another, starts with its own defaults. @default {}
+   */
+  policyOptions?: OptionValues;
   /** Machine preset name; give this or `cpus`. @default "paper8" when cpus is unset */
   machine?: string;
   /** A flat machine of this many CPUs instead of a preset. @default unset: the preset */
@@ -80,6 +84,8 @@ export interface RunConfig {
 export interface ResolvedRunConfig extends RunConfig {
   /** The workload's options, defaults filled in. */
   workloadOptions: OptionValues;
+  /** The policy's options, defaults filled in. */
+  policyOptions: OptionValues;
 }
 
 /** The defaults of {@link RunConfig}. */
@@ -102,7 +108,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
 export const DEFAULT_MACHINE = "paper8";
 
 /** Keys of the general part that hold one value each (not the events, not the workload's). */
-export type GeneralKey = Exclude<keyof RunConfig, "workloadOptions" | "events">;
+export type GeneralKey = Exclude<keyof RunConfig, "workloadOptions" | "policyOptions" | "events">;
 
 const D = DEFAULT_RUN_CONFIG;
 
@@ -166,7 +172,6 @@ export const RUN_OPTIONS = {
     help: "cost profile (see 'list')",
   },
   tickHz: { kind: "number", default: D.tickHz, min: 1, max: 100_000, help: "timer tick frequency" },
-  sliceNs: { kind: "duration", min: 1, help: "policy time slice (default: the policy's own)" },
   antagonists: {
     kind: "integer",
     default: D.antagonists,
@@ -257,7 +262,20 @@ export function resolveRunConfig(
         })`,
     );
   }
-  const workloadOptions = resolveWorkloadOptions(config, label, texts);
+  const workloadOptions = resolvePartOptions(config.workloadOptions, {
+    what: "workloadOptions",
+    owner: `workload ${config.workload}`,
+    specs: resolveWorkload(config.workload).options,
+    label,
+    texts,
+  });
+  const policyOptions = resolvePartOptions(config.policyOptions, {
+    what: "policyOptions",
+    owner: `policy ${config.policy}`,
+    specs: resolvePolicy(config.policy).options ?? {},
+    label,
+    texts,
+  });
   const events = checkEvents(config, label("events"));
   const machine = config.cpus === undefined ? config.machine ?? DEFAULT_MACHINE : undefined;
   // In help order, each part after its option (workload, then its options).
@@ -266,6 +284,7 @@ export function resolveRunConfig(
     const value = key === "machine" ? machine : config[key];
     if (value !== undefined) resolved[key] = value;
     if (key === "workload") resolved.workloadOptions = workloadOptions;
+    if (key === "policy") resolved.policyOptions = policyOptions;
   }
   resolved.events = events;
   for (const key of Object.keys(LIFECYCLE_OPTIONS) as (keyof typeof LIFECYCLE_OPTIONS)[]) {
@@ -274,25 +293,45 @@ export function resolveRunConfig(
   return resolved as unknown as ResolvedRunConfig;
 }
 
-function resolveWorkloadOptions(
-  config: RunConfig,
-  label: (key: string) => string,
-  texts: Readonly<Record<string, string>>,
-): OptionValues {
-  const given: unknown = config.workloadOptions ?? {};
+/** Where {@link resolvePartOptions} reads a part's declaration and labels. */
+interface PartOptions {
+  /** The configuration key, for messages: `workloadOptions`. */
+  what: string;
+  /** The part, for messages: `workload rocksdb`. */
+  owner: string;
+  /** Its declared options. */
+  specs: OptionSpecs;
+  /** How a key is named in messages. */
+  label: (key: string) => string;
+  /** The text each value was read from, by key. */
+  texts: Readonly<Record<string, string>>;
+}
+
+/** A part's (workload's, policy's) options, checked, defaults filled in. */
+function resolvePartOptions(given: unknown, part: PartOptions): OptionValues {
+  given ??= {};
   if (typeof given !== "object" || given === null || Array.isArray(given)) {
     throw new InputError(
-      `Bad workloadOptions ${JSON.stringify(given)}: expected an object of option values`,
+      `Bad ${part.what} ${JSON.stringify(given)}: expected an object of option values`,
     );
   }
-  const definition = resolveWorkload(config.workload);
-  const values = resolveOptions(definition.options, given as Record<string, unknown>, {
-    owner: `workload ${definition.name}`,
-    label,
-    texts,
+  const values = resolveOptions(part.specs, given as Record<string, unknown>, {
+    owner: part.owner,
+    label: part.label,
+    texts: part.texts,
   });
   // Options left unset are absent, not undefined.
   return values as OptionValues;
+}
+
+/**
+ * The options of `policy` among `values` (a run's `policyOptions`): those it
+ * declares, checked, defaults filled in.
+ */
+export function policyOptionsOf(policy: PolicyDefinition, values: OptionValues): OptionValues {
+  const specs = policy.options ?? {};
+  const own = Object.fromEntries(Object.entries(values).filter(([k]) => Object.hasOwn(specs, k)));
+  return resolveOptions(specs, own, { owner: `policy ${policy.name}` }) as OptionValues;
 }
 
 /** The lifecycle event kinds. */
@@ -354,6 +393,7 @@ function isEvent(value: unknown): value is LifecycleEvent {
 const CONFIG_KEYS: readonly string[] = [
   ...Object.keys(GENERAL_OPTIONS),
   "workloadOptions",
+  "policyOptions",
   "events",
 ];
 

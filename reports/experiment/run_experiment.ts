@@ -29,7 +29,12 @@ import {
   type TimeSeries,
   timeSeriesOf,
 } from "./lifecycle_summary.ts";
-import { type ResolvedRunConfig, resolveRunConfig, type RunConfig } from "./run_config.ts";
+import {
+  policyOptionsOf,
+  type ResolvedRunConfig,
+  resolveRunConfig,
+  type RunConfig,
+} from "./run_config.ts";
 
 export { DEFAULT_RUN_CONFIG, type RunConfig } from "./run_config.ts";
 export type { LifecycleSummary } from "./lifecycle_summary.ts";
@@ -278,8 +283,10 @@ function startAgents(
   run: { config: RunConfig; policy: PolicyDefinition; events: readonly LifecycleEvent[] },
 ): { enclave: Enclave | null; supervisor: AgentSupervisor | null } {
   const { config, policy } = run;
-  const sliceNs = config.sliceNs ?? 0;
-  if (policy.create({ sliceNs }) === null) return { enclave: null, supervisor: null };
+  const options = config.policyOptions ?? {};
+  if (policy.create(policyOptionsOf(policy, options)) === null) {
+    return { enclave: null, supervisor: null };
+  }
   const crashWithoutRestart = run.events.some((e) => e.kind === "crash") &&
     config.restartDelayNs === undefined;
   const enclave = new Enclave(kernel, {
@@ -289,7 +296,11 @@ function startAgents(
   });
   const supervisor = new AgentSupervisor(kernel, enclave, {
     policy: config.policy,
-    makePolicy: (name) => resolvePolicy(name).create({ sliceNs })!,
+    // A swap to another policy starts it with its own defaults.
+    makePolicy: (name) => {
+      const definition = resolvePolicy(name);
+      return definition.create(policyOptionsOf(definition, name === policy.name ? options : {}))!;
+    },
     restartDelayNs: config.restartDelayNs ?? null,
     globalCpu: layout.globalCpu,
   });
