@@ -23,12 +23,12 @@ import { AGENT_FLAG, MSG, TARGET, TXN, type TxnOutcome } from "./ghost_abi.ts";
 import type { Kernel } from "./kernel.ts";
 import {
   MessageQueue,
-  MSG_FLAG_BY_KERNEL,
   MSG_FLAG_RUNNABLE,
   MSG_FLAG_WAS_CURRENT,
   MSG_FLAG_WAS_LATCHED,
 } from "./message_queue.ts";
-import type { GhostHooks, Thread } from "./thread.ts";
+import type { GhostHooks } from "./ghost_class.ts";
+import type { Thread } from "./thread.ts";
 
 /** Options of an enclave. */
 export interface EnclaveOptions {
@@ -330,9 +330,8 @@ export class Enclave implements GhostHooks {
     this.#produce(thread, MSG.TASK_YIELD, cpu, 0, -1);
   }
 
-  /** TASK_PREEMPT. */
-  taskPreempt(thread: Thread, cpu: number, wasLatched: boolean, byKernel: boolean): void {
-    const flags = (wasLatched ? MSG_FLAG_WAS_LATCHED : 0) | (byKernel ? MSG_FLAG_BY_KERNEL : 0);
+  /** TASK_PREEMPT, with MSG_FLAG_WAS_LATCHED and MSG_FLAG_BY_KERNEL as `flags` says. */
+  taskPreempt(thread: Thread, cpu: number, flags: number): void {
     this.#produce(thread, MSG.TASK_PREEMPT, cpu, flags, -1);
   }
 
@@ -533,7 +532,7 @@ export class Enclave implements GhostHooks {
       const latched = state.latched;
       if (latched !== null) {
         kernel.unlatch(latched);
-        this.taskPreempt(latched, cpu, true, false);
+        this.taskPreempt(latched, cpu, MSG_FLAG_WAS_LATCHED);
       }
       return;
     }
@@ -541,7 +540,10 @@ export class Enclave implements GhostHooks {
     if (thread.state === "running") return; // kept on its CPU
     const local = cpu === this.#txnAgentCpu[cpu];
     const now = kernel.engine.now;
-    kernel.latch(cpu, thread, local ? now : Math.max(now, readyAt), local ? 0 : targetCost);
+    kernel.latch(thread, cpu, {
+      readyAt: local ? now : Math.max(now, readyAt),
+      cost: local ? 0 : targetCost,
+    });
   }
 
   // ---- watchdog and destruction -------------------------------------------

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { hog, periodic, script } from "./behaviors.ts";
 import { IDEAL_COSTS, PAPER_COSTS } from "./cost_profile.ts";
 import { Engine } from "./engine.ts";
-import { cfsTunables, Kernel } from "./kernel.ts";
+import { Kernel } from "./kernel.ts";
 import { type Action, type Thread, WaitQueue } from "./thread.ts";
 import { Topology } from "./topology.ts";
 import { MS, SEC } from "./units.ts";
@@ -12,14 +12,6 @@ function machine(cpus: number, costs = IDEAL_COSTS, seed = 1) {
   const topology = new Topology({ name: "t", coresPerLlc: cpus });
   return { engine, kernel: new Kernel(engine, { topology, costs }) };
 }
-
-Deno.test("cfsTunables scales by 1 + log2(min(cpus, 8))", () => {
-  assert.equal(cfsTunables(1).latency, 6 * MS);
-  assert.equal(cfsTunables(4).minGranularity, 3 * 750_000);
-  assert.equal(cfsTunables(8).wakeupGranularity, 4 * MS);
-  assert.equal(cfsTunables(64).latency, 24 * MS);
-  assert.equal(cfsTunables(8).nrLatency, 8);
-});
 
 Deno.test("Kernel shares a CPU among hogs in proportion to nice weights within 2%", () => {
   const { engine, kernel } = machine(1, PAPER_COSTS);
