@@ -661,6 +661,9 @@ class Context implements AgentContext {
   pendingCount = 0;
   readonly #process: AgentProcess;
   readonly #pending: Int32Array;
+  /** The transaction and commit options handed to the enclave, reused (it copies them). */
+  readonly #txn = { gtid: 0, barrier: 0, agentCpu: -1, agentBarrier: -1 };
+  readonly #commitOptions = { syncGroup: false, readyAt: 0, targetCost: 0 };
 
   constructor(process: AgentProcess) {
     this.#process = process;
@@ -695,13 +698,7 @@ class Context implements AgentContext {
   }
 
   cpuAvailable(cpu: number): boolean {
-    const state = this.#process.kernel.cpus[cpu];
-    if (state === undefined || !this.#process.enclave.hasCpu(cpu)) return false;
-    const curr = state.curr;
-    if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return false;
-    if (cpu === this.cpu) return true;
-    const agent = state.agent;
-    return agent === null || agent.state === "blocked" || agent.state === "dead";
+    return this.#process.enclave.hasCpu(cpu) && this.#process.kernel.ghostMayUse(cpu, this.cpu);
   }
 
   open(cpu: number, gtid: number): void {
@@ -709,7 +706,12 @@ class Context implements AgentContext {
     const barrier = gtid >= 0 ? process.lastSeen(gtid) : 0;
     const local = cpu === this.cpu && process.policy.model === "per-cpu";
     const agentBarrier = local ? process.enclave.agentBarrier[this.cpu]! : -1;
-    process.enclave.open(cpu, gtid, barrier, this.cpu, agentBarrier);
+    const txn = this.#txn;
+    txn.gtid = gtid;
+    txn.barrier = barrier;
+    txn.agentCpu = this.cpu;
+    txn.agentBarrier = agentBarrier;
+    process.enclave.open(cpu, txn);
     for (let i = 0; i < this.pendingCount; i++) {
       if (this.#pending[i] === cpu) return; // re-opened: the slot aborted the old one
     }
@@ -731,12 +733,11 @@ class Context implements AgentContext {
     const readyAt = this.now + this.roundCost + costs.ipi;
     const pending = this.#pending.subarray(0, count);
     const enclave = process.enclave;
-    const completed = enclave.commit(
-      pending,
-      mode === "sync-group",
-      readyAt,
-      costs.remoteScheduleTarget,
-    );
+    const options = this.#commitOptions;
+    options.syncGroup = mode === "sync-group";
+    options.readyAt = readyAt;
+    options.targetCost = costs.remoteScheduleTarget;
+    const completed = enclave.commit(pending, options);
     process.countCommits(completed, count);
     if (mode !== "async" && remote > 0) {
       // A sync commit returns once the remote CPUs have switched.

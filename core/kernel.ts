@@ -37,7 +37,11 @@ import { type CfsTunables, FairClass } from "./fair_class.ts";
 import { GhostClass, type GhostHooks, type LatchOptions } from "./ghost_class.ts";
 import { type SchedClassName, Thread, type ThreadOptions, type WaitQueue } from "./thread.ts";
 import type { CpuInfo, Topology } from "./topology.ts";
-import { DEFAULT_TOPOLOGY_COSTS, slowdown, type TopologyCostModel } from "./topology_costs.ts";
+import {
+  DEFAULT_TOPOLOGY_COSTS,
+  type TopologyCostModel,
+  TopologySlowdown,
+} from "./topology_costs.ts";
 import type { Tracer } from "./metrics/tracer.ts";
 
 /** Options of the kernel. */
@@ -139,6 +143,7 @@ export class Kernel {
   readonly #threads = new Map<number, Thread>();
   readonly #fair: FairClass;
   readonly #ghost: GhostClass;
+  readonly #slowdown: TopologySlowdown;
   readonly #kindResched: number;
   readonly #kindStep: number;
   readonly #kindTick: number;
@@ -186,6 +191,7 @@ export class Kernel {
     }
     this.tickNs = Math.round(1e9 / tickHz);
     this.topologyCosts = options.topologyCosts ?? DEFAULT_TOPOLOGY_COSTS;
+    this.#slowdown = new TopologySlowdown(options.topology, this.topologyCosts);
     this.cpus = options.topology.cpus.map((info) => new CpuState(info));
     this.#fair = new FairClass(this.cpus, {
       llcs: options.topology.llcs.length,
@@ -524,13 +530,7 @@ export class Kernel {
     thread.cpu = cpu.id;
     thread.lastCpu = cpu.id;
     thread.switchTime = now;
-    thread.slowdown = thread.homeLlc < 0 ? 1 : slowdown(
-      this.topologyCosts,
-      this.topology,
-      thread.homeLlc,
-      thread.memoryIntensity,
-      cpu.id,
-    );
+    thread.slowdown = thread.homeLlc < 0 ? 1 : this.#slowdown.of(thread, cpu.id);
     // Work left from a slowed run is fractional: whole nanoseconds at full speed.
     if (thread.slowdown === 1) thread.remaining = Math.ceil(thread.remaining);
     cpu.curr = thread;
@@ -758,6 +758,25 @@ export class Kernel {
   /** Removes a latched thread from its CPU (it stays runnable). */
   unlatch(thread: Thread): void {
     this.#ghost.unlatch(thread);
+  }
+
+  /**
+   * Whether ghOSt may use a CPU now: no higher class holds it, that is no
+   * fair thread runs or waits there, and no agent but the asking one's
+   * (`agentCpu`, the CPU of the agent asking, or -1) runs or wants to run
+   * there. The enclave's commits (CPU_UNAVAIL) and the agents' view of free
+   * CPUs both ask this.
+   */
+  ghostMayUse(cpu: number, agentCpu: number): boolean {
+    const state = this.cpus[cpu];
+    if (state === undefined) {
+      throw new RangeError(`CPU ${cpu} out of range 0..${this.cpus.length - 1}`);
+    }
+    const curr = state.curr;
+    if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return false;
+    if (cpu === agentCpu) return true;
+    const agent = state.agent;
+    return agent === null || agent.state === "blocked" || agent.state === "dead";
   }
 
   /**
