@@ -4,7 +4,10 @@
  * the status words (task barrier, agent barrier and flags), the message
  * queues with their wakeup links, the per-CPU transaction slots and their
  * validation, and the watchdog that destroys a stalled enclave and moves its
- * threads to CFS.
+ * threads to CFS. It follows ghost-kernel's kernel/sched/ghost.c:
+ * `produce_for_task` and the `task_deliver_msg_*` functions (messages),
+ * `ghost_associate_queue` and `ghost_config_queue_wakeup` (queues),
+ * `ioctl_ghost_commit_txn` and `validate_next_task` (transactions).
  *
  * Commit validation checks, in order: NO_AGENT (no agent attached),
  * INVALID_CPU (not an enclave CPU), the special targets, INVALID_TARGET (no
@@ -256,7 +259,7 @@ export class Enclave implements GhostHooks {
     return total;
   }
 
-  // ---- agent attachment and queues ---------------------------------------
+  // ---- agent attachment and queues ----------------------------------------
 
   /** Attaches the agent process; only one may hold the enclave. */
   attach(agent: AgentAttachment): void {
@@ -326,14 +329,10 @@ export class Enclave implements GhostHooks {
       this.#agent?.poll();
       return;
     }
-    for (const cpu of wake) {
-      this.agentBarrier[cpu]!++;
-      const agent = this.kernel.cpus[cpu]!.agent;
-      if (agent !== null && agent.state === "blocked") this.kernel.wake(agent, -1);
-    }
+    for (const cpu of wake) this.ping(cpu);
   }
 
-  // ---- messages (GhostHooks) ---------------------------------------------
+  // ---- messages (GhostHooks) ----------------------------------------------
 
   /**
    * Starts a task message about `thread` in the reused draft: bumps the
@@ -483,7 +482,7 @@ export class Enclave implements GhostHooks {
     this.#agent?.boost(cpu);
   }
 
-  // ---- transactions ------------------------------------------------------
+  // ---- transactions -------------------------------------------------------
 
   /**
    * Opens a transaction in `cpu`'s slot (TXN_CREATE): run `txn.gtid` (or a

@@ -119,11 +119,6 @@ export class FairClass {
     }
   }
 
-  /** Number of idle CPUs. */
-  get idleCpus(): number {
-    return this.#idle.size;
-  }
-
   /** Marks a CPU idle: nothing runs, is queued or is latched there. */
   markIdle(cpu: CpuState): void {
     this.#idle.add(cpu.id);
@@ -136,7 +131,7 @@ export class FairClass {
     this.#idleByLlc[cpu.info.llc]!.delete(cpu.id);
   }
 
-  // ---- virtual runtime and placement -------------------------------------
+  // ---- virtual runtime and placement --------------------------------------
 
   /** Charges `delta` ns of CPU time to a thread's vruntime (`update_curr`). */
   chargeVruntime(cpu: CpuState, thread: Thread, delta: number): void {
@@ -213,7 +208,7 @@ export class FairClass {
     thread.vruntime = Math.max(thread.vruntime, cpu.rq.minVruntime);
   }
 
-  // ---- run queues --------------------------------------------------------
+  // ---- run queues ---------------------------------------------------------
 
   /** Queues a runnable thread on a CPU's run queue (`enqueue_task_fair`). */
   enqueue(cpu: CpuState, thread: Thread): void {
@@ -245,7 +240,7 @@ export class FairClass {
     return source === null ? null : this.#pull(source, cpu);
   }
 
-  // ---- preemption --------------------------------------------------------
+  // ---- preemption ---------------------------------------------------------
 
   /** Whether a woken thread should preempt the fair thread running (`check_preempt_wakeup`). */
   wakeupPreempts(curr: Thread, woken: Thread): boolean {
@@ -274,7 +269,7 @@ export class FairClass {
     return nr > t.nrLatency ? nr * t.minGranularity : t.latency;
   }
 
-  // ---- load balancing ----------------------------------------------------
+  // ---- load balancing -----------------------------------------------------
 
   /**
    * Counts a tick of a busy CPU; every `balanceTicks` ticks it pushes a

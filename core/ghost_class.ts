@@ -100,7 +100,7 @@ export class GhostClass {
     this.#kindIpi = kernel.engine.register("kernel.ipi", (cpu) => this.#onIpi(cpu));
   }
 
-  // ---- threads entering the classes, waking, leaving -----------------------
+  // ---- threads entering the classes, waking, leaving ----------------------
 
   /** A new ghost thread: runnable, without a CPU until a commit; TASK_NEW. */
   spawn(thread: Thread): void {
@@ -156,7 +156,7 @@ export class GhostClass {
     thread.ghost = null;
   }
 
-  // ---- latching -------------------------------------------------------------
+  // ---- latching -----------------------------------------------------------
 
   /** See {@link Kernel.latch}. */
   latch(thread: Thread, cpuId: number, options: Readonly<LatchOptions>): void {
@@ -204,7 +204,7 @@ export class GhostClass {
     if (cpu.latched !== null) this.#kernel.resched(cpuId);
   }
 
-  // ---- running ghost threads --------------------------------------------------
+  // ---- running ghost threads ----------------------------------------------
 
   /**
    * Whether the ghost thread running on `cpu` keeps it when the CPU picks

@@ -235,7 +235,7 @@ export class Kernel {
     return this.#threads.get(id);
   }
 
-  // ---- threads: creation and wake-up ---------------------------------------
+  // ---- threads: creation and wake-up --------------------------------------
 
   /**
    * Creates a runnable thread (`wake_up_new_task`). A fair thread is placed
@@ -324,7 +324,7 @@ export class Kernel {
     if (this.#fair.wakeupPreempts(curr, woken)) this.#requestResched(cpu);
   }
 
-  // ---- accounting and invariants --------------------------------------------
+  // ---- accounting and invariants ------------------------------------------
 
   /** Busy time of a CPU so far, ns (the open interval included). */
   busyTime(cpu: number): number {
@@ -396,7 +396,7 @@ export class Kernel {
     this.#fair.chargeVruntime(cpu, thread, delta);
   }
 
-  // ---- switching ---------------------------------------------------------------
+  // ---- switching ----------------------------------------------------------
 
   #requestResched(cpu: CpuState): void {
     if (cpu.reschedPending) return;
@@ -561,7 +561,7 @@ export class Kernel {
       : Math.max(1, Math.ceil(thread.remaining * thread.slowdown));
   }
 
-  // ---- running threads' steps --------------------------------------------------
+  // ---- running threads' steps ---------------------------------------------
 
   #onStep(cpuId: number, gen: number): void {
     const cpu = this.cpus[cpuId]!;
@@ -715,7 +715,7 @@ export class Kernel {
     this.engine.at(this.engine.now, this.#kindStep, cpu.id, cpu.stepGen);
   }
 
-  // ---- tick ----------------------------------------------------------------------
+  // ---- tick ---------------------------------------------------------------
 
   #armTick(cpu: CpuState): void {
     const next = (Math.floor(this.engine.now / this.tickNs) + 1) * this.tickNs;
@@ -742,7 +742,7 @@ export class Kernel {
     this.#armTick(cpu);
   }
 
-  // ---- the ghOSt side's entry points ---------------------------------------------
+  // ---- the ghOSt side's entry points --------------------------------------
 
   /**
    * Latches a ghost thread on a CPU (a commit): it starts there at

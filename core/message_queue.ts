@@ -2,7 +2,9 @@
  * A ghOSt message queue: a bounded ring of kernel-to-agent messages in typed
  * arrays. The capacity is a power of two of at most 65536 slots. A full ring
  * drops the message and counts an overflow, which the run reports (the real
- * library aborts: an overflow must never pass silently).
+ * library aborts: an overflow must never pass silently). It models
+ * ghost-kernel's `ghost_queue` ring of `ghost_msg` headers and payloads,
+ * written by `_produce` in kernel/sched/ghost.c.
  *
  * @module
  */
