@@ -35,7 +35,8 @@ export {
   WaitQueue,
 } from "./core/thread.ts";
 export { hog, periodic, script, type ScriptStep } from "./core/behaviors.ts";
-export { cfsTunables, Kernel, type KernelOptions } from "./core/kernel.ts";
+export { Kernel, type KernelOptions } from "./core/kernel.ts";
+export { cfsTunables } from "./core/fair_class.ts";
 export * from "./policies/mod.ts";
 export { WORKLOADS } from "./workloads/registry.ts";
 export type { Workload, WorkloadDefinition } from "./workloads/workload.ts";

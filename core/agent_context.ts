@@ -46,6 +46,9 @@ export class Context implements AgentContext {
   pendingCount = 0;
   readonly #host: ContextHost;
   readonly #pending: Int32Array;
+  /** The transaction and commit options handed to the enclave, reused (it copies them). */
+  readonly #txn = { gtid: 0, barrier: 0, agentCpu: -1, agentBarrier: -1 };
+  readonly #commitOptions = { syncGroup: false, readyAt: 0, targetCost: 0 };
 
   /** Creates the context of a process. */
   constructor(host: ContextHost) {
@@ -89,13 +92,7 @@ export class Context implements AgentContext {
   /** Whether no higher class holds `cpu` (and no other agent runs there). */
   cpuAvailable(cpu: number): boolean {
     const host = this.#host;
-    const state = host.kernel.cpus[cpu];
-    if (state === undefined || !host.enclave.hasCpu(cpu)) return false;
-    const curr = state.curr;
-    if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return false;
-    if (cpu === this.cpu) return true;
-    const agent = state.agent;
-    return agent === null || agent.state === "blocked" || agent.state === "dead";
+    return host.enclave.hasCpu(cpu) && host.kernel.ghostMayUse(cpu, this.cpu);
   }
 
   /** Opens a transaction on `cpu` at the barrier last seen. */
@@ -104,7 +101,12 @@ export class Context implements AgentContext {
     const barrier = gtid >= 0 ? host.lastSeen(gtid) : 0;
     const local = cpu === this.cpu && host.model === "per-cpu";
     const agentBarrier = local ? host.enclave.agentBarrier[this.cpu]! : -1;
-    host.enclave.open(cpu, gtid, barrier, this.cpu, agentBarrier);
+    const txn = this.#txn;
+    txn.gtid = gtid;
+    txn.barrier = barrier;
+    txn.agentCpu = this.cpu;
+    txn.agentBarrier = agentBarrier;
+    host.enclave.open(cpu, txn);
     for (let i = 0; i < this.pendingCount; i++) {
       if (this.#pending[i] === cpu) return; // re-opened: the slot aborted the old one
     }
@@ -127,12 +129,11 @@ export class Context implements AgentContext {
     const readyAt = this.now + this.roundCost + costs.ipi;
     const pending = this.#pending.subarray(0, count);
     const enclave = host.enclave;
-    const completed = enclave.commit(
-      pending,
-      mode === "sync-group",
-      readyAt,
-      costs.remoteScheduleTarget,
-    );
+    const options = this.#commitOptions;
+    options.syncGroup = mode === "sync-group";
+    options.readyAt = readyAt;
+    options.targetCost = costs.remoteScheduleTarget;
+    const completed = enclave.commit(pending, options);
     host.countCommits(completed, count);
     if (mode !== "async" && remote > 0) {
       // A sync commit returns once the remote CPUs have switched.

@@ -4,7 +4,10 @@
  * the status words (task barrier, agent barrier and flags), the message
  * queues with their wakeup links, the per-CPU transaction slots and their
  * validation, and the watchdog that destroys a stalled enclave and moves its
- * threads to CFS.
+ * threads to CFS. It follows ghost-kernel's kernel/sched/ghost.c:
+ * `produce_for_task` and the `task_deliver_msg_*` functions (messages),
+ * `ghost_associate_queue` and `ghost_config_queue_wakeup` (queues),
+ * `ioctl_ghost_commit_txn` and `validate_next_task` (transactions).
  *
  * Commit validation checks, in order: NO_AGENT (no agent attached),
  * INVALID_CPU (not an enclave CPU), the special targets, INVALID_TARGET (no
@@ -13,7 +16,7 @@
  * TARGET_NOT_RUNNABLE (blocked), TARGET_ONCPU (running on another CPU, latched,
  * or named twice in one group; a thread committed to the CPU it already runs
  * on completes and keeps running), CPU_UNAVAIL
- * (a fair thread or another agent holds the CPU). A sync group commits all or
+ * (`Kernel.ghostMayUse`: a fair thread or another agent holds the CPU). A sync group commits all or
  * nothing: when one fails, the valid rest end POISONED.
  *
  * @module
@@ -22,13 +25,14 @@
 import { AGENT_FLAG, MSG, TARGET, TXN, type TxnOutcome } from "./ghost_abi.ts";
 import type { Kernel } from "./kernel.ts";
 import {
+  type Message,
   MessageQueue,
-  MSG_FLAG_BY_KERNEL,
   MSG_FLAG_RUNNABLE,
   MSG_FLAG_WAS_CURRENT,
   MSG_FLAG_WAS_LATCHED,
 } from "./message_queue.ts";
-import type { GhostHooks, Thread } from "./thread.ts";
+import type { GhostHooks } from "./ghost_class.ts";
+import type { Thread } from "./thread.ts";
 
 /** Options of an enclave. */
 export interface EnclaveOptions {
@@ -45,6 +49,40 @@ export interface EnclaveOptions {
   deliverTicks?: boolean;
   /** Deliver TASK_ON_CPU when a committed thread starts running. @default false */
   deliverOnCpu?: boolean;
+}
+
+/**
+ * A transaction as an agent writes it into a CPU's slot (TXN_CREATE): which
+ * thread to run there, and what the committing agent had seen.
+ */
+export interface TxnRequest {
+  /** The thread to run, or a special TARGET (IDLE, AGENT). */
+  gtid: number;
+  /** The task barrier the agent last saw for `gtid`. */
+  barrier: number;
+  /**
+   * The committing agent's CPU: that CPU's own agent does not make it
+   * unavailable, and a commit for that CPU is local (no IPI).
+   */
+  agentCpu: number;
+  /**
+   * The committing agent's barrier as it last read it; -1 skips the
+   * AGENT_STALE check. @default -1
+   */
+  agentBarrier?: number;
+}
+
+/** Options of {@link Enclave.commit}. */
+export interface CommitOptions {
+  /** A sync group: all or nothing, a failure makes the valid rest POISONED. @default false */
+  syncGroup?: boolean;
+  /**
+   * When the commit's IPIs reach remote CPUs (their threads start then, and
+   * never before now), ns. @default now
+   */
+  readyAt?: number;
+  /** Switch overhead charged on each remote CPU when its thread starts (target side), ns. @default 0 */
+  targetCost?: number;
 }
 
 /** Per-enclave counters, reported by runs. */
@@ -111,6 +149,19 @@ export class Enclave implements GhostHooks {
   readonly #txnAgentBarrier: Float64Array;
   readonly #txnOutcome: Int8Array;
   readonly #txnOpen: Uint8Array;
+  /** The message being produced, reused (a queue copies it). */
+  readonly #draft: Message = {
+    type: 0,
+    gtid: -1,
+    seqnum: 0,
+    cpu: -1,
+    runtime: 0,
+    flags: 0,
+    time: 0,
+    aux: -1,
+  };
+  /** The latch of a completed commit, reused (the kernel copies it). */
+  readonly #latchOptions = { readyAt: 0, cost: 0 };
 
   /**
    * Creates an enclave over some CPUs of a kernel.
@@ -208,7 +259,7 @@ export class Enclave implements GhostHooks {
     return total;
   }
 
-  // ---- agent attachment and queues ---------------------------------------
+  // ---- agent attachment and queues ----------------------------------------
 
   /** Attaches the agent process; only one may hold the enclave. */
   attach(agent: AgentAttachment): void {
@@ -278,28 +329,41 @@ export class Enclave implements GhostHooks {
       this.#agent?.poll();
       return;
     }
-    for (const cpu of wake) {
-      this.agentBarrier[cpu]!++;
-      const agent = this.kernel.cpus[cpu]!.agent;
-      if (agent !== null && agent.state === "blocked") this.kernel.wake(agent, -1);
-    }
+    for (const cpu of wake) this.ping(cpu);
   }
 
-  // ---- messages (GhostHooks) ---------------------------------------------
+  // ---- messages (GhostHooks) ----------------------------------------------
 
-  #produce(thread: Thread, type: number, cpu: number, flags: number, aux: number): void {
+  /**
+   * Starts a task message about `thread` in the reused draft: bumps the
+   * task barrier (the message's seqnum) and counts the message. Flags 0 and
+   * aux -1 until the caller sets them; `#send` delivers it.
+   */
+  #taskMessage(thread: Thread, type: number, cpu: number): Message {
     thread.barrier++;
     this.stats.messages[type]!++;
-    const queue = this.#taskQueue.get(thread.id);
+    const message = this.#draft;
+    message.type = type;
+    message.gtid = thread.id;
+    message.seqnum = thread.barrier;
+    message.cpu = cpu;
+    message.runtime = thread.cpuTime;
+    message.flags = 0;
+    message.time = this.kernel.engine.now;
+    message.aux = -1;
+    return message;
+  }
+
+  /** Delivers a task message to the task's queue (a task with none counts an overflow). */
+  #send(message: Message): void {
+    const { type, gtid, time } = message;
+    const queue = this.#taskQueue.get(gtid);
     if (queue === undefined) {
       this.stats.overflows++;
       return;
     }
-    const now = this.kernel.engine.now;
-    if (!queue.produce(type, thread.id, thread.barrier, cpu, thread.cpuTime, flags, now, aux)) {
-      this.stats.overflows++;
-    }
-    this.kernel.tracer?.message(type, thread.id, queue.id, queue.size, now);
+    if (!queue.produce(message)) this.stats.overflows++;
+    this.kernel.tracer?.message(type, gtid, queue.id, queue.size, time);
   }
 
   /** TASK_NEW: the thread joins the enclave and its default queue. */
@@ -311,40 +375,45 @@ export class Enclave implements GhostHooks {
     this.#tasks.set(thread.id, thread);
     const queue = this.#defaultQueue ?? this.#queues[0];
     if (queue !== undefined) this.#taskQueue.set(thread.id, queue);
-    const runnable = thread.state === "runnable" ? MSG_FLAG_RUNNABLE : 0;
-    this.#produce(thread, MSG.TASK_NEW, -1, runnable, thread.nice);
+    const message = this.#taskMessage(thread, MSG.TASK_NEW, -1);
+    message.flags = thread.state === "runnable" ? MSG_FLAG_RUNNABLE : 0;
+    message.aux = thread.nice;
+    this.#send(message);
   }
 
   /** TASK_WAKEUP. */
   taskWakeup(thread: Thread, wakerCpu: number): void {
-    this.#produce(thread, MSG.TASK_WAKEUP, thread.lastCpu, 0, wakerCpu);
+    const message = this.#taskMessage(thread, MSG.TASK_WAKEUP, thread.lastCpu);
+    message.aux = wakerCpu;
+    this.#send(message);
   }
 
   /** TASK_BLOCKED. */
   taskBlocked(thread: Thread, cpu: number): void {
-    this.#produce(thread, MSG.TASK_BLOCKED, cpu, 0, -1);
+    this.#send(this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
   }
 
   /** TASK_YIELD. */
   taskYield(thread: Thread, cpu: number): void {
-    this.#produce(thread, MSG.TASK_YIELD, cpu, 0, -1);
+    this.#send(this.#taskMessage(thread, MSG.TASK_YIELD, cpu));
   }
 
-  /** TASK_PREEMPT. */
-  taskPreempt(thread: Thread, cpu: number, wasLatched: boolean, byKernel: boolean): void {
-    const flags = (wasLatched ? MSG_FLAG_WAS_LATCHED : 0) | (byKernel ? MSG_FLAG_BY_KERNEL : 0);
-    this.#produce(thread, MSG.TASK_PREEMPT, cpu, flags, -1);
+  /** TASK_PREEMPT, with MSG_FLAG_WAS_LATCHED and MSG_FLAG_BY_KERNEL as `flags` says. */
+  taskPreempt(thread: Thread, cpu: number, flags: number): void {
+    const message = this.#taskMessage(thread, MSG.TASK_PREEMPT, cpu);
+    message.flags = flags;
+    this.#send(message);
   }
 
   /** TASK_AFFINITY_CHANGED. */
   taskAffinityChanged(thread: Thread): void {
-    this.#produce(thread, MSG.TASK_AFFINITY_CHANGED, thread.cpu, 0, -1);
+    this.#send(this.#taskMessage(thread, MSG.TASK_AFFINITY_CHANGED, thread.cpu));
   }
 
   /** TASK_BLOCKED then TASK_DEAD: the thread exited. */
   taskDead(thread: Thread, cpu: number): void {
-    this.#produce(thread, MSG.TASK_BLOCKED, cpu, 0, -1);
-    this.#produce(thread, MSG.TASK_DEAD, cpu, 0, -1);
+    this.#send(this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
+    this.#send(this.#taskMessage(thread, MSG.TASK_DEAD, cpu));
     this.#tasks.delete(thread.id);
     this.#taskQueue.delete(thread.id);
     this.#dead.add(thread.id);
@@ -355,8 +424,9 @@ export class Enclave implements GhostHooks {
    */
   depart(thread: Thread): void {
     if (!this.#tasks.has(thread.id)) throw new Error(`Thread ${thread.id} is not in the enclave`);
-    const wasCurrent = thread.state === "running" ? MSG_FLAG_WAS_CURRENT : 0;
-    this.#produce(thread, MSG.TASK_DEPARTED, thread.cpu, wasCurrent, -1);
+    const message = this.#taskMessage(thread, MSG.TASK_DEPARTED, thread.cpu);
+    message.flags = thread.state === "running" ? MSG_FLAG_WAS_CURRENT : 0;
+    this.#send(message);
     this.#tasks.delete(thread.id);
     this.#taskQueue.delete(thread.id);
     this.kernel.moveToFair(thread);
@@ -378,14 +448,21 @@ export class Enclave implements GhostHooks {
     // The agent barrier moves with every CPU message: bumped here for a
     // polled queue, by the wakeup link otherwise.
     if (!queue.wakeupCpus.includes(cpu)) this.agentBarrier[cpu]!++;
-    const seqnum = this.agentBarrier[cpu]! + (queue.wakeupCpus.includes(cpu) ? 1 : 0);
-    const now = this.kernel.engine.now;
-    if (!queue.produce(MSG.CPU_TICK, -1, seqnum, cpu, 0, 0, now, -1)) this.stats.overflows++;
+    const message = this.#draft;
+    message.type = MSG.CPU_TICK;
+    message.gtid = -1;
+    message.seqnum = this.agentBarrier[cpu]! + (queue.wakeupCpus.includes(cpu) ? 1 : 0);
+    message.cpu = cpu;
+    message.runtime = 0;
+    message.flags = 0;
+    message.time = this.kernel.engine.now;
+    message.aux = -1;
+    if (!queue.produce(message)) this.stats.overflows++;
   }
 
   /** TASK_ON_CPU, when opted in: a committed thread started running. */
   taskOnCpu(thread: Thread, cpu: number): void {
-    if (this.#deliverOnCpu) this.#produce(thread, MSG.TASK_ON_CPU, cpu, 0, -1);
+    if (this.#deliverOnCpu) this.#send(this.#taskMessage(thread, MSG.TASK_ON_CPU, cpu));
   }
 
   /** An enclave CPU has nothing to run. */
@@ -405,24 +482,24 @@ export class Enclave implements GhostHooks {
     this.#agent?.boost(cpu);
   }
 
-  // ---- transactions ------------------------------------------------------
+  // ---- transactions -------------------------------------------------------
 
   /**
-   * Opens a transaction in `cpu`'s slot (TXN_CREATE): run `gtid` (or a
-   * special TARGET) there if the task barrier is still `barrier`. An open
-   * transaction already in the slot ends ABORTED. `agentBarrier` (>= 0) is
-   * the committing agent's barrier as it last read it; -1 skips that check.
+   * Opens a transaction in `cpu`'s slot (TXN_CREATE): run `txn.gtid` (or a
+   * special TARGET) there if the task barrier is still `txn.barrier`. An
+   * open transaction already in the slot ends ABORTED. The slot copies the
+   * request: a caller may reuse the object.
    */
-  open(cpu: number, gtid: number, barrier: number, agentCpu: number, agentBarrier = -1): void {
+  open(cpu: number, txn: Readonly<TxnRequest>): void {
     if (cpu < 0 || cpu >= this.#txnOpen.length) {
       throw new RangeError(`Transaction for CPU ${cpu}: no such CPU`);
     }
     if (this.#txnOpen[cpu] === 1) this.#finish(cpu, TXN.ABORTED);
     this.#txnOpen[cpu] = 1;
-    this.#txnTarget[cpu] = gtid;
-    this.#txnBarrier[cpu] = barrier;
-    this.#txnAgentCpu[cpu] = agentCpu;
-    this.#txnAgentBarrier[cpu] = agentBarrier;
+    this.#txnTarget[cpu] = txn.gtid;
+    this.#txnBarrier[cpu] = txn.barrier;
+    this.#txnAgentCpu[cpu] = txn.agentCpu;
+    this.#txnAgentBarrier[cpu] = txn.agentBarrier ?? -1;
     this.#txnOutcome[cpu] = TXN.OPEN;
   }
 
@@ -438,17 +515,35 @@ export class Enclave implements GhostHooks {
 
   /**
    * Commits the open transactions of the given CPUs as one group
-   * (TXN_COMMIT) and returns how many completed. With `sync` the group is
-   * all-or-nothing. Remote threads start at `readyAt` (the IPI's arrival)
-   * after `targetCost` ns of switch on their CPU; a commit for the agent's
-   * own CPU latches at once, without cost, and runs when the agent yields.
+   * (TXN_COMMIT) and returns how many completed; a sync group is all or
+   * nothing. Remote threads start when the IPI arrives, after the target
+   * side's switch cost on their CPU; a commit for the agent's own CPU
+   * latches at once, without cost, and runs when the agent yields.
    */
-  commit(
-    cpus: ArrayLike<number>,
-    sync: boolean,
-    readyAt: number,
-    targetCost: number,
-  ): number {
+  commit(cpus: ArrayLike<number>, options: Readonly<CommitOptions> = {}): number {
+    const poison = this.#validateGroup(cpus) && options.syncGroup === true;
+    const readyAt = options.readyAt ?? this.kernel.engine.now;
+    const targetCost = options.targetCost ?? 0;
+    let completed = 0;
+    for (let i = 0; i < cpus.length; i++) {
+      const cpu = cpus[i]!;
+      if (this.#txnOpen[cpu] !== 1) continue; // listed twice
+      let outcome = this.#txnOutcome[cpu] as TxnOutcome;
+      if (poison && outcome === TXN.COMPLETE) outcome = TXN.POISONED;
+      if (outcome === TXN.COMPLETE) {
+        this.#apply(cpu, readyAt, targetCost);
+        completed++;
+      }
+      this.#finish(cpu, outcome);
+    }
+    return completed;
+  }
+
+  /**
+   * Validates the open transactions of a group in order, recording each
+   * outcome in its slot; returns whether one failed.
+   */
+  #validateGroup(cpus: ArrayLike<number>): boolean {
     let failed = false;
     for (let i = 0; i < cpus.length; i++) {
       const cpu = cpus[i]!;
@@ -470,19 +565,7 @@ export class Enclave implements GhostHooks {
       this.#txnOutcome[cpu] = outcome;
       if (outcome !== TXN.COMPLETE) failed = true;
     }
-    let completed = 0;
-    for (let i = 0; i < cpus.length; i++) {
-      const cpu = cpus[i]!;
-      if (this.#txnOpen[cpu] !== 1) continue; // listed twice
-      let outcome = this.#txnOutcome[cpu] as TxnOutcome;
-      if (sync && failed && outcome === TXN.COMPLETE) outcome = TXN.POISONED;
-      if (outcome === TXN.COMPLETE) {
-        this.#apply(cpu, readyAt, targetCost);
-        completed++;
-      }
-      this.#finish(cpu, outcome);
-    }
-    return completed;
+    return failed;
   }
 
   #finish(cpu: number, outcome: TxnOutcome): void {
@@ -509,16 +592,7 @@ export class Enclave implements GhostHooks {
     }
     if (thread.state === "running" || thread.latchedCpu >= 0) return TXN.TARGET_ONCPU;
     if (!thread.allowed(cpu)) return TXN.INVALID_CPU;
-    const state = this.kernel.cpus[cpu]!;
-    const curr = state.curr;
-    if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return TXN.CPU_UNAVAIL;
-    if (cpu !== agentCpu) {
-      const agent = state.agent;
-      if (agent !== null && (agent.state === "running" || agent.state === "runnable")) {
-        return TXN.CPU_UNAVAIL;
-      }
-    }
-    return TXN.COMPLETE;
+    return this.kernel.ghostMayUse(cpu, agentCpu) ? TXN.COMPLETE : TXN.CPU_UNAVAIL;
   }
 
   #apply(cpu: number, readyAt: number, targetCost: number): void {
@@ -533,7 +607,7 @@ export class Enclave implements GhostHooks {
       const latched = state.latched;
       if (latched !== null) {
         kernel.unlatch(latched);
-        this.taskPreempt(latched, cpu, true, false);
+        this.taskPreempt(latched, cpu, MSG_FLAG_WAS_LATCHED);
       }
       return;
     }
@@ -541,7 +615,10 @@ export class Enclave implements GhostHooks {
     if (thread.state === "running") return; // kept on its CPU
     const local = cpu === this.#txnAgentCpu[cpu];
     const now = kernel.engine.now;
-    kernel.latch(cpu, thread, local ? now : Math.max(now, readyAt), local ? 0 : targetCost);
+    const latch = this.#latchOptions;
+    latch.readyAt = local ? now : Math.max(now, readyAt);
+    latch.cost = local ? 0 : targetCost;
+    kernel.latch(thread, cpu, latch);
   }
 
   // ---- watchdog and destruction -------------------------------------------

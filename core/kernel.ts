@@ -1,8 +1,18 @@
 /**
- * The emulated multi-core kernel: per-CPU run queues, context switches that
- * cost CPU time, ticks, wake-up placement, load balancing, and the
- * scheduling-class stack of shared/reference/ghost.md:
+ * The emulated multi-core kernel's core, after Linux's kernel/sched/core.c:
+ * per-CPU state, context switches that cost CPU time, the timer tick, thread
+ * creation, wake-up and exit, and the scheduling-class stack of
+ * shared/reference/ghost.md, lowest first:
  * idle < ghost < fair (CFS) < agent (ghost_agent); stop is not modelled.
+ *
+ * It follows `try_to_wake_up` (wake), `wake_up_new_task` (spawn),
+ * `check_preempt_curr` (a woken thread of a higher class preempts),
+ * `__schedule` with `put_prev_task` and `pick_next_task` (a CPU picks class
+ * by class: its agent, then fair threads, then ghost threads, else idle),
+ * `scheduler_tick` and `__set_cpus_allowed_ptr` (setAffinity). The classes
+ * themselves live beside it: {@link FairClass} (fair_class.ts, CFS) and
+ * {@link GhostClass} (ghost_class.ts, the ghost and agent classes), internal
+ * objects the kernel delegates to.
  *
  * - An agent thread (one per enclave CPU, pinned) outranks everything: when
  *   it becomes runnable its CPU switches to it at once.
@@ -13,15 +23,6 @@
  * - The kernel reports every ghost-thread event to its enclave through
  *   {@link GhostHooks}; the enclave turns them into messages.
  *
- * CFS follows Linux (kernel/sched/fair.c before EEVDF): virtual runtime
- * weighted by the nice-to-weight table; a period of `latency` split among
- * runnable threads in proportion to weight, never below `minGranularity`
- * each; wake-up preemption when the woken thread's vruntime is more than
- * `wakeupGranularity` (weighted) behind the running one; sleepers placed at
- * most half a latency behind `min_vruntime`; new threads one slice after it.
- * The three tunables scale by 1 + log2(min(CPUs, 8)) like Linux's default
- * logarithmic scaling.
- *
  * Invariants are checked as the emulation runs: a thread runs on at most one
  * CPU, a CPU runs at most one thread, and every CPU's busy time equals the
  * CPU time of the threads it ran plus its context-switch overhead.
@@ -31,52 +32,17 @@
 
 import { CfsRunQueue } from "./cfs_run_queue.ts";
 import type { CostProfile } from "./cost_profile.ts";
-import { CpuSet } from "./cpu_set.ts";
 import type { Engine } from "./engine.ts";
-import {
-  type GhostHooks,
-  NICE_0_WEIGHT,
-  type SchedClassName,
-  Thread,
-  type ThreadOptions,
-  type WaitQueue,
-} from "./thread.ts";
+import { type CfsTunables, FairClass } from "./fair_class.ts";
+import { GhostClass, type GhostHooks, type LatchOptions } from "./ghost_class.ts";
+import { type SchedClassName, Thread, type ThreadOptions, type WaitQueue } from "./thread.ts";
 import type { CpuInfo, Topology } from "./topology.ts";
-import { DEFAULT_TOPOLOGY_COSTS, slowdown, type TopologyCostModel } from "./topology_costs.ts";
+import {
+  DEFAULT_TOPOLOGY_COSTS,
+  type TopologyCostModel,
+  TopologySlowdown,
+} from "./topology_costs.ts";
 import type { Tracer } from "./metrics/tracer.ts";
-import { MS } from "./units.ts";
-
-/** CFS tunables in nanoseconds, after scaling by the CPU count. */
-export interface CfsTunables {
-  /** Targeted preemption latency: the period every runnable thread runs once. */
-  readonly latency: number;
-  /** Minimum time a thread runs before the tick may preempt it. */
-  readonly minGranularity: number;
-  /** How far behind a woken thread must be to preempt the running one. */
-  readonly wakeupGranularity: number;
-  /** Number of threads above which the period stretches: latency / minGranularity. */
-  readonly nrLatency: number;
-}
-
-/** Linux's unscaled CFS defaults, in nanoseconds. */
-export const CFS_BASE_TUNABLES = {
-  latency: 6 * MS,
-  minGranularity: 750_000,
-  wakeupGranularity: 1 * MS,
-} as const;
-
-/** The CFS tunables for a machine: base values x (1 + log2(min(cpus, 8))). */
-export function cfsTunables(cpus: number): CfsTunables {
-  const factor = 1 + Math.floor(Math.log2(Math.min(Math.max(cpus, 1), 8)));
-  const latency = CFS_BASE_TUNABLES.latency * factor;
-  const minGranularity = CFS_BASE_TUNABLES.minGranularity * factor;
-  return {
-    latency,
-    minGranularity,
-    wakeupGranularity: CFS_BASE_TUNABLES.wakeupGranularity * factor,
-    nrLatency: Math.floor(latency / minGranularity),
-  };
-}
 
 /** Options of the kernel. */
 export interface KernelOptions {
@@ -150,6 +116,9 @@ export class CpuState {
   }
 }
 
+/** The switch cost given to `#run` when the thread just ran there: no context switch. */
+const NO_SWITCH = -1;
+
 /** The emulated kernel. */
 export class Kernel {
   /** The engine that owns time. */
@@ -172,17 +141,14 @@ export class Kernel {
   tracer: Tracer | null = null;
 
   readonly #threads = new Map<number, Thread>();
-  readonly #idle: CpuSet;
-  readonly #idleByLlc: CpuSet[];
-  readonly #overloaded: CpuSet;
-  readonly #balanceTicks: number;
+  readonly #fair: FairClass;
+  readonly #ghost: GhostClass;
+  readonly #slowdown: TopologySlowdown;
   readonly #kindResched: number;
   readonly #kindStep: number;
   readonly #kindTick: number;
   readonly #kindTimer: number;
-  readonly #kindIpi: number;
   #nextId = 1;
-  #spawnCursor = 0;
   #currentCpu = -1;
   #currentThread: Thread | null = null;
   #totalThreads = 0;
@@ -219,29 +185,24 @@ export class Kernel {
     this.engine = engine;
     this.topology = options.topology;
     this.costs = options.costs;
-    const n = options.topology.size;
-    this.tunables = cfsTunables(n);
     const tickHz = options.tickHz ?? 1000;
     if (!(tickHz > 0) || !Number.isFinite(tickHz)) {
       throw new RangeError(`Tick frequency must be positive: got ${tickHz}`);
     }
     this.tickNs = Math.round(1e9 / tickHz);
-    this.#balanceTicks = options.balanceTicks ?? 4;
     this.topologyCosts = options.topologyCosts ?? DEFAULT_TOPOLOGY_COSTS;
+    this.#slowdown = new TopologySlowdown(options.topology, this.topologyCosts);
     this.cpus = options.topology.cpus.map((info) => new CpuState(info));
-    this.#idle = new CpuSet(n);
-    this.#overloaded = new CpuSet(n);
-    this.#idleByLlc = options.topology.llcs.map(() => new CpuSet(n));
-    for (const cpu of this.cpus) {
-      this.#idle.add(cpu.id);
-      this.#idleByLlc[cpu.info.llc]!.add(cpu.id);
-      cpu.balanceCountdown = this.#balanceTicks;
-    }
+    this.#fair = new FairClass(this.cpus, {
+      llcs: options.topology.llcs.length,
+      balanceTicks: options.balanceTicks ?? 4,
+    });
+    this.tunables = this.#fair.tunables;
     this.#kindResched = engine.register("kernel.resched", (cpu) => this.#onResched(cpu));
     this.#kindStep = engine.register("kernel.step", (cpu, gen) => this.#onStep(cpu, gen));
     this.#kindTick = engine.register("kernel.tick", (cpu, gen) => this.#onTick(cpu, gen));
     this.#kindTimer = engine.register("kernel.timer", (id, gen) => this.#onTimer(id, gen));
-    this.#kindIpi = engine.register("kernel.ipi", (cpu) => this.#onIpi(cpu));
+    this.#ghost = new GhostClass(this, this.#fair);
   }
 
   /** CPU whose thread is running its behaviour right now, or -1 (engine events). */
@@ -274,10 +235,14 @@ export class Kernel {
     return this.#threads.get(id);
   }
 
+  // ---- threads: creation and wake-up --------------------------------------
+
   /**
-   * Creates a runnable thread in the fair class and places it on a CPU: an
-   * idle allowed CPU near the spawning thread when there is one, else the
-   * spawner's CPU, else the next allowed CPU in turn.
+   * Creates a runnable thread (`wake_up_new_task`). A fair thread is placed
+   * on a CPU: an idle allowed CPU near the spawning thread when there is
+   * one, else the spawner's CPU, else the next allowed CPU in turn. A ghost
+   * thread waits for its agent (TASK_NEW); an agent thread runs on the one
+   * CPU it is pinned to.
    */
   spawn(behavior: Thread["behavior"], options: SpawnOptions): Thread {
     const thread = new Thread(this.#nextId++, behavior, options, this.cpus.length);
@@ -292,35 +257,22 @@ export class Kernel {
     this.#threads.set(thread.id, thread);
     this.#totalThreads++;
     if (schedClass === "agent") {
-      const home = options.affinity?.length === 1 ? this.cpus[options.affinity[0]!]! : undefined;
-      if (home === undefined) throw new RangeError("An agent thread must be pinned to one CPU");
-      if (home.agent !== null && home.agent.state !== "dead") {
-        throw new Error(`CPU ${home.id} already has agent thread ${home.agent.id}`);
-      }
-      home.agent = thread;
-      thread.lastCpu = home.id;
-      this.#requestResched(home);
-      return thread;
+      this.#ghost.spawnAgent(thread, options.affinity);
+    } else if (schedClass === "ghost") {
+      this.#ghost.spawn(thread);
+    } else {
+      const cpu = this.cpus[this.#fair.selectCpu(thread, this.#currentCpu)]!;
+      this.#fair.placeNew(cpu, thread);
+      this.#fair.enqueue(cpu, thread);
+      this.#checkPreemptCurr(cpu, thread);
     }
-    if (schedClass === "ghost") {
-      thread.runnableSince = this.engine.now;
-      thread.ghost!.taskNew(thread);
-      return thread;
-    }
-    const cpu = this.cpus[this.#selectCpu(thread, this.#currentCpu)]!;
-    // START_DEBIT: a new thread starts one virtual slice after min_vruntime.
-    const nr = cpu.rq.size + (cpu.curr !== null ? 1 : 0) + 1;
-    const load = cpu.rq.queuedWeight + (cpu.curr?.weight ?? 0) + thread.weight;
-    const slice = this.#period(nr) * thread.weight / load;
-    thread.vruntime = cpu.rq.minVruntime + slice * NICE_0_WEIGHT / thread.weight;
-    this.#enqueue(cpu, thread);
-    this.#checkPreemptWakeup(cpu, thread);
     return thread;
   }
 
   /**
    * Wakes a blocked thread (no effect on a thread that is not blocked) and
-   * returns whether it was blocked. The waker's CPU guides placement.
+   * returns whether it was blocked (`try_to_wake_up`). The waker's CPU
+   * guides placement.
    */
   wake(thread: Thread, wakerCpu: number = this.#currentCpu): boolean {
     if (thread.state !== "blocked") return false;
@@ -330,30 +282,15 @@ export class Kernel {
     }
     thread.timerGen++;
     if (thread.schedClass === "ghost") {
-      thread.state = "runnable";
-      thread.runnableSince = this.engine.now;
-      thread.ghost!.taskWakeup(thread, wakerCpu);
-      return true;
+      this.#ghost.wake(thread, wakerCpu);
+    } else if (thread.schedClass === "agent") {
+      this.#ghost.wakeAgent(thread);
+    } else {
+      const cpu = this.cpus[this.#fair.selectCpu(thread, wakerCpu)]!;
+      this.#fair.placeWoken(cpu, thread);
+      this.#fair.enqueue(cpu, thread);
+      this.#checkPreemptCurr(cpu, thread);
     }
-    if (thread.schedClass === "agent") {
-      thread.state = "runnable";
-      const home = this.cpus[thread.lastCpu]!;
-      this.#idle.delete(home.id);
-      this.#idleByLlc[home.info.llc]!.delete(home.id);
-      this.#requestResched(home);
-      return true;
-    }
-    const target = this.#selectCpu(thread, wakerCpu);
-    const cpu = this.cpus[target]!;
-    const last = thread.lastCpu;
-    if (last >= 0 && last !== target) {
-      thread.vruntime += cpu.rq.minVruntime - this.cpus[last]!.rq.minVruntime;
-    }
-    // Sleeper credit (GENTLE_FAIR_SLEEPERS): at most half a latency behind.
-    const floor = cpu.rq.minVruntime - this.tunables.latency / 2;
-    if (thread.vruntime < floor) thread.vruntime = floor;
-    this.#enqueue(cpu, thread);
-    this.#checkPreemptWakeup(cpu, thread);
     return true;
   }
 
@@ -365,6 +302,29 @@ export class Kernel {
     this.wake(thread, wakerCpu);
     return thread;
   }
+
+  /**
+   * A fair thread was queued on `cpu` (`check_preempt_curr`): an idle CPU
+   * picks at once; a ghost thread is preempted; an agent is asked to leave
+   * soon (BOOST_PRIO); a fair thread is preempted when the woken one is far
+   * enough behind.
+   */
+  #checkPreemptCurr(cpu: CpuState, woken: Thread): void {
+    const curr = cpu.curr;
+    if (curr === null) {
+      this.#requestResched(cpu);
+      return;
+    }
+    if (curr.schedClass !== "fair") {
+      if (curr.schedClass === "ghost") this.#requestResched(cpu);
+      cpu.ghost?.boost(cpu.id);
+      return;
+    }
+    this.#updateCurr(cpu, curr);
+    if (this.#fair.wakeupPreempts(curr, woken)) this.#requestResched(cpu);
+  }
+
+  // ---- accounting and invariants ------------------------------------------
 
   /** Busy time of a CPU so far, ns (the open interval included). */
   busyTime(cpu: number): number {
@@ -416,90 +376,7 @@ export class Kernel {
     }
   }
 
-  // ---- placement ---------------------------------------------------------
-
-  #selectCpu(thread: Thread, wakerCpu: number): number {
-    const prev = thread.lastCpu;
-    const anchor = wakerCpu >= 0 ? wakerCpu : prev;
-    if (anchor >= 0) {
-      const llc = this.cpus[anchor]!.info.llc;
-      if (
-        prev >= 0 && thread.allowed(prev) && this.#idle.has(prev) &&
-        this.cpus[prev]!.info.llc === llc
-      ) {
-        return prev;
-      }
-      const idle = this.#idleByLlc[llc]!;
-      for (let i = 0; i < idle.size; i++) {
-        const cpu = idle.at(i);
-        if (thread.allowed(cpu)) return cpu;
-      }
-      if (prev >= 0 && thread.allowed(prev)) return prev;
-    }
-    for (let i = 0; i < this.#idle.size; i++) {
-      const cpu = this.#idle.at(i);
-      if (thread.allowed(cpu)) return cpu;
-    }
-    if (wakerCpu >= 0 && thread.allowed(wakerCpu)) return wakerCpu;
-    const n = this.cpus.length;
-    for (let i = 0; i < n; i++) {
-      const cpu = (this.#spawnCursor + i) % n;
-      if (thread.allowed(cpu)) {
-        this.#spawnCursor = (cpu + 1) % n;
-        return cpu;
-      }
-    }
-    throw new Error(`Thread ${thread.id} is allowed on no CPU`);
-  }
-
-  // ---- run queues --------------------------------------------------------
-
-  #enqueue(cpu: CpuState, thread: Thread): void {
-    thread.state = "runnable";
-    thread.rqCpu = cpu.id;
-    cpu.rq.push(thread);
-    this.#overloaded.add(cpu.id);
-    this.#idle.delete(cpu.id);
-    this.#idleByLlc[cpu.info.llc]!.delete(cpu.id);
-  }
-
-  #dequeue(cpu: CpuState, thread: Thread): void {
-    cpu.rq.remove(thread);
-    thread.rqCpu = -1;
-    if (cpu.rq.size === 0) this.#overloaded.delete(cpu.id);
-  }
-
-  #period(nr: number): number {
-    const t = this.tunables;
-    return nr > t.nrLatency ? nr * t.minGranularity : t.latency;
-  }
-
-  #checkPreemptWakeup(cpu: CpuState, woken: Thread): void {
-    const curr = cpu.curr;
-    if (curr === null) {
-      this.#requestResched(cpu);
-      return;
-    }
-    if (curr.schedClass !== "fair") {
-      // A fair thread outranks a ghost thread; an agent outranks both but is
-      // asked (BOOST_PRIO) to give the CPU back soon.
-      if (curr.schedClass === "ghost") this.#requestResched(cpu);
-      cpu.ghost?.boost(cpu.id);
-      return;
-    }
-    this.#updateCurr(cpu, curr);
-    const gran = this.tunables.wakeupGranularity * NICE_0_WEIGHT / woken.weight;
-    if (curr.vruntime - woken.vruntime > gran) this.#requestResched(cpu);
-  }
-
-  #requestResched(cpu: CpuState): void {
-    if (cpu.reschedPending) return;
-    cpu.reschedPending = true;
-    this.engine.after(0, this.#kindResched, cpu.id);
-  }
-
-  // ---- switching ---------------------------------------------------------
-
+  /** Accounts the running thread's time up to now (`update_curr`). */
   #updateCurr(cpu: CpuState, thread: Thread): void {
     const now = this.engine.now;
     const delta = now - thread.lastUpdate;
@@ -516,10 +393,15 @@ export class Kernel {
       // Slowed work: `remaining` counts work at full speed, possibly fractional.
       thread.remaining = Math.max(0, thread.remaining - delta / thread.slowdown);
     }
-    thread.vruntime += thread.weight === NICE_0_WEIGHT
-      ? delta
-      : delta * NICE_0_WEIGHT / thread.weight;
-    cpu.rq.updateMinVruntime(thread);
+    this.#fair.chargeVruntime(cpu, thread, delta);
+  }
+
+  // ---- switching ----------------------------------------------------------
+
+  #requestResched(cpu: CpuState): void {
+    if (cpu.reschedPending) return;
+    cpu.reschedPending = true;
+    this.engine.after(0, this.#kindResched, cpu.id);
   }
 
   /** Takes the running thread off the CPU; it stays in its current state. */
@@ -541,92 +423,79 @@ export class Kernel {
     const cpu = this.cpus[cpuId]!;
     cpu.reschedPending = false;
     const prev = cpu.curr;
-    if (prev !== null) {
-      if (prev.schedClass === "agent") return; // nothing preempts an agent
-      const agentWaiting = cpu.agent !== null && cpu.agent.state === "runnable";
-      const evicted = !prev.allowed(cpu.id); // its affinity no longer includes this CPU
-      if (prev.schedClass === "ghost") {
-        const latched = cpu.latched !== null && cpu.latchReadyAt <= this.engine.now;
-        const fairWaiting = cpu.rq.size > 0;
-        if (!agentWaiting && !fairWaiting && !latched && !evicted) return; // keeps its CPU
-        this.#detach(cpu, prev);
-        prev.state = "runnable";
-        prev.runnableSince = this.engine.now;
-        prev.ghost!.taskPreempt(prev, cpu.id, false, evicted || (fairWaiting && !agentWaiting));
-      } else if (evicted) {
-        // Placed again, on a CPU it may use, as a waking thread is.
-        this.#detach(cpu, prev);
-        prev.state = "blocked";
-        this.wake(prev, -1);
-      } else {
-        this.#detach(cpu, prev);
-        this.#enqueue(cpu, prev);
-      }
-    }
+    if (prev !== null && !this.#putPrev(cpu, prev)) return;
     this.#switchTo(cpu, prev);
   }
 
-  #onIpi(cpuId: number): void {
-    const cpu = this.cpus[cpuId]!;
-    if (cpu.latched !== null) this.#requestResched(cpu);
+  /**
+   * Takes the running thread off a CPU that picks again (`put_prev_task`);
+   * returns false when it keeps the CPU: an agent always does, a ghost
+   * thread when nothing displaces it.
+   */
+  #putPrev(cpu: CpuState, prev: Thread): boolean {
+    if (prev.schedClass === "agent") return false; // nothing preempts an agent
+    if (prev.schedClass === "ghost") {
+      if (this.#ghost.keepsCpu(cpu, prev)) return false;
+      this.#detach(cpu, prev);
+      this.#ghost.preempted(cpu, prev);
+    } else if (!prev.allowed(cpu.id)) {
+      // Its affinity no longer includes this CPU: placed again, on a CPU it
+      // may use, as a waking thread is.
+      this.#detach(cpu, prev);
+      prev.state = "blocked";
+      this.wake(prev, -1);
+    } else {
+      this.#detach(cpu, prev);
+      this.#fair.enqueue(cpu, prev);
+    }
+    return true;
   }
 
   /**
    * Picks and runs the next thread on a CPU whose curr is null, class by
-   * class: its agent, then fair threads (pulling one from a busy CPU when
-   * its own queue is empty), then a latched ghost thread or the enclave's
-   * pick hook, else idle.
+   * class (`pick_next_task`): its agent, then fair threads (pulling one from
+   * a busy CPU when its own queue is empty), then a latched ghost thread or
+   * the enclave's pick hook, else idle.
    */
   #switchTo(cpu: CpuState, prev: Thread | null): void {
     const agent = cpu.agent;
     if (agent !== null && agent.state === "runnable") {
       // A fair thread waiting behind the agent asks it to leave (BOOST_PRIO).
       if (cpu.rq.size > 0) cpu.ghost?.boost(cpu.id);
-      this.#run(cpu, agent, agent !== prev, 0);
+      this.#run(cpu, agent, agent !== prev ? 0 : NO_SWITCH);
       return;
     }
-    let next = cpu.rq.peekSkipping(cpu.yieldSkip);
-    cpu.yieldSkip = null;
-    if (next === null) next = this.#idleBalance(cpu);
+    const next = this.#fair.pickNext(cpu);
     if (next !== null) {
-      const latched = cpu.latched;
-      if (latched !== null) {
-        // A higher class takes the CPU from a latched thread before it ran.
-        this.unlatch(latched);
-        latched.ghost!.taskPreempt(latched, cpu.id, true, true);
-      }
-      this.#dequeue(cpu, next);
-      this.#run(cpu, next, next !== prev, this.costs.cfsContextSwitch);
+      this.#ghost.displaceLatched(cpu);
+      this.#fair.dequeue(cpu, next);
+      this.#run(cpu, next, next !== prev ? this.costs.cfsContextSwitch : NO_SWITCH);
       return;
     }
-    const latched = cpu.latched;
-    if (latched !== null && cpu.latchReadyAt <= this.engine.now) {
-      const cost = cpu.latchCost;
-      this.unlatch(latched);
-      this.#run(cpu, latched, latched !== prev || cost > 0, cost);
-      return;
-    }
-    const hook = cpu.ghost?.pickHook;
-    if (hook != null && latched === null) {
-      const picked = hook(cpu.id);
-      if (picked !== null) {
-        this.#checkGhostRunnable(picked, cpu);
-        this.#run(cpu, picked, picked !== prev, this.costs.minimalContextSwitch);
-        return;
-      }
-    }
+    if (this.#runGhost(cpu, prev)) return;
     this.#goIdle(cpu);
     // A fair thread gave the CPU back: the enclave's agents may use it again.
     if (prev !== null && prev.schedClass === "fair") cpu.ghost?.cpuAvailable(cpu.id);
   }
 
-  #checkGhostRunnable(thread: Thread, cpu: CpuState): void {
-    if (
-      thread.schedClass !== "ghost" || thread.state !== "runnable" || thread.latchedCpu !== -1 ||
-      !thread.allowed(cpu.id)
-    ) {
-      throw new Error(`Thread ${thread.id} cannot run from the pick hook on CPU ${cpu.id}`);
+  /**
+   * The ghost class's turn (`pick_next_task_ghost`): the latched thread once
+   * its IPI has arrived, after the latch's cost; with nothing latched, the
+   * enclave's pick hook. Returns whether a thread runs.
+   */
+  #runGhost(cpu: CpuState, prev: Thread | null): boolean {
+    const latched = cpu.latched;
+    if (latched !== null) {
+      if (cpu.latchReadyAt > this.engine.now) return false;
+      const cost = cpu.latchCost;
+      this.#ghost.unlatch(latched);
+      this.#run(cpu, latched, latched !== prev || cost > 0 ? cost : NO_SWITCH);
+      return true;
     }
+    const picked = this.#ghost.pickFromHook(cpu);
+    if (picked === null) return false;
+    this.#run(cpu, picked, picked !== prev ? this.costs.minimalContextSwitch : NO_SWITCH);
+    return true;
   }
 
   #goIdle(cpu: CpuState): void {
@@ -635,12 +504,16 @@ export class Kernel {
     }
     if (cpu.busySince >= 0) cpu.busyNs += this.engine.now - cpu.busySince;
     cpu.busySince = -1;
-    this.#idle.add(cpu.id);
-    this.#idleByLlc[cpu.info.llc]!.add(cpu.id);
+    this.#fair.markIdle(cpu);
     cpu.ghost?.cpuIdle(cpu.id);
   }
 
-  #run(cpu: CpuState, thread: Thread, switched: boolean, switchCost: number): void {
+  /**
+   * Runs a thread on an idle CPU. `switchCost` is the context switch's
+   * overhead (plus a cache refill when the thread changes LLC), or
+   * NO_SWITCH when the thread just ran there and simply goes on.
+   */
+  #run(cpu: CpuState, thread: Thread, switchCost: number): void {
     if (cpu.curr !== null) {
       throw new Error(`CPU ${cpu.id} already runs thread ${cpu.curr.id}`);
     }
@@ -650,24 +523,18 @@ export class Kernel {
     const now = this.engine.now;
     if (cpu.busySince < 0) {
       cpu.busySince = now;
-      this.#idle.delete(cpu.id);
-      this.#idleByLlc[cpu.info.llc]!.delete(cpu.id);
+      this.#fair.markBusy(cpu);
     }
     const migrated = thread.lastCpu >= 0 && this.cpus[thread.lastCpu]!.info.llc !== cpu.info.llc;
     thread.state = "running";
     thread.cpu = cpu.id;
     thread.lastCpu = cpu.id;
     thread.switchTime = now;
-    thread.slowdown = thread.homeLlc < 0 ? 1 : slowdown(
-      this.topologyCosts,
-      this.topology,
-      thread.homeLlc,
-      thread.memoryIntensity,
-      cpu.id,
-    );
+    thread.slowdown = thread.homeLlc < 0 ? 1 : this.#slowdown.of(thread, cpu.id);
     // Work left from a slowed run is fractional: whole nanoseconds at full speed.
     if (thread.slowdown === 1) thread.remaining = Math.ceil(thread.remaining);
     cpu.curr = thread;
+    const switched = switchCost !== NO_SWITCH;
     let cost = 0;
     if (switched) {
       cost = switchCost + (migrated ? this.costs.crossLlcMigration : 0);
@@ -694,6 +561,8 @@ export class Kernel {
       : Math.max(1, Math.ceil(thread.remaining * thread.slowdown));
   }
 
+  // ---- running threads' steps ---------------------------------------------
+
   #onStep(cpuId: number, gen: number): void {
     const cpu = this.cpus[cpuId]!;
     if (gen !== cpu.stepGen) return;
@@ -709,15 +578,13 @@ export class Kernel {
       cpu.stepGen++;
       if (thread.schedClass === "ghost") {
         this.#detach(cpu, thread);
-        thread.state = "runnable";
-        thread.runnableSince = this.engine.now;
-        thread.ghost!.taskYield(thread, cpu.id);
+        this.#ghost.yielded(cpu, thread);
         this.#switchTo(cpu, thread);
         return;
       }
       if (thread.schedClass === "fair" && cpu.rq.size > 0) {
         this.#detach(cpu, thread);
-        this.#enqueue(cpu, thread);
+        this.#fair.enqueue(cpu, thread);
         cpu.yieldSkip = thread;
         this.#switchTo(cpu, thread);
         return;
@@ -750,60 +617,83 @@ export class Kernel {
           this.engine.at(now + this.#wallTime(thread), this.#kindStep, cpu.id, cpu.stepGen);
           return;
         }
-        case "yield": {
-          // A yield costs a system call, and at least 1 ns so that yielding
-          // threads alone on a CPU cannot stop time.
-          const ns = Math.max(1, this.costs.syscall);
-          thread.remaining = ns;
-          thread.lastUpdate = now;
-          thread.pendingYield = true;
-          this.engine.at(now + ns, this.#kindStep, cpu.id, cpu.stepGen);
+        case "yield":
+          this.#startYield(cpu, thread);
           return;
-        }
-        case "wait": {
-          const queue = thread.waitOn;
-          if (queue === null) throw new TypeError(`Thread ${thread.id} waits on no queue`);
-          this.#detach(cpu, thread);
-          thread.state = "blocked";
-          queue.add(thread);
-          if (thread.schedClass === "ghost") thread.ghost!.taskBlocked(thread, cpu.id);
-          this.#switchTo(cpu, thread);
+        case "wait":
+          this.#wait(cpu, thread);
           return;
-        }
-        case "sleep": {
-          const ns = thread.stepNs;
-          if (!Number.isInteger(ns) || ns < 0) {
-            throw new RangeError(`Thread ${thread.id} asked to sleep ${ns} ns`);
-          }
-          this.#detach(cpu, thread);
-          thread.state = "blocked";
-          thread.waitOn = null;
-          this.engine.at(now + ns, this.#kindTimer, thread.id, ++thread.timerGen);
-          if (thread.schedClass === "ghost") thread.ghost!.taskBlocked(thread, cpu.id);
-          this.#switchTo(cpu, thread);
+        case "sleep":
+          this.#sleep(cpu, thread);
           return;
-        }
-        case "exit": {
-          this.#detach(cpu, thread);
-          thread.state = "dead";
-          this.#threads.delete(thread.id);
-          if (thread.schedClass === "ghost") thread.ghost!.taskDead(thread, cpu.id);
-          if (cpu.agent === thread) cpu.agent = null;
-          this.onThreadExit?.(thread);
-          this.#switchTo(cpu, thread);
+        case "exit":
+          this.#exit(cpu, thread);
           return;
-        }
-        case "spin": {
+        case "spin":
           // Keeps the CPU, consuming it, until poke() (a polling agent).
           thread.spinning = true;
           thread.remaining = Number.MAX_SAFE_INTEGER;
           thread.lastUpdate = now;
           return;
-        }
         default:
           throw new TypeError(`Thread ${thread.id} returned unknown action "${action}"`);
       }
     }
+  }
+
+  /**
+   * A yield costs a system call, and at least 1 ns so that yielding threads
+   * alone on a CPU cannot stop time; the CPU picks again when it ends.
+   */
+  #startYield(cpu: CpuState, thread: Thread): void {
+    const now = this.engine.now;
+    const ns = Math.max(1, this.costs.syscall);
+    thread.remaining = ns;
+    thread.lastUpdate = now;
+    thread.pendingYield = true;
+    this.engine.at(now + ns, this.#kindStep, cpu.id, cpu.stepGen);
+  }
+
+  /** The thread blocks on its wait queue (TASK_BLOCKED for a ghost thread). */
+  #wait(cpu: CpuState, thread: Thread): void {
+    const queue = thread.waitOn;
+    if (queue === null) throw new TypeError(`Thread ${thread.id} waits on no queue`);
+    this.#detach(cpu, thread);
+    thread.state = "blocked";
+    queue.add(thread);
+    if (thread.schedClass === "ghost") thread.ghost!.taskBlocked(thread, cpu.id);
+    this.#switchTo(cpu, thread);
+  }
+
+  /** The thread sleeps `stepNs` (TASK_BLOCKED for a ghost thread). */
+  #sleep(cpu: CpuState, thread: Thread): void {
+    const ns = thread.stepNs;
+    if (!Number.isInteger(ns) || ns < 0) {
+      throw new RangeError(`Thread ${thread.id} asked to sleep ${ns} ns`);
+    }
+    this.#detach(cpu, thread);
+    thread.state = "blocked";
+    thread.waitOn = null;
+    this.engine.at(this.engine.now + ns, this.#kindTimer, thread.id, ++thread.timerGen);
+    if (thread.schedClass === "ghost") thread.ghost!.taskBlocked(thread, cpu.id);
+    this.#switchTo(cpu, thread);
+  }
+
+  /** The thread exits (TASK_BLOCKED then TASK_DEAD for a ghost thread). */
+  #exit(cpu: CpuState, thread: Thread): void {
+    this.#detach(cpu, thread);
+    thread.state = "dead";
+    this.#threads.delete(thread.id);
+    if (thread.schedClass === "ghost") thread.ghost!.taskDead(thread, cpu.id);
+    if (cpu.agent === thread) cpu.agent = null;
+    this.onThreadExit?.(thread);
+    this.#switchTo(cpu, thread);
+  }
+
+  #onTimer(id: number, gen: number): void {
+    const thread = this.#threads.get(id);
+    if (thread === undefined || thread.timerGen !== gen || thread.state !== "blocked") return;
+    this.wake(thread, -1);
   }
 
   /**
@@ -825,44 +715,68 @@ export class Kernel {
     this.engine.at(this.engine.now, this.#kindStep, cpu.id, cpu.stepGen);
   }
 
+  // ---- tick ---------------------------------------------------------------
+
+  #armTick(cpu: CpuState): void {
+    const next = (Math.floor(this.engine.now / this.tickNs) + 1) * this.tickNs;
+    cpu.tickArmed = true;
+    this.engine.at(next, this.#kindTick, cpu.id, ++cpu.tickGen);
+  }
+
   /**
-   * Latches a ghost thread on a CPU (a commit): it starts there at `readyAt`
-   * (when the IPI of a remote commit arrives, or now), after `cost` ns of
-   * switch overhead on that CPU. A thread latched there before is unlatched
-   * and reported preempted. The enclave has validated the commit.
+   * The timer tick of a busy CPU (`scheduler_tick`): the fair class's slice
+   * check, CPU_TICK for an enclave CPU, and periodic load balancing. An
+   * idle CPU stops its tick (NO_HZ).
    */
-  latch(cpuId: number, thread: Thread, readyAt: number, cost: number): void {
+  #onTick(cpuId: number, gen: number): void {
     const cpu = this.cpus[cpuId]!;
-    if (thread.schedClass !== "ghost" || thread.state !== "runnable" || thread.latchedCpu >= 0) {
-      throw new Error(`Thread ${thread.id} (${thread.state}) cannot be latched on CPU ${cpuId}`);
-    }
-    const previous = cpu.latched;
-    if (previous !== null) {
-      this.unlatch(previous);
-      previous.ghost!.taskPreempt(previous, cpuId, true, false);
-    }
-    thread.latchedCpu = cpuId;
-    cpu.latched = thread;
-    cpu.latchReadyAt = readyAt;
-    cpu.latchCost = cost;
-    this.#idle.delete(cpuId);
-    this.#idleByLlc[cpu.info.llc]!.delete(cpuId);
-    if (readyAt <= this.engine.now) this.#requestResched(cpu);
-    else this.engine.at(readyAt, this.#kindIpi, cpuId);
+    if (gen !== cpu.tickGen) return;
+    cpu.tickArmed = false;
+    const curr = cpu.curr;
+    if (curr === null) return;
+    this.#updateCurr(cpu, curr);
+    if (this.#fair.tickPreempts(cpu, curr)) this.#requestResched(cpu);
+    cpu.ghost?.cpuTick(cpu.id);
+    const balanced = this.#fair.tickBalance(cpu);
+    if (balanced !== null) this.#requestResched(balanced);
+    this.#armTick(cpu);
+  }
+
+  // ---- the ghOSt side's entry points --------------------------------------
+
+  /**
+   * Latches a ghost thread on a CPU (a commit): it starts there at
+   * `options.readyAt` (when the IPI of a remote commit arrives, or now),
+   * after `options.cost` ns of switch overhead on that CPU. A thread latched
+   * there before is unlatched and reported preempted. The enclave has
+   * validated the commit.
+   */
+  latch(thread: Thread, cpu: number, options: Readonly<LatchOptions> = {}): void {
+    this.#ghost.latch(thread, cpu, options);
   }
 
   /** Removes a latched thread from its CPU (it stays runnable). */
   unlatch(thread: Thread): void {
-    const cpu = this.cpus[thread.latchedCpu];
-    if (cpu === undefined || cpu.latched !== thread) {
-      throw new Error(`Thread ${thread.id} is not latched`);
+    this.#ghost.unlatch(thread);
+  }
+
+  /**
+   * Whether ghOSt may use a CPU now: no higher class holds it, that is no
+   * fair thread runs or waits there, and no agent but the asking one's
+   * (`agentCpu`, the CPU of the agent asking, or -1) runs or wants to run
+   * there. The enclave's commits (CPU_UNAVAIL) and the agents' view of free
+   * CPUs both ask this.
+   */
+  ghostMayUse(cpu: number, agentCpu: number): boolean {
+    const state = this.cpus[cpu];
+    if (state === undefined) {
+      throw new RangeError(`CPU ${cpu} out of range 0..${this.cpus.length - 1}`);
     }
-    cpu.latched = null;
-    thread.latchedCpu = -1;
-    if (cpu.curr === null && cpu.rq.size === 0) {
-      this.#idle.add(cpu.id);
-      this.#idleByLlc[cpu.info.llc]!.add(cpu.id);
-    }
+    const curr = state.curr;
+    if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return false;
+    if (cpu === agentCpu) return true;
+    const agent = state.agent;
+    return agent === null || agent.state === "blocked" || agent.state === "dead";
   }
 
   /**
@@ -893,14 +807,9 @@ export class Kernel {
     if (thread.schedClass === "agent") throw new Error("Agent threads stay pinned");
     thread.affinity = mask;
     if (thread.schedClass === "ghost") {
-      thread.ghost!.taskAffinityChanged(thread);
-      if (thread.latchedCpu >= 0 && !thread.allowed(thread.latchedCpu)) {
-        const cpu = thread.latchedCpu;
-        this.unlatch(thread);
-        thread.ghost!.taskPreempt(thread, cpu, true, true);
-      }
+      this.#ghost.affinityChanged(thread);
     } else if (thread.state === "runnable" && !thread.allowed(thread.rqCpu)) {
-      this.#dequeue(this.cpus[thread.rqCpu]!, thread);
+      this.#fair.dequeue(this.cpus[thread.rqCpu]!, thread);
       thread.state = "blocked";
       this.wake(thread, -1);
     }
@@ -910,130 +819,20 @@ export class Kernel {
   }
 
   /**
-   * Moves a ghost thread to the fair class (its enclave is gone): a running
-   * one keeps its CPU, a runnable one is queued on a CPU like a woken
-   * thread, a blocked one wakes later as a fair thread.
+   * Moves a ghost thread to the fair class (it departs, or its enclave is
+   * gone): a running one keeps its CPU, a runnable one is queued on a CPU
+   * like a woken thread, a blocked one wakes later as a fair thread.
    */
   moveToFair(thread: Thread): void {
     if (thread.schedClass !== "ghost") return;
-    if (thread.latchedCpu >= 0) this.unlatch(thread);
-    thread.schedClass = "fair";
-    thread.ghost = null;
+    this.#ghost.depart(thread);
     if (thread.state === "runnable") {
       thread.state = "blocked";
       this.wake(thread, -1);
     } else if (thread.state === "running") {
       const cpu = this.cpus[thread.cpu]!;
       this.#updateCurr(cpu, thread);
-      thread.vruntime = Math.max(thread.vruntime, cpu.rq.minVruntime);
+      this.#fair.switchedTo(cpu, thread);
     }
-  }
-
-  #onTimer(id: number, gen: number): void {
-    const thread = this.#threads.get(id);
-    if (thread === undefined || thread.timerGen !== gen || thread.state !== "blocked") return;
-    this.wake(thread, -1);
-  }
-
-  // ---- tick and load balancing ------------------------------------------
-
-  #armTick(cpu: CpuState): void {
-    const next = (Math.floor(this.engine.now / this.tickNs) + 1) * this.tickNs;
-    cpu.tickArmed = true;
-    this.engine.at(next, this.#kindTick, cpu.id, ++cpu.tickGen);
-  }
-
-  #onTick(cpuId: number, gen: number): void {
-    const cpu = this.cpus[cpuId]!;
-    if (gen !== cpu.tickGen) return;
-    cpu.tickArmed = false;
-    const curr = cpu.curr;
-    if (curr === null) return; // NO_HZ: an idle CPU stops its tick
-    this.#updateCurr(cpu, curr);
-    this.#checkPreemptTick(cpu, curr);
-    cpu.ghost?.cpuTick(cpu.id);
-    if (--cpu.balanceCountdown <= 0) {
-      cpu.balanceCountdown = this.#balanceTicks;
-      this.#periodicBalance(cpu);
-    }
-    this.#armTick(cpu);
-  }
-
-  #checkPreemptTick(cpu: CpuState, curr: Thread): void {
-    const first = cpu.rq.peek();
-    if (first === null) return;
-    const nr = cpu.rq.size + 1;
-    const ideal = this.#period(nr) * curr.weight / (cpu.rq.queuedWeight + curr.weight);
-    const ran = curr.cpuTime - curr.pickedCpuTime;
-    if (ran > ideal) {
-      this.#requestResched(cpu);
-      return;
-    }
-    if (ran < this.tunables.minGranularity) return;
-    if (curr.vruntime - first.vruntime > ideal) this.#requestResched(cpu);
-  }
-
-  /** Running threads plus queued ones. */
-  #load(cpu: CpuState): number {
-    return cpu.rq.size + (cpu.curr !== null ? 1 : 0);
-  }
-
-  /**
-   * A CPU about to go idle pulls a waiting thread from the busiest run queue
-   * that has one it may run. Returns the pulled thread (now queued here).
-   */
-  #idleBalance(cpu: CpuState): Thread | null {
-    const source = this.#busiest(cpu, 1);
-    if (source === null) return null;
-    return this.#pull(source, cpu);
-  }
-
-  /**
-   * Every few ticks a busy CPU pushes a waiting thread to an idle CPU (what
-   * Linux's NO_HZ idle balancing achieves), else pulls from a run queue that
-   * has at least two more threads than its own.
-   */
-  #periodicBalance(cpu: CpuState): void {
-    if (cpu.rq.size > 0 && this.#idle.size > 0) {
-      for (let i = 0; i < this.#idle.size; i++) {
-        const target = this.cpus[this.#idle.at(i)]!;
-        if (this.#pull(cpu, target) !== null) {
-          this.#requestResched(target);
-          return;
-        }
-      }
-    }
-    const source = this.#busiest(cpu, this.#load(cpu) + 2);
-    if (source !== null && this.#pull(source, cpu) !== null) this.#requestResched(cpu);
-  }
-
-  /** The overloaded CPU with the highest load >= minLoad, excluding `self`. */
-  #busiest(self: CpuState, minLoad: number): CpuState | null {
-    let best: CpuState | null = null;
-    let bestLoad = minLoad - 1;
-    for (let i = 0; i < this.#overloaded.size; i++) {
-      const other = this.cpus[this.#overloaded.at(i)]!;
-      if (other === self || other.curr === null) continue;
-      const load = this.#load(other);
-      if (load > bestLoad || (load === bestLoad && best !== null && other.id < best.id)) {
-        best = other;
-        bestLoad = load;
-      }
-    }
-    return best;
-  }
-
-  /** Moves one waiting thread allowed on `target` from `source`; returns it. */
-  #pull(source: CpuState, target: CpuState): Thread | null {
-    for (let i = 0; i < source.rq.size; i++) {
-      const thread = source.rq.at(i)!;
-      if (!thread.allowed(target.id)) continue;
-      this.#dequeue(source, thread);
-      thread.vruntime += target.rq.minVruntime - source.rq.minVruntime;
-      thread.lastCpu = target.id;
-      this.#enqueue(target, thread);
-      return thread;
-    }
-    return null;
   }
 }

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { hog, periodic, script } from "./behaviors.ts";
 import { IDEAL_COSTS, PAPER_COSTS } from "./cost_profile.ts";
+import { Enclave } from "./enclave.ts";
 import { Engine } from "./engine.ts";
-import { cfsTunables, Kernel } from "./kernel.ts";
+import { Kernel } from "./kernel.ts";
 import { type Action, type Thread, WaitQueue } from "./thread.ts";
 import { Topology } from "./topology.ts";
 import { MS, SEC } from "./units.ts";
@@ -12,14 +13,6 @@ function machine(cpus: number, costs = IDEAL_COSTS, seed = 1) {
   const topology = new Topology({ name: "t", coresPerLlc: cpus });
   return { engine, kernel: new Kernel(engine, { topology, costs }) };
 }
-
-Deno.test("cfsTunables scales by 1 + log2(min(cpus, 8))", () => {
-  assert.equal(cfsTunables(1).latency, 6 * MS);
-  assert.equal(cfsTunables(4).minGranularity, 3 * 750_000);
-  assert.equal(cfsTunables(8).wakeupGranularity, 4 * MS);
-  assert.equal(cfsTunables(64).latency, 24 * MS);
-  assert.equal(cfsTunables(8).nrLatency, 8);
-});
 
 Deno.test("Kernel shares a CPU among hogs in proportion to nice weights within 2%", () => {
   const { engine, kernel } = machine(1, PAPER_COSTS);
@@ -147,4 +140,29 @@ Deno.test("Kernel conserves time on every CPU through switches, sleeps and exits
     assert.equal(cpu.curr, null);
   }
   assert.ok(busy > 0);
+});
+
+Deno.test("Kernel.ghostMayUse is false where a fair thread runs or another agent is awake", () => {
+  const { engine, kernel } = machine(3);
+  const enclave = new Enclave(kernel, { cpus: [1, 2] });
+  kernel.spawn(hog(), { name: "fair", affinity: [0] });
+  const gate = new WaitQueue("gate");
+  const agent = kernel.spawn(script([{ compute: MS }, { wait: gate }]), {
+    name: "agent",
+    schedClass: "agent",
+    ghost: enclave,
+    affinity: [1],
+  });
+  engine.run({ until: MS / 2 });
+  assert.equal(kernel.ghostMayUse(0, -1), false, "a fair thread runs there");
+  assert.equal(kernel.ghostMayUse(1, -1), false, "another agent runs there");
+  assert.equal(kernel.ghostMayUse(1, 1), true, "the asking agent's own CPU");
+  assert.equal(kernel.ghostMayUse(2, 1), true, "idle");
+  engine.run({ until: 2 * MS });
+  assert.equal(agent.state, "blocked");
+  assert.equal(kernel.ghostMayUse(1, 2), true, "the agent sleeps");
+  kernel.spawn(hog(), { name: "waiter", affinity: [0] });
+  assert.equal(kernel.cpus[0]!.rq.size, 1);
+  assert.equal(kernel.ghostMayUse(0, 0), false, "a fair thread waits there");
+  assert.throws(() => kernel.ghostMayUse(3, -1), RangeError);
 });

@@ -2,7 +2,9 @@
  * A ghOSt message queue: a bounded ring of kernel-to-agent messages in typed
  * arrays. The capacity is a power of two of at most 65536 slots. A full ring
  * drops the message and counts an overflow, which the run reports (the real
- * library aborts: an overflow must never pass silently).
+ * library aborts: an overflow must never pass silently). It models
+ * ghost-kernel's `ghost_queue` ring of `ghost_msg` headers and payloads,
+ * written by `_produce` in kernel/sched/ghost.c.
  *
  * @module
  */
@@ -95,12 +97,19 @@ export class MessageQueue {
    *
    * @example
    * ```ts
-   * import { MessageQueue } from "./message_queue.ts";
+   * import { type Message, MessageQueue } from "./message_queue.ts";
    * import { MSG } from "./ghost_abi.ts";
    * const queue = new MessageQueue(0, { capacity: 2 });
-   * queue.produce(MSG.TASK_NEW, 7, 1, -1, 0, 1, 0, 0);
-   * queue.produce(MSG.TASK_BLOCKED, 7, 2, 0, 10, 0, 5, -1);
-   * queue.produce(MSG.TASK_WAKEUP, 7, 3, -1, 10, 0, 9, -1); // full: dropped
+   * const message: Message = {
+   *   type: MSG.TASK_NEW, gtid: 7, seqnum: 1, cpu: -1, runtime: 0, flags: 0, time: 0, aux: 0,
+   * };
+   * queue.produce(message);
+   * message.type = MSG.TASK_BLOCKED;
+   * message.seqnum = 2;
+   * queue.produce(message);
+   * message.type = MSG.TASK_WAKEUP;
+   * message.seqnum = 3;
+   * queue.produce(message); // full: dropped
    * if (queue.overflows !== 1 || queue.peek()!.type !== MSG.TASK_NEW) throw new Error("wrong");
    * ```
    */
@@ -130,30 +139,24 @@ export class MessageQueue {
     return this.#tail - this.#head;
   }
 
-  /** Appends a message; returns false (and counts an overflow) when full. */
-  produce(
-    type: number,
-    gtid: number,
-    seqnum: number,
-    cpu: number,
-    runtime: number,
-    flags: number,
-    time: number,
-    aux: number,
-  ): boolean {
+  /**
+   * Appends a copy of a message; returns false (and counts an overflow)
+   * when the ring is full. The caller may reuse the object.
+   */
+  produce(message: Readonly<Message>): boolean {
     if (this.#tail - this.#head >= this.capacity) {
       this.overflows++;
       return false;
     }
     const slot = this.#tail & this.#mask;
-    this.#type[slot] = type;
-    this.#gtid[slot] = gtid;
-    this.#seq[slot] = seqnum;
-    this.#cpu[slot] = cpu;
-    this.#runtime[slot] = runtime;
-    this.#flags[slot] = flags;
-    this.#time[slot] = time;
-    this.#aux[slot] = aux;
+    this.#type[slot] = message.type;
+    this.#gtid[slot] = message.gtid;
+    this.#seq[slot] = message.seqnum;
+    this.#cpu[slot] = message.cpu;
+    this.#runtime[slot] = message.runtime;
+    this.#flags[slot] = message.flags;
+    this.#time[slot] = message.time;
+    this.#aux[slot] = message.aux;
     this.#tail++;
     this.produced++;
     this.onProduce?.(this);

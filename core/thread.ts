@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { GhostHooks } from "./ghost_class.ts";
+
 /**
  * What a thread does next. The step's argument is set on the thread. `spin`
  * keeps the CPU busy until the kernel's `poke` (polling agents only).
@@ -22,39 +24,6 @@ export type ThreadState = "runnable" | "running" | "blocked" | "dead";
  * but stop).
  */
 export type SchedClassName = "ghost" | "fair" | "agent";
-
-/**
- * What the kernel tells the ghOSt side about a ghost-class thread (the
- * enclave implements it). Each call produces the matching message.
- */
-export interface GhostHooks {
-  /** The thread entered the ghost class (TASK_NEW). */
-  taskNew(thread: Thread): void;
-  /** A blocked thread became runnable (TASK_WAKEUP). */
-  taskWakeup(thread: Thread, wakerCpu: number): void;
-  /** The running thread blocked on `cpu` (TASK_BLOCKED). */
-  taskBlocked(thread: Thread, cpu: number): void;
-  /** The running thread yielded `cpu` (TASK_YIELD). */
-  taskYield(thread: Thread, cpu: number): void;
-  /** The thread lost `cpu` to a higher class or another commit (TASK_PREEMPT). */
-  taskPreempt(thread: Thread, cpu: number, wasLatched: boolean, byKernel: boolean): void;
-  /** The thread's allowed CPUs changed (TASK_AFFINITY_CHANGED). */
-  taskAffinityChanged(thread: Thread): void;
-  /** The thread exited (TASK_BLOCKED then TASK_DEAD). */
-  taskDead(thread: Thread, cpu: number): void;
-  /** `cpu` has nothing to run (a polling agent notices on its next pass). */
-  cpuIdle(cpu: number): void;
-  /** A fair thread left `cpu` idle (CPU_AVAILABLE): its agent may schedule it again. */
-  cpuAvailable(cpu: number): void;
-  /** A fair thread wants `cpu` where an agent or ghost thread runs (BOOST_PRIO). */
-  boost(cpu: number): void;
-  /** A timer tick on enclave CPU `cpu` (CPU_TICK, when the enclave delivers ticks). */
-  cpuTick(cpu: number): void;
-  /** A committed thread started running on `cpu` (TASK_ON_CPU, when opted in). */
-  taskOnCpu(thread: Thread, cpu: number): void;
-  /** The in-kernel pick-next-task hook (BPF in the real system), or null. */
-  pickHook: ((cpu: number) => Thread | null) | null;
-}
 
 /**
  * A thread's program. `next` runs while the thread is on a CPU, at the

@@ -37,32 +37,56 @@ export const DEFAULT_TOPOLOGY_COSTS: TopologyCostModel = {
 };
 
 /**
- * The slowdown of work whose data lives in LLC `homeLlc` (-1: none), with
- * the given memory intensity, when it runs on `cpu`.
+ * Where work's data lives: its home LLC domain (-1: none) and how
+ * memory-bound it is, 0..1 (a thread has both).
+ */
+export interface DataHome {
+  /** LLC domain holding the data, or -1. */
+  readonly homeLlc: number;
+  /** Share of the work slowed down away from home, 0..1. */
+  readonly memoryIntensity: number;
+}
+
+/**
+ * The slowdowns of one machine under a cost model.
  *
  * @example
  * ```ts
- * import { slowdown, DEFAULT_TOPOLOGY_COSTS } from "./topology_costs.ts";
+ * import { TopologySlowdown } from "./topology_costs.ts";
  * import { Topology } from "./topology.ts";
  * const rome = new Topology({ name: "r", sockets: 2, llcPerNuma: 2, coresPerLlc: 2 });
+ * const slowdown = new TopologySlowdown(rome);
  * // CPU 0 is in LLC 0; CPU 2 in LLC 1 (same node); CPU 4 on the other node.
- * if (slowdown(DEFAULT_TOPOLOGY_COSTS, rome, 0, 1, 0) !== 1) throw new Error();
- * if (slowdown(DEFAULT_TOPOLOGY_COSTS, rome, 0, 1, 2) !== 1.4) throw new Error();
- * if (slowdown(DEFAULT_TOPOLOGY_COSTS, rome, 0, 0.5, 4) !== 1.5) throw new Error();
+ * if (slowdown.of({ homeLlc: 0, memoryIntensity: 1 }, 0) !== 1) throw new Error();
+ * if (slowdown.of({ homeLlc: 0, memoryIntensity: 1 }, 2) !== 1.4) throw new Error();
+ * if (slowdown.of({ homeLlc: 0, memoryIntensity: 0.5 }, 4) !== 1.5) throw new Error();
  * ```
  */
-export function slowdown(
-  model: TopologyCostModel,
-  topology: Topology,
-  homeLlc: number,
-  intensity: number,
-  cpu: number,
-): number {
-  if (homeLlc < 0 || intensity <= 0) return 1;
-  const info = topology.cpus[cpu]!;
-  if (info.llc === homeLlc) return 1;
-  const homeCpu = topology.llcs[homeLlc]?.[0];
-  if (homeCpu === undefined) throw new RangeError(`No LLC ${homeLlc} in ${topology.name}`);
-  const factor = topology.cpus[homeCpu]!.numa === info.numa ? model.remoteLlc : model.remoteNuma;
-  return 1 + intensity * (factor - 1);
+export class TopologySlowdown {
+  /** The machine. */
+  readonly topology: Topology;
+  /** The slowdown factors. */
+  readonly model: TopologyCostModel;
+
+  /** Creates the slowdowns of a machine. */
+  constructor(topology: Topology, model: TopologyCostModel = DEFAULT_TOPOLOGY_COSTS) {
+    this.topology = topology;
+    this.model = model;
+  }
+
+  /** The slowdown of work with data at `home` when it runs on `cpu` (1: full speed). */
+  of(home: DataHome, cpu: number): number {
+    const homeLlc = home.homeLlc;
+    const intensity = home.memoryIntensity;
+    if (homeLlc < 0 || intensity <= 0) return 1;
+    const topology = this.topology;
+    const info = topology.cpus[cpu]!;
+    if (info.llc === homeLlc) return 1;
+    const homeCpu = topology.llcs[homeLlc]?.[0];
+    if (homeCpu === undefined) throw new RangeError(`No LLC ${homeLlc} in ${topology.name}`);
+    const factor = topology.cpus[homeCpu]!.numa === info.numa
+      ? this.model.remoteLlc
+      : this.model.remoteNuma;
+    return 1 + intensity * (factor - 1);
+  }
 }

@@ -589,14 +589,19 @@ export function runDirect(plan: Scenario, options: DirectOptions): void {
       const entry = resolve(entryPlan, used);
       if (entry.cpu >= CPUS) {
         assert.throws(
-          () => enclave.open(entry.cpu, entry.gtid, entry.barrier, entry.agentCpu),
+          () =>
+            enclave.open(entry.cpu, {
+              gtid: entry.gtid,
+              barrier: entry.barrier,
+              agentCpu: entry.agentCpu,
+            }),
           RangeError,
         );
         continue;
       }
       const aborted = enclave.stats.outcomes[TXN.ABORTED]!;
       const reopened = enclave.isOpen(entry.cpu);
-      enclave.open(entry.cpu, entry.gtid, entry.barrier, entry.agentCpu, entry.agentBarrier);
+      enclave.open(entry.cpu, entry);
       assert.equal(enclave.stats.outcomes[TXN.ABORTED], aborted + (reopened ? 1 : 0));
       if (entry.gtid >= 0) used.add(entry.gtid);
       entry.expected = predict(entry);
@@ -631,7 +636,11 @@ export function runDirect(plan: Scenario, options: DirectOptions): void {
       }
     }
     const cpus = [...final.keys()];
-    const completed = enclave.commit(cpus, sync, engine.now + 1000, 1000);
+    const completed = enclave.commit(cpus, {
+      syncGroup: sync,
+      readyAt: engine.now + 1000,
+      targetCost: 1000,
+    });
     let failed = false;
     let count = 0;
     for (const entry of final.values()) {
@@ -671,11 +680,15 @@ export function runDirect(plan: Scenario, options: DirectOptions): void {
       const thread = ready.find((t) => t.allowed(cpu));
       if (thread === undefined) break;
       ready.splice(ready.indexOf(thread), 1);
-      enclave.open(cpu, thread.id, thread.barrier, AGENT_CPU);
+      enclave.open(cpu, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU });
       cpus.push(cpu);
     }
     if (cpus.length === 0) return;
-    const completed = enclave.commit(cpus, sync, engine.now + 1000, 1000);
+    const completed = enclave.commit(cpus, {
+      syncGroup: sync,
+      readyAt: engine.now + 1000,
+      targetCost: 1000,
+    });
     assert.equal(completed, cpus.length, "valid transactions on free CPUs complete");
   }
 
@@ -688,7 +701,13 @@ export function runDirect(plan: Scenario, options: DirectOptions): void {
       case "open": {
         // Left open: a later transaction on that CPU aborts it.
         const entry = resolve(op.entry, new Set());
-        if (entry.cpu < CPUS) enclave.open(entry.cpu, entry.gtid, entry.barrier, entry.agentCpu);
+        if (entry.cpu < CPUS) {
+          enclave.open(entry.cpu, {
+            gtid: entry.gtid,
+            barrier: entry.barrier,
+            agentCpu: entry.agentCpu,
+          });
+        }
         return;
       }
       case "play":

@@ -174,8 +174,13 @@ function commitOne(
   options: { agentCpu?: number; agentBarrier?: number; readyAt?: number } = {},
 ): TxnOutcome {
   const now = enclave.kernel.engine.now;
-  enclave.open(cpu, gtid, barrier, options.agentCpu ?? AGENT_CPU, options.agentBarrier ?? -1);
-  enclave.commit([cpu], true, options.readyAt ?? now, 0);
+  enclave.open(cpu, {
+    gtid,
+    barrier,
+    agentCpu: options.agentCpu ?? AGENT_CPU,
+    agentBarrier: options.agentBarrier ?? -1,
+  });
+  enclave.commit([cpu], { syncGroup: true, readyAt: options.readyAt ?? now });
   return enclave.outcome(cpu);
 }
 
@@ -185,10 +190,10 @@ Deno.test("commit of a runnable thread to an idle enclave CPU returns COMPLETE a
   const { engine, kernel, enclave } = rig();
   const thread = spawnGhost(kernel, enclave, hog(), "t");
   assert.equal(thread.barrier, 1, "TASK_NEW sets the barrier to 1");
-  enclave.open(1, thread.id, thread.barrier, AGENT_CPU);
+  enclave.open(1, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU });
   assert.equal(enclave.isOpen(1), true);
   assertOutcome(enclave.outcome(1), TXN.OPEN);
-  assert.equal(enclave.commit([1], true, engine.now, 0), 1);
+  assert.equal(enclave.commit([1], { syncGroup: true }), 1);
   assertOutcome(enclave.outcome(1), TXN.COMPLETE);
   assert.equal(enclave.isOpen(1), false);
   assert.equal(thread.latchedCpu, 1);
@@ -204,8 +209,8 @@ Deno.test("commit of a runnable thread to an idle enclave CPU returns COMPLETE a
 Deno.test("a remote commit runs the thread when its IPI arrives, after the target-side cost", () => {
   const { engine, kernel, enclave } = rig();
   const thread = spawnGhost(kernel, enclave, hog(), "t");
-  enclave.open(2, thread.id, thread.barrier, AGENT_CPU);
-  assert.equal(enclave.commit([2], true, 5 * US, 1 * US), 1);
+  enclave.open(2, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU });
+  assert.equal(enclave.commit([2], { syncGroup: true, readyAt: 5 * US, targetCost: 1 * US }), 1);
   engine.run({ until: 5 * US - 1 });
   assert.equal(kernel.cpus[2]!.curr, null, "not before the IPI");
   assert.equal(thread.latchedCpu, 2);
@@ -368,8 +373,14 @@ Deno.test("commit to a CPU outside the enclave returns INVALID_CPU", () => {
   assert.equal(thread.latchedCpu, -1);
   engine.run({ until: 10 * US });
   assert.equal(kernel.cpus[OUTSIDE_CPU]!.curr, null);
-  assert.throws(() => enclave.open(4, thread.id, thread.barrier, AGENT_CPU), RangeError);
-  assert.throws(() => enclave.open(-1, thread.id, thread.barrier, AGENT_CPU), RangeError);
+  assert.throws(
+    () => enclave.open(4, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU }),
+    RangeError,
+  );
+  assert.throws(
+    () => enclave.open(-1, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU }),
+    RangeError,
+  );
 });
 
 Deno.test("commit of an unknown gtid or of a fair thread returns INVALID_TARGET", () => {
@@ -406,10 +417,10 @@ Deno.test("a sync group with one failing transaction poisons the valid ones and 
   const a = spawnGhost(kernel, enclave, hog(), "a");
   const b = spawnGhost(kernel, enclave, hog(), "b");
   const c = spawnGhost(kernel, enclave, hog(), "c");
-  enclave.open(0, a.id, a.barrier, AGENT_CPU);
-  enclave.open(1, b.id, b.barrier, AGENT_CPU);
-  enclave.open(2, c.id, c.barrier - 1, AGENT_CPU); // stale
-  assert.equal(enclave.commit([0, 1, 2], true, engine.now, 0), 0);
+  enclave.open(0, { gtid: a.id, barrier: a.barrier, agentCpu: AGENT_CPU });
+  enclave.open(1, { gtid: b.id, barrier: b.barrier, agentCpu: AGENT_CPU });
+  enclave.open(2, { gtid: c.id, barrier: c.barrier - 1, agentCpu: AGENT_CPU }); // stale
+  assert.equal(enclave.commit([0, 1, 2], { syncGroup: true }), 0);
   assertOutcome(enclave.outcome(0), TXN.POISONED, "cpu 0");
   assertOutcome(enclave.outcome(1), TXN.POISONED, "cpu 1");
   assertOutcome(enclave.outcome(2), TXN.TARGET_STALE, "cpu 2");
@@ -425,9 +436,9 @@ Deno.test("an async group applies its valid transactions and fails only the inva
   const { engine, kernel, enclave } = rig();
   const a = spawnGhost(kernel, enclave, hog(), "a");
   const b = spawnGhost(kernel, enclave, hog(), "b");
-  enclave.open(1, a.id, a.barrier, AGENT_CPU);
-  enclave.open(2, b.id, b.barrier + 5, AGENT_CPU); // stale
-  assert.equal(enclave.commit([1, 2], false, engine.now, 0), 1);
+  enclave.open(1, { gtid: a.id, barrier: a.barrier, agentCpu: AGENT_CPU });
+  enclave.open(2, { gtid: b.id, barrier: b.barrier + 5, agentCpu: AGENT_CPU }); // stale
+  assert.equal(enclave.commit([1, 2]), 1);
   assertOutcome(enclave.outcome(1), TXN.COMPLETE);
   assertOutcome(enclave.outcome(2), TXN.TARGET_STALE);
   engine.run({ until: 10 * US });
@@ -440,18 +451,18 @@ Deno.test("re-opening a slot with an open transaction aborts the old one", () =>
   const { engine, kernel, enclave } = rig();
   const a = spawnGhost(kernel, enclave, hog(), "a");
   const b = spawnGhost(kernel, enclave, hog(), "b");
-  enclave.open(1, a.id, a.barrier, AGENT_CPU);
-  enclave.open(1, b.id, b.barrier, AGENT_CPU);
+  enclave.open(1, { gtid: a.id, barrier: a.barrier, agentCpu: AGENT_CPU });
+  enclave.open(1, { gtid: b.id, barrier: b.barrier, agentCpu: AGENT_CPU });
   assert.equal(enclave.stats.outcomes[TXN.ABORTED], 1, "the first transaction ended ABORTED");
   assert.equal(enclave.isOpen(1), true, "the new one is open");
   assertOutcome(enclave.outcome(1), TXN.OPEN);
-  assert.equal(enclave.commit([1], true, engine.now, 0), 1);
+  assert.equal(enclave.commit([1], { syncGroup: true }), 1);
   assertOutcome(enclave.outcome(1), TXN.COMPLETE);
   engine.run({ until: 10 * US });
   assert.equal(b.cpu, 1, "the newer transaction ran");
   assert.equal(a.state, "runnable");
   assert.equal(a.latchedCpu, -1, "the aborted one was not applied");
-  assert.throws(() => enclave.commit([1], true, engine.now, 0), Error, "no open transaction");
+  assert.throws(() => enclave.commit([1], { syncGroup: true }), Error, "no open transaction");
   kernel.checkInvariants();
 });
 
@@ -465,11 +476,11 @@ Deno.test({
   fn() {
     const { engine, kernel, enclave } = rig();
     const thread = spawnGhost(kernel, enclave, hog(), "t");
-    enclave.open(1, thread.id, thread.barrier, AGENT_CPU);
-    enclave.open(2, thread.id, thread.barrier, AGENT_CPU);
+    enclave.open(1, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU });
+    enclave.open(2, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU });
     let completed = -1;
     assert.doesNotThrow(() => {
-      completed = enclave.commit([1, 2], false, engine.now, 0);
+      completed = enclave.commit([1, 2]);
     });
     assert.equal(completed, 1);
     const outcomes = [enclave.outcome(1), enclave.outcome(2)].map((o) => TXN_NAMES[o]).sort();
@@ -613,8 +624,12 @@ class DirectAgent implements AgentAttachment {
         if (candidate?.state === "runnable" && candidate.latchedCpu < 0) thread = candidate;
       }
       if (thread === undefined) return;
-      enclave.open(cpu, thread.id, thread.barrier, AGENT_CPU);
-      enclave.commit([cpu], true, kernel.engine.now + 500, 1000);
+      enclave.open(cpu, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU });
+      enclave.commit([cpu], {
+        syncGroup: true,
+        readyAt: kernel.engine.now + 500,
+        targetCost: 1000,
+      });
       if (enclave.outcome(cpu) !== TXN.COMPLETE) {
         this.#runnable.unshift(thread.id);
         return;
