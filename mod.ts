@@ -53,5 +53,7 @@ export { main } from "./reports/cli/cli.ts";
 import { main } from "./reports/cli/cli.ts";
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  // No top-level await: a policy file that `run --policy` imports may import
+  // this module, which must then be done evaluating.
+  main(Deno.args).then((code) => Deno.exit(code));
 }

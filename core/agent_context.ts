@@ -8,10 +8,10 @@
  */
 
 import type { Enclave } from "./enclave.ts";
-import { TXN, type TxnOutcome } from "./ghost_abi.ts";
+import { AGENT_FLAG, TXN, type TxnOutcome } from "./ghost_abi.ts";
 import type { Kernel } from "./kernel.ts";
 import type { MessageQueue } from "./message_queue.ts";
-import type { AgentContext, CommitMode, PolicyModel, TaskStatus } from "./policy.ts";
+import type { AgentContext, AgentStatus, CommitMode, PolicyModel, TaskStatus } from "./policy.ts";
 import type { Topology } from "./topology.ts";
 
 /** What the context needs from its agent process (internal to the agent runtime). */
@@ -89,16 +89,26 @@ export class Context implements AgentContext {
     return this.#host.enclave.tasks.get(gtid);
   }
 
+  /** The status word of `cpu`'s agent (a fresh copy), or undefined if not an enclave CPU. */
+  agentStatus(cpu: number): AgentStatus | undefined {
+    const enclave = this.#host.enclave;
+    if (!enclave.hasCpu(cpu)) return undefined;
+    return {
+      barrier: enclave.agentBarrier[cpu]!,
+      boostPrio: (enclave.agentFlags[cpu]! & AGENT_FLAG.BOOST_PRIO) !== 0,
+    };
+  }
+
   /** Whether no higher class holds `cpu` (and no other agent runs there). */
   cpuAvailable(cpu: number): boolean {
     const host = this.#host;
     return host.enclave.hasCpu(cpu) && host.kernel.ghostMayUse(cpu, this.cpu);
   }
 
-  /** Opens a transaction on `cpu` at the barrier last seen. */
-  open(cpu: number, gtid: number): void {
+  /** Opens a transaction on `cpu` at `barrier`, or the barrier last seen. */
+  open(cpu: number, gtid: number, barrier?: number): void {
     const host = this.#host;
-    const barrier = gtid >= 0 ? host.lastSeen(gtid) : 0;
+    barrier = gtid < 0 ? 0 : barrier ?? host.lastSeen(gtid);
     const local = cpu === this.cpu && host.model === "per-cpu";
     const agentBarrier = local ? host.enclave.agentBarrier[this.cpu]! : -1;
     const txn = this.#txn;
@@ -154,12 +164,12 @@ export class Context implements AgentContext {
     return this.#host.enclave.outcome(cpu);
   }
 
-  /** Moves a task's messages to `cpu`'s queue (a system call). */
-  associate(gtid: number, cpu: number): boolean {
+  /** Moves a task's messages to `cpu`'s queue (a system call) at `barrier`, or the last seen. */
+  associate(gtid: number, cpu: number, barrier?: number): boolean {
     const host = this.#host;
     if (!host.enclave.hasCpu(cpu)) return false;
     this.roundCost += host.kernel.costs.syscall;
-    return host.enclave.associateQueue(gtid, host.queueOf(cpu), host.lastSeen(gtid));
+    return host.enclave.associateQueue(gtid, host.queueOf(cpu), barrier ?? host.lastSeen(gtid));
   }
 
   /** Pings `cpu`'s agent (a system call; free for the agent's own CPU). */
@@ -197,7 +207,12 @@ export class Context implements AgentContext {
       }
       if (gtid < 0) return null;
       const thread = enclave.tasks.get(gtid);
-      if (thread === undefined) throw new Error(`Pick hook chose unknown task ${gtid}`);
+      if (thread === undefined) {
+        // A policy bug like any other: the process dies, the kernel goes on.
+        enclave.pickHook = null;
+        host.crash(new Error(`Pick hook chose task ${gtid}, not a thread of the enclave`));
+        return null;
+      }
       return thread;
     };
   }

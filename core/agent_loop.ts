@@ -147,6 +147,7 @@ export class AgentLoop implements Behavior {
       }
       queue.pop();
     }
+    host.policy.afterMessages?.(ctx);
     host.kernel.tracer?.queueDepth(queue.id, queue.size, host.kernel.engine.now);
   }
 

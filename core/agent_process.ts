@@ -328,6 +328,7 @@ export class AgentProcess {
     if (this.#exited) return;
     this.#exited = true;
     this.#exitedAt = this.kernel.engine.now;
+    this.policy.close?.();
     this.enclave.detach(this.#host);
     for (const thread of this.#threads) {
       if (thread === null || thread.state === "dead") continue;
@@ -387,6 +388,7 @@ export class AgentProcess {
       this.policy.taskNew(ctx, message);
       this.stats.discovered++;
     }
+    this.policy.afterMessages?.(ctx);
     // Ready (and the other agents awake) once the discovery's cost is paid.
     const cost = ctx.roundCost + gtids.length * this.kernel.costs.discoveryPerThread;
     this.kernel.engine.after(cost, this.#readyKind);

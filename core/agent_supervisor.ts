@@ -11,8 +11,8 @@
  * - crash: the agent process dies (an injected fault, or any exception in
  *   policy code). With a restart delay the supervisor starts a fresh agent
  *   after it, through the upgrade path; without one the enclave has no
- *   agent, and its watchdog (`runnableTimeout`) destroys it and moves every
- *   thread to CFS.
+ *   agent, and its watchdog (`runnableTimeout`, armed now if it waited for
+ *   a crash) destroys it and moves every thread to CFS.
  * - swap: an upgrade to another policy.
  *
  * Each event's blackout runs from the old agent's exit until a new agent is
@@ -70,6 +70,12 @@ export interface SupervisorOptions {
   restartDelayNs: number | null;
   /** CPU of the global agent (centralized policies). */
   globalCpu: number;
+  /**
+   * Called when policy code kills an agent process (a crash no event
+   * injected), with the error (its stack, or an external agent's stderr).
+   * @default none
+   */
+  onPolicyError?: (error: unknown, policy: string) => void;
 }
 
 /** Owns the agent process of an enclave across upgrades, crashes and swaps. */
@@ -170,7 +176,11 @@ export class AgentSupervisor {
 
   #restartAfterCrash(record: EventRecord): void {
     const delay = this.#options.restartDelayNs;
-    if (delay === null) return; // the watchdog decides
+    if (delay === null) {
+      // The watchdog decides: it watches from now on.
+      this.#enclave.armWatchdog();
+      return;
+    }
     const at = this.#kernel.engine.now + delay + this.#kernel.costs.agentStartup;
     this.#queueLaunch(this.#policy, record, at);
   }
@@ -217,6 +227,7 @@ export class AgentSupervisor {
     if (process !== this.#current || error === null || this.#enclave.destroyed) return;
     // A crash the run did not inject: policy code threw.
     this.#current = null;
+    this.#options.onPolicyError?.(error, this.#policy);
     const record = this.#record(
       { kind: "crash", atNs: this.#kernel.engine.now },
       "policy error",

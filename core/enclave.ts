@@ -45,6 +45,14 @@ export interface EnclaveOptions {
    * the enclave (0 disables it), ns. @default 0
    */
   runnableTimeoutNs?: number;
+  /**
+   * Whether the watchdog checks from the start; false: only once
+   * {@link Enclave.armWatchdog} is called (the supervisor calls it when an
+   * agent crashed with no restart to come, so that a policy that keeps
+   * threads waiting on purpose, such as a FIFO past saturation, is trusted
+   * while its agent lives). @default true
+   */
+  watchdogArmed?: boolean;
   /** Deliver a CPU_TICK message to a CPU's agent on every tick (`deliver_ticks`). @default false */
   deliverTicks?: boolean;
   /** Deliver TASK_ON_CPU when a committed thread starts running. @default false */
@@ -135,6 +143,10 @@ export class Enclave implements GhostHooks {
   readonly #dead = new Set<number>();
   readonly #queueCapacity: number;
   readonly #runnableTimeout: number;
+  /** Whether the watchdog's timer runs. */
+  #watchdogArmed = false;
+  /** The watchdog timer's event kind, or -1 without a watchdog. */
+  #watchdogKind = -1;
   readonly #deliverTicks: boolean;
   readonly #deliverOnCpu: boolean;
   /** The queue that receives each CPU's CPU messages (its agent's), by CPU. */
@@ -216,15 +228,29 @@ export class Enclave implements GhostHooks {
       destroyedAt: -1,
     };
     if (this.#runnableTimeout > 0) {
-      // Checked every tick: a stall is caught within the timeout plus one tick.
-      const period = Math.max(1, Math.min(kernel.tickNs, this.#runnableTimeout));
       const kind = kernel.engine.register(`enclave${this.id}.watchdog`, () => {
         if (this.#destroyed) return;
         this.#watchdog();
-        if (!this.#destroyed) kernel.engine.after(period, kind);
+        if (!this.#destroyed) kernel.engine.after(this.#watchdogPeriod, kind);
       });
-      kernel.engine.after(period, kind);
+      this.#watchdogKind = kind;
+      if (options.watchdogArmed ?? true) this.armWatchdog();
     }
+  }
+
+  /** Checked every tick: a stall is caught within the timeout plus one tick. */
+  get #watchdogPeriod(): number {
+    return Math.max(1, Math.min(this.kernel.tickNs, this.#runnableTimeout));
+  }
+
+  /**
+   * Starts the watchdog's checks, if the enclave has a watchdog and they are
+   * not running yet (see {@link EnclaveOptions.watchdogArmed}).
+   */
+  armWatchdog(): void {
+    if (this.#watchdogKind < 0 || this.#watchdogArmed || this.#destroyed) return;
+    this.#watchdogArmed = true;
+    this.kernel.engine.after(this.#watchdogPeriod, this.#watchdogKind);
   }
 
   /** Whether a CPU belongs to the enclave. */

@@ -52,6 +52,17 @@ export interface TaskStatus {
   allowed(cpu: number): boolean;
 }
 
+/**
+ * An agent's status word (one per enclave CPU) as a policy may read it: the
+ * kernel bumps its barrier with every CPU message and ping.
+ */
+export interface AgentStatus {
+  /** Agent barrier (Aseq). */
+  readonly barrier: number;
+  /** BOOST_PRIO: a higher class wants this CPU, yield it soon. */
+  readonly boostPrio: boolean;
+}
+
 /** What a policy sees and can do while its agent runs. */
 export interface AgentContext {
   /** Virtual time, ns. */
@@ -66,13 +77,16 @@ export interface AgentContext {
   readonly globalCpu: number;
   /** A task's status word, free to read; undefined once it left the enclave. */
   status(gtid: number): TaskStatus | undefined;
+  /** The status word of `cpu`'s agent, free to read; undefined if not an enclave CPU. */
+  agentStatus(cpu: number): AgentStatus | undefined;
   /** Whether no higher class (a fair thread, another agent) holds a CPU. */
   cpuAvailable(cpu: number): boolean;
   /**
    * Opens a transaction: run `gtid` (or TARGET.IDLE / TARGET.AGENT) on `cpu`,
-   * with the task barrier the agent last saw.
+   * if the task's barrier is still `barrier` (default: the seqnum of the last
+   * message the agent read about it).
    */
-  open(cpu: number, gtid: number): void;
+  open(cpu: number, gtid: number, barrier?: number): void;
   /**
    * Commits every transaction opened since the last commit, as one group,
    * and returns how many completed; read each with `outcome(cpu)`. The mode
@@ -84,9 +98,10 @@ export interface AgentContext {
   outcome(cpu: number): TxnOutcome;
   /**
    * Moves a task's messages to `cpu`'s queue (per-CPU model); false if the
-   * barrier is stale or the CPU is not in the enclave.
+   * barrier (default: the seqnum of the last message read about the task)
+   * is stale or the CPU is not in the enclave.
    */
-  associate(gtid: number, cpu: number): boolean;
+  associate(gtid: number, cpu: number, barrier?: number): boolean;
   /** Pings `cpu`'s agent (bumps its barrier, wakes it); false if not an enclave CPU. */
   ping(cpu: number): boolean;
   /**
@@ -143,6 +158,20 @@ export interface Policy {
   taskOnCpu?(ctx: AgentContext, msg: Message): void;
   /** CPU_TICK (opt-in, `deliverTicks`): a timer tick on `msg.cpu`. @default ignored */
   cpuTick?(ctx: AgentContext, msg: Message): void;
+  /**
+   * Called after each batch of messages the policy was handed (one drain of
+   * a queue, or the TASK_NEWs of discovery), before the next schedule step:
+   * a policy that batches messages (an agent in another process) acts on
+   * them here, at the time the framework read them. @default nothing
+   */
+  afterMessages?(ctx: AgentContext): void;
   /** Decides and commits. Per-CPU: for `ctx.cpu`; centralized: for every CPU. */
   schedule(ctx: AgentContext): void;
+  /**
+   * Called once its agent process has exited (shut down, crashed, enclave
+   * destroyed) or the run is over: releases what the policy holds outside
+   * the emulation (an agent's child process). Never calls back into the
+   * context. @default nothing
+   */
+  close?(): void;
 }

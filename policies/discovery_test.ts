@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { AgentContext, Policy } from "../core/policy.ts";
+import type { AgentContext, AgentStatus, Policy } from "../core/policy.ts";
 import { hog } from "../core/behaviors.ts";
 import { MSG, TXN, type TxnOutcome } from "../core/ghost_abi.ts";
 import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
@@ -61,6 +61,10 @@ class FakeEnclave implements AgentContext {
 
   status(gtid: number): Thread | undefined {
     return this.#threads.get(gtid);
+  }
+
+  agentStatus(cpu: number): AgentStatus | undefined {
+    return this.cpus.includes(cpu) ? { barrier: 0, boostPrio: false } : undefined;
   }
 
   cpuAvailable(cpu: number): boolean {

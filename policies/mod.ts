@@ -8,7 +8,9 @@
  * a `TXN` outcome to handle, never an exception. A `TaskTable` implements
  * the task callbacks (per-thread state, checks, CPU holders, departures),
  * leaving the policy its run queue and `schedule`. `registerPolicy` makes a
- * policy known by name to runs and the command line.
+ * policy known by name to runs and the command line; `loadPolicySource`
+ * loads one from a policy file or an agent in another process
+ * (`exec:COMMAND`, speaking the protocol of exec/README.md).
  *
  * @example
  * ```ts
@@ -74,7 +76,14 @@
  * @module
  */
 
-export type { AgentContext, CommitMode, Policy, PolicyModel, TaskStatus } from "../core/policy.ts";
+export type {
+  AgentContext,
+  AgentStatus,
+  CommitMode,
+  Policy,
+  PolicyModel,
+  TaskStatus,
+} from "../core/policy.ts";
 export {
   type MessageType,
   MSG,
@@ -120,5 +129,15 @@ export {
   POLICIES,
   type PolicyDefinition,
   registerPolicy,
+  registerPolicySource,
   resolvePolicy,
 } from "./registry.ts";
+export {
+  DEFAULT_AGENT_TIMEOUT_NS,
+  loadPolicySource,
+  loadPolicySources,
+  parseExecSource,
+  policySourceHash,
+  policySourceKind,
+} from "./sources.ts";
+export { AgentError, ExecPolicy, PROTOCOL_VERSION } from "./exec/mod.ts";

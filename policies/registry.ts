@@ -143,12 +143,35 @@ registerPolicy({
   create: () => new GhostCfs(),
 });
 
+/**
+ * Adds a policy loaded from a source (a policy file, an `exec:` agent: see
+ * sources.ts) to `POLICIES` under the source's text, which is how runs and
+ * their configurations name it. The definition is checked like
+ * `definePolicy`'s (its own name too); its description starts with that
+ * name. Registering the same source again returns the first definition.
+ */
+export function registerPolicySource(
+  source: string,
+  definition: PolicyDefinition,
+): PolicyDefinition {
+  const checked = definePolicy(definition);
+  if (Object.hasOwn(registry, source)) return registry[source]!;
+  const named = Object.freeze({
+    ...checked,
+    name: source,
+    description: `${checked.name}: ${checked.description}`,
+  });
+  registry[source] = named;
+  return named;
+}
+
 /** Looks up a policy; throws InputError naming the choices. */
 export function resolvePolicy(name: string): PolicyDefinition {
   const policy = Object.hasOwn(POLICIES, name) ? POLICIES[name] : undefined;
   if (policy === undefined) {
     throw new InputError(
-      `Unknown policy "${name}": expected one of ${Object.keys(POLICIES).join(", ")}`,
+      `Unknown policy "${name}": expected one of ${Object.keys(POLICIES).join(", ")}, ` +
+        "a policy file (.ts, .js) or exec:COMMAND",
     );
   }
   return policy;

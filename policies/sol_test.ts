@@ -42,6 +42,7 @@ function recordingContext(fail: Set<number>) {
     ping: () => true,
     wakeAt: () => {},
     setPickHook: () => {},
+    agentStatus: () => undefined,
   };
   return { ctx, opened, commits };
 }

@@ -84,7 +84,7 @@ export interface TaskHooks<T extends Task> {
  *   now: 0, cpu: 0, cpus: [0, 1], topology: new Topology({ name: "two", coresPerLlc: 2 }),
  *   globalCpu: 0, status: () => undefined, cpuAvailable: () => true, open: () => {},
  *   commit: () => 0, outcome: () => TXN.OPEN, associate: () => true, ping: () => true,
- *   wakeAt: () => {}, setPickHook: () => {},
+ *   wakeAt: () => {}, setPickHook: () => {}, agentStatus: () => undefined,
  * };
  * const msg: Message = {
  *   type: MSG.TASK_NEW, gtid: 7, seqnum: 1, cpu: -1, runtime: 0, flags: MSG_FLAG_RUNNABLE,

@@ -21,6 +21,7 @@ const ctx: AgentContext = {
   ping: () => true,
   wakeAt: () => {},
   setPickHook: () => {},
+  agentStatus: () => undefined,
 };
 
 /** A table whose hooks log what they were asked to do. */

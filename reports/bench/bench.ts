@@ -11,7 +11,9 @@
 
 import { InputError } from "../../core/errors.ts";
 import { type OptionSpecs, type OptionValue, resolveOptions } from "../../core/options.ts";
-import { parseFlags, valueFromText } from "../cli/args.ts";
+import { EXIT_POLICY_FAILED, parseFlags, valueFromText } from "../cli/args.ts";
+import { loadPolicySource, policySourceHash, policySourceKind } from "../../policies/sources.ts";
+import { policyFailure } from "../render/write_report.ts";
 import type { FigureContext, FigureDefinition, Suite } from "../figures/figure.ts";
 import { FIGURES } from "../figures/registry.ts";
 import { pointKey, type PointOutcome, type PointSpec, sourceFingerprint } from "./point.ts";
@@ -58,6 +60,8 @@ export interface BenchOptions {
   shard: { index: number; count: number } | null;
   /** Seed of every point. */
   seed: number;
+  /** Policies added to every figure that compares policies (policy files, `exec:` agents). */
+  policies: string[];
 }
 
 /** Help text of `bench`. */
@@ -80,10 +84,18 @@ Options:
   --shard I/N         run only slice I of N of the points (for CI matrices or
                       several machines); then join with 'ghostbench merge'
   --seed S            seed of every run (default 1)
+  --policy P          add a policy to every figure that compares policies, with
+                      its own colour and legend entry (repeatable): a policy
+                      file (.ts, .js), exec:COMMAND (an agent in another
+                      process, see policies/exec/README.md) or a name
   -h, --help          show this text
 
 Finished points are cached under DIR/.cache, keyed by a hash of the code and
-the point's configuration: an interrupted bench resumes where it stopped.`;
+the point's configuration (and of each policy file and what it imports, or
+an exec agent's files): an interrupted bench resumes where it stopped, and
+editing a policy runs its points again. A point whose policy failed (an
+exception, a crashed agent) is marked in summary.json and on the page, and
+bench exits with status 3.`;
 
 /** Help text of `merge`. */
 export const MERGE_HELP = `Usage: deno task ghostbench merge DIR... [--out DIR]
@@ -113,6 +125,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
     jobs: { type: "string" },
     shard: { type: "string" },
     seed: { type: "string" },
+    policy: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
@@ -152,7 +165,24 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
     }
     shard = { index, count };
   }
-  return { suite, out: values.out ?? "out", only, jobs: jobs!, shard, seed };
+  const policies = [...new Set(values.policy ?? [])];
+  return { suite, out: values.out ?? "out", only, jobs: jobs!, shard, seed, policies };
+}
+
+/**
+ * Loads the policies a bench adds (policy files, `exec:` agents; a name must
+ * be registered) and returns the content hash of each source, by name, for
+ * the cache keys.
+ *
+ * @throws {InputError} when one does not load
+ */
+async function loadAddedPolicies(policies: readonly string[]): Promise<Record<string, string>> {
+  const hashes: Record<string, string> = {};
+  for (const policy of policies) {
+    await loadPolicySource(policy);
+    if (policySourceKind(policy) !== null) hashes[policy] = await policySourceHash(policy);
+  }
+  return hashes;
 }
 
 /** The figures selected by `only`, in report order. */
@@ -195,8 +225,13 @@ export async function runBench(
 
 async function bench(options: BenchOptions, io: BenchIo, version: string): Promise<number> {
   const started = performance.now();
+  const sourceHashes = await loadAddedPolicies(options.policies);
   await ensureWritableDir(options.out);
-  const context: FigureContext = { suite: options.suite, seed: options.seed };
+  const context: FigureContext = {
+    suite: options.suite,
+    seed: options.seed,
+    ...(options.policies.length === 0 ? {} : { policies: options.policies }),
+  };
   const figures = selected(options.only);
   const points = plan(figures, context);
   const flat = points.flat;
@@ -225,6 +260,7 @@ async function bench(options: BenchOptions, io: BenchIo, version: string): Promi
     const { outcomes, keys, cached, invalid } = await runPoints(mine.map((i) => flat[i]!.spec), {
       jobs: options.jobs,
       cacheDir,
+      sourceHashes,
       onProgress: progressDisplay(io.err, {
         label: "bench",
         jobs: options.jobs,
@@ -243,6 +279,7 @@ async function bench(options: BenchOptions, io: BenchIo, version: string): Promi
         only: options.only,
         shard,
         keys,
+        ...(options.policies.length === 0 ? {} : { policies: options.policies }),
       };
       await writeFileAtomic(shardFile, JSON.stringify(record, null, 1) + "\n", {
         what: "shard file",
@@ -360,7 +397,17 @@ async function finish(points: BenchPlan, options: FinishOptions): Promise<number
   io.out(
     `bench: ${figures.length} figure(s), ${holding}/${claims.length} claims hold; open ${options.out}/index.html\n`,
   );
-  return 0;
+  const failed = flat.flatMap((point, i) => {
+    const failure = policyFailure(outcomes.get(i)!);
+    return failure === null ? [] : [`${figures[point.figure]!.name}: ${failure}`];
+  });
+  if (failed.length === 0) return 0;
+  for (const line of failed) io.err(`bench: FAILED point ${line}\n`);
+  io.err(
+    `bench: ${failed.length} point(s) ran a policy that failed (policyFailure in summary.json); ` +
+      "run one with 'ghostbench run' to see its stack\n",
+  );
+  return EXIT_POLICY_FAILED;
 }
 
 /**
@@ -399,13 +446,14 @@ async function merge(
   const started = performance.now();
   // Everything is read and checked before anything is written.
   const shards = readShards(dirs);
-  const { suite, seed, only } = shards.header;
-  const context: FigureContext = { suite, seed };
+  const { suite, seed, only, policies } = shards.header;
+  const sourceHashes = await loadAddedPolicies(policies ?? []);
+  const context: FigureContext = { suite, seed, ...(policies === undefined ? {} : { policies }) };
   const figures = selected(only);
   const points = plan(figures, context);
   const flat = points.flat;
   const fingerprint = sourceFingerprint();
-  const keys = flat.map((p) => pointKey(p.spec, fingerprint));
+  const keys = flat.map((p) => pointKey(p.spec, fingerprint, { sourceHashes }));
   const outcomes = new Map<number, PointOutcome>();
   for (const found of shards.files) {
     const { index, count } = found.shard;

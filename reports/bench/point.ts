@@ -127,11 +127,39 @@ export function stableJson(value: unknown): string {
   });
 }
 
-/** The cache key of a point: a hash of the code fingerprint and the spec. */
-export function pointKey(spec: PointSpec, fingerprint: string): string {
-  return createHash("sha256").update(fingerprint).update("\n").update(stableJson(spec)).digest(
-    "hex",
-  ).slice(0, 32);
+/** Options of {@link pointKey}. */
+export interface PointKeyOptions {
+  /**
+   * Content hashes of the policy sources (policy files, `exec:` agents) by
+   * name (`policySourceHash`): a point that runs one has it in its key.
+   * @default none
+   */
+  sourceHashes?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The cache key of a point: a hash of the code fingerprint and the spec,
+ * and of the content of every policy source the point runs.
+ */
+export function pointKey(
+  spec: PointSpec,
+  fingerprint: string,
+  options: PointKeyOptions = {},
+): string {
+  const hash = createHash("sha256").update(fingerprint).update("\n").update(stableJson(spec));
+  const hashes = options.sourceHashes ?? {};
+  for (const policy of pointPolicies(spec)) {
+    if (Object.hasOwn(hashes, policy)) hash.update(`\nsource ${policy} ${hashes[policy]}`);
+  }
+  return hash.digest("hex").slice(0, 32);
+}
+
+/** The policies a point runs (a run's, and those its swap events start), each once. */
+export function pointPolicies(spec: PointSpec): string[] {
+  if (spec.kind === "microbench") return [];
+  if (spec.kind === "scalability") return [spec.policy];
+  const swaps = spec.config.events.flatMap((e) => e.policy === undefined ? [] : [e.policy]);
+  return [...new Set([spec.config.policy, ...swaps])];
 }
 
 /**

@@ -45,6 +45,8 @@ export interface RunPointsOptions {
   cacheDir: string | null;
   /** Called after each point. @default none */
   onProgress?: (progress: PointProgress) => void;
+  /** Content hashes of the policy sources the points run (see {@link pointKey}). @default none */
+  sourceHashes?: Readonly<Record<string, string>>;
 }
 
 /** The outcome of every point, in order, plus how many came from the cache. */
@@ -193,7 +195,8 @@ export async function runPoints(
   options: RunPointsOptions,
 ): Promise<RunPointsResult> {
   const fingerprint = sourceFingerprint();
-  const keys = specs.map((spec) => pointKey(spec, fingerprint));
+  const sourceHashes = options.sourceHashes ?? {};
+  const keys = specs.map((spec) => pointKey(spec, fingerprint, { sourceHashes }));
   const outcomes: (PointOutcome | undefined)[] = new Array(specs.length);
   const todo: number[] = [];
   let done = 0;

@@ -1,12 +1,14 @@
 /**
  * Web Worker entry of the bench harness: runs the points it is sent and
- * posts their outcomes back. A point that throws is reported as an error
- * with its message, and the harness stops.
+ * posts their outcomes back, loading first the policy files and external
+ * agents a point names (`bench --policy`). A point that throws is reported
+ * as an error with its message, and the harness stops.
  *
  * @module
  */
 
-import { type PointSpec, runPoint } from "./point.ts";
+import { loadPolicySources } from "../../policies/sources.ts";
+import { pointPolicies, type PointSpec, runPoint } from "./point.ts";
 
 /** A request to the worker. */
 export interface PointRequest {
@@ -17,13 +19,14 @@ export interface PointRequest {
 }
 
 const scope = self as unknown as {
-  onmessage: ((event: MessageEvent<PointRequest>) => void) | null;
+  onmessage: ((event: MessageEvent<PointRequest>) => void | Promise<void>) | null;
   postMessage(message: unknown): void;
 };
 
-scope.onmessage = (event) => {
+scope.onmessage = async (event) => {
   const { index, spec } = event.data;
   try {
+    await loadPolicySources(pointPolicies(spec));
     scope.postMessage({ index, outcome: runPoint(spec) });
   } catch (error) {
     const message = error instanceof Error

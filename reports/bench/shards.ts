@@ -1,6 +1,6 @@
 /**
  * Shard files: what `bench --shard I/N` leaves in its output directory
- * (`shard-I-of-N.json`: the run's suite, seed and figures, and the cache
+ * (`shard-I-of-N.json`: the run's suite, seed, figures and added policies, and the cache
  * keys of its points), and the checks `merge` makes on them before it
  * writes anything: each file must be exactly what bench writes, every shard
  * of the run must be there, once, and all of one run.
@@ -23,6 +23,8 @@ export interface ShardFile {
   only: string[] | null;
   /** Which shard: `index` (1-based) of `count`. */
   shard: { index: number; count: number };
+  /** Policies the run added (`bench --policy`), when it added any. */
+  policies?: string[];
   /** Cache keys of the shard's points, in plan order. */
   keys: string[];
 }
@@ -37,8 +39,8 @@ export interface FoundShard extends ShardFile {
 
 /** Every shard of one run, checked. */
 export interface Shards {
-  /** Suite, seed and figures, common to every shard. */
-  header: Pick<ShardFile, "suite" | "seed" | "only">;
+  /** Suite, seed, figures and added policies, common to every shard. */
+  header: Pick<ShardFile, "suite" | "seed" | "only" | "policies">;
   /** The shards, by index. */
   files: FoundShard[];
 }
@@ -90,11 +92,16 @@ export function readShards(dirs: readonly string[]): Shards {
     }
   }
   const first = files[0]!;
-  const header = { suite: first.suite, seed: first.seed, only: first.only };
+  const header = {
+    suite: first.suite,
+    seed: first.seed,
+    only: first.only,
+    ...(first.policies === undefined ? {} : { policies: first.policies }),
+  };
   const count = first.shard.count;
   const byIndex = new Map<number, FoundShard>();
   for (const file of files) {
-    const here = { suite: file.suite, seed: file.seed, only: file.only };
+    const here = { suite: file.suite, seed: file.seed, only: file.only, policies: file.policies };
     if (!sameRun(header, here) || file.shard.count !== count) {
       throw new InputError(
         `Shards of different runs: "${first.path}" (${describe(first)}) and "${file.path}" ` +
@@ -182,7 +189,21 @@ export function parseShardFile(text: string, path: string): ShardFile {
   ) {
     return fail(`"keys": expected a list of point keys (32 hex digits)`);
   }
-  return { suite, seed, only, shard: { index, count }, keys: keys as string[] };
+  const policies = value.policies;
+  if (
+    policies !== undefined &&
+    (!Array.isArray(policies) || !policies.every((p) => typeof p === "string" && p !== ""))
+  ) {
+    return fail(`"policies" ${show(policies)}: expected a list of policies`);
+  }
+  return {
+    suite,
+    seed,
+    only,
+    shard: { index, count },
+    keys: keys as string[],
+    ...(policies === undefined ? {} : { policies: policies as string[] }),
+  };
 }
 
 function readText(path: string): string {
@@ -200,12 +221,14 @@ function sameRun(a: object, b: object): boolean {
 function normalize(header: unknown): unknown {
   if (!isRecord(header)) return header;
   const only = Array.isArray(header.only) ? [...header.only].sort() : header.only;
-  return { suite: header.suite, seed: header.seed, only };
+  return { suite: header.suite, seed: header.seed, only, policies: header.policies ?? [] };
 }
 
 function describe(file: ShardFile): string {
   return `suite ${file.suite}, seed ${file.seed}, ${
     file.only === null ? "all figures" : file.only.join(",")
+  }${
+    file.policies === undefined ? "" : `, policies ${file.policies.join(",")}`
   }, ${file.shard.count} shards`;
 }
 

@@ -12,6 +12,13 @@ import { InputError } from "../../core/errors.ts";
 import { expected, type OptionSpec, type OptionValue } from "../../core/options.ts";
 import { formatDuration, parseDuration } from "../../core/units.ts";
 
+/**
+ * Exit status of `run` and `bench` when a policy failed (an exception, a
+ * crashed agent) without an injected `--event`: the run completed, its
+ * threads fell back to CFS or a restarted agent.
+ */
+export const EXIT_POLICY_FAILED = 3;
+
 /** One flag a command accepts. */
 export interface FlagSpec {
   /** A value (`--out DIR`) or a switch (`--json`). */

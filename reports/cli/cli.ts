@@ -7,15 +7,20 @@
 
 import { COST_DESCRIPTIONS } from "../../core/cost_profile.ts";
 import { InputError } from "../../core/errors.ts";
+import { formatDuration } from "../../core/units.ts";
 import { TOPOLOGY_DESCRIPTIONS } from "../../core/topology.ts";
+import { AgentError } from "../../policies/exec/agent_channel.ts";
 import { POLICIES } from "../../policies/registry.ts";
+import { loadPolicySource, loadPolicySources, policySourceKind } from "../../policies/sources.ts";
 import { WORKLOADS } from "../../workloads/registry.ts";
 import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from "../bench/bench.ts";
 import { runExperiment } from "../experiment/run_experiment.ts";
 import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_recorder.ts";
-import { parseFlags } from "./args.ts";
+import { EXIT_POLICY_FAILED, parseFlags } from "./args.ts";
+
+export { EXIT_POLICY_FAILED } from "./args.ts";
 import { formatRunResult } from "./format_result.ts";
-import { parseRunArgs, type RunArgs, runHelp } from "./run_args.ts";
+import { parseRunArgs, policySourcesOf, type RunArgs, runHelp } from "./run_args.ts";
 
 const VERSION = "0.1.0";
 
@@ -32,9 +37,10 @@ Commands:
 
 Run 'deno task ghostbench <command> --help' for a command's options.`;
 
-const LIST_HELP = `Usage: deno task ghostbench list [--json]
+const LIST_HELP = `Usage: deno task ghostbench list [--json] [--policy FILE|exec:CMD]...
 
-Lists the policies, workloads, machine presets and cost profiles.`;
+Lists the policies, workloads, machine presets and cost profiles; with
+--policy, also that policy file or external agent (loaded and checked).`;
 
 /** Where the CLI writes; tests pass their own. */
 export interface CliIo {
@@ -57,7 +63,8 @@ export const STD_IO: CliIo = {
 
 /**
  * Runs the CLI with the given arguments and returns the exit code: 0 on
- * success, 2 on bad input.
+ * success, 2 on bad input, 3 ({@link EXIT_POLICY_FAILED}) when `run` or
+ * `bench` saw a policy fail without an injected event.
  *
  * @example
  * ```ts
@@ -128,6 +135,8 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
     io.out(runHelp() + "\n");
     return 0;
   }
+  // Policy files and external agents first: their options are flags.
+  await loadPolicySources(policySourcesOf(args));
   const parsed = parseRunArgs(args);
   if (parsed.trace !== null) await checkTracePath(parsed.trace.path);
   return await runAndPrint(parsed, io);
@@ -136,9 +145,11 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
 async function runAndPrint({ config, json, trace }: RunArgs, io: CliIo): Promise<number> {
   let shown = -1;
   const tracer = trace === null ? undefined : new TraceRecorder(trace.windowNs);
+  const failures: { error: unknown; policy: string }[] = [];
   const result = runExperiment(
     config,
     {
+      onPolicyError: (error, policy) => failures.push({ error, policy }),
       onProgress: io.errIsTerminal
         ? (fraction) => {
           const percent = Math.floor(fraction * 100);
@@ -155,17 +166,49 @@ async function runAndPrint({ config, json, trace }: RunArgs, io: CliIo): Promise
     await writeTrace(trace.path, tracer.toJson(config.durationNs));
   }
   io.out(json ? JSON.stringify(result, null, 2) + "\n" : formatRunResult(result));
-  return 0;
+  if (failures.length === 0) return 0;
+  const crashes = result.lifecycleEvents.filter((e) => e.cause === "policy error");
+  failures.forEach(({ error, policy }, i) => {
+    const event = crashes[i];
+    const at = event === undefined ? "" : ` at ${formatDuration(Math.round(event.atUs * 1000))}`;
+    const then = event === undefined
+      ? ""
+      : event.policyAfter === "cfs"
+      ? "; the watchdog moved its threads to CFS"
+      : `; then ${event.policyAfter}`;
+    io.err(`ghostbench: policy ${policy} failed${at}${then}:\n${describeFailure(error)}\n`);
+  });
+  return EXIT_POLICY_FAILED;
 }
 
-function listCommand(args: readonly string[], io: CliIo): number {
+/** A policy's failure for stderr: the stack, and an external agent's last words. */
+export function describeFailure(error: unknown): string {
+  const lines = error instanceof Error ? (error.stack ?? String(error)) : String(error);
+  const indent = (text: string) => text.split("\n").map((line) => `  ${line}`).join("\n");
+  if (error instanceof AgentError) {
+    const tail = error.stderrTail === "" ? "(nothing)" : error.stderrTail;
+    return `  ${error.message}\n  its last lines on stderr:\n${indent(indent(tail))}`;
+  }
+  return indent(lines);
+}
+
+async function listCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values: v } = parseFlags(args, {
     json: { type: "boolean" },
+    policy: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   });
   if (v.help) {
     io.out(LIST_HELP + "\n");
     return 0;
+  }
+  for (const source of v.policy ?? []) {
+    if (policySourceKind(source) === null) {
+      throw new InputError(
+        `Bad --policy "${source}": expected a policy file (.ts, .js, file:, npm:) or exec:COMMAND`,
+      );
+    }
+    await loadPolicySource(source);
   }
   const sections = {
     policies: Object.fromEntries(Object.values(POLICIES).map((p) => [p.name, p.description])),

@@ -107,7 +107,9 @@ export function formatRunResult(result: RunResult): string {
         event.blackoutUs === null ? "not over" : `${event.blackoutUs} us`
       }, ${event.inFlight} in flight, ${event.failed} failed, worst ${event.worstLatencyUs} us, ` +
         `recovered ${event.recoveryUs === null ? "never" : `after ${event.recoveryUs} us`}, ` +
-        `then ${event.policyAfter}` + (event.error !== null ? ` (${event.error})` : ""),
+        `then ${event.policyAfter}` + (event.error === null
+          ? ""
+          : ` (${event.cause === "policy error" ? "policy error: " : ""}${event.error})`),
     );
   }
   lines.push(

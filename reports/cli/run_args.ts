@@ -13,6 +13,7 @@ import type { OptionSpec, OptionSpecs, OptionValue } from "../../core/options.ts
 import { checkOption } from "../../core/options.ts";
 import { parseDuration } from "../../core/units.ts";
 import { POLICIES } from "../../policies/registry.ts";
+import { policySourceKind } from "../../policies/sources.ts";
 import { WORKLOADS } from "../../workloads/registry.ts";
 import {
   DEFAULT_RUN_CONFIG,
@@ -240,7 +241,8 @@ function readConfig(path: string): RunConfig {
  * ```
  */
 export function parseLifecycleEvent(spec: string): LifecycleEvent {
-  const match = /^(upgrade|crash|reboot|swap:([a-z0-9-]+))@(.+)$/.exec(spec.trim());
+  // The time follows the last @ (a policy source may hold one: npm:pkg@1.0).
+  const match = /^(upgrade|crash|reboot|swap:(.+))@([^@]+)$/.exec(spec.trim());
   if (match === null) {
     throw new InputError(
       `Bad --event "${spec}": expected upgrade@TIME, crash@TIME, reboot@TIME or swap:POLICY@TIME`,
@@ -249,6 +251,55 @@ export function parseLifecycleEvent(spec: string): LifecycleEvent {
   const atNs = parseDuration(match[3]!, "--event time");
   if (match[2] !== undefined) return { kind: "swap", atNs, policy: match[2] };
   return { kind: match[1] as LifecycleKind, atNs };
+}
+
+/**
+ * The policy sources (policy files, `exec:` agents) that `run` arguments
+ * name, in `--policy`, in `swap:SOURCE@T` events, and in the configuration
+ * of `--config FILE`: what must be loaded before the arguments are parsed
+ * (a loaded policy's options are flags). Bad arguments are left to
+ * {@link parseRunArgs}.
+ *
+ * @example
+ * ```ts
+ * import { policySourcesOf } from "./run_args.ts";
+ * const sources = policySourcesOf(["--policy", "./my.ts", "--event", "swap:exec:./agent@1s"]);
+ * if (sources.join(" ") !== "./my.ts exec:./agent") throw new Error("wrong");
+ * ```
+ */
+export function policySourcesOf(args: readonly string[]): string[] {
+  const values = (flag: string) =>
+    args.flatMap((arg, i) =>
+      arg === `--${flag}`
+        ? (args[i + 1] === undefined ? [] : [args[i + 1]!])
+        : arg.startsWith(`--${flag}=`)
+        ? [arg.slice(flag.length + 3)]
+        : []
+    );
+  const names = [...values("policy")];
+  const swaps = (events: readonly unknown[]) => {
+    for (const event of events) {
+      if (typeof event === "string") {
+        const match = /^swap:(.+)@[^@]+$/.exec(event.trim());
+        if (match !== null) names.push(match[1]!);
+      } else if (typeof event === "object" && event !== null) {
+        const policy = (event as { policy?: unknown }).policy;
+        if (typeof policy === "string") names.push(policy);
+      }
+    }
+  };
+  swaps(values("event"));
+  const configPath = values("config").at(-1);
+  if (configPath !== undefined) {
+    try {
+      const config = runConfigFromJson(JSON.parse(Deno.readTextFileSync(configPath)));
+      names.push(config.policy);
+      if (Array.isArray(config.events)) swaps(config.events);
+    } catch {
+      // parseRunArgs reports a bad file
+    }
+  }
+  return [...new Set(names.filter((name) => policySourceKind(name) !== null))];
 }
 
 /** The trace window: at least 1 ns, at most {@link MAX_TRACE_WINDOW_NS}. */
@@ -314,7 +365,27 @@ function ownersHelp(): string[] {
 
 function policiesHelp(): string[] {
   const plain = Object.values(POLICIES).filter((p) => p.options === undefined).map((p) => p.name);
-  return ["", `Policies with no options: ${plain.join(", ")}`];
+  return [
+    "",
+    `Policies with no options: ${plain.join(", ")}`,
+    "",
+    "Your own policy (--policy, and swap:POLICY@T):",
+    helpEntry(
+      "FILE.ts",
+      "a policy file (.ts, .js, file:, npm:) whose default export is a definePolicy({...}) " +
+        "definition; see examples/policies/lifo.ts",
+    ),
+    helpEntry(
+      "'exec:CMD ARGS'",
+      "an agent in another process, in any language, speaking the JSON Lines protocol of " +
+        "policies/exec/README.md (see examples/agents/); its option --agent-timeout T is the " +
+        "wall-clock time it may take to answer (default 10s)",
+    ),
+    "",
+    "Exit status: 0; 2 on bad input; 3 when a policy failed (an exception, an agent that",
+    "crashed) without an --event injecting it: the failure is on stderr, and its threads",
+    "fell back to CFS (the watchdog) or to a restarted agent (--restart-delay).",
+  ];
 }
 
 /** The help of `run`, generated from the declared options. */
@@ -336,7 +407,7 @@ export function runHelp(): string {
     helpEntry(
       "--event E",
       "inject an event, repeatable: upgrade@T, crash@T, swap:POLICY@T, reboot@T " +
-        "(T a time, e.g. 500ms)",
+        "(T a time, e.g. 500ms; POLICY a name, a policy file or exec:COMMAND)",
     ),
     ...optionsHelp(LIFECYCLE_OPTIONS),
     "",

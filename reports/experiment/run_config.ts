@@ -69,7 +69,8 @@ export interface RunConfig {
   rebootTimeNs: number;
   /**
    * Enclave watchdog (runnable timeout), ns; 0: off. @default the policy's
-   * own, else 50 ms when a crash has no restart, else off
+   * own, else 50 ms when a crash event has no restart, else 50 ms armed
+   * once an agent crashed with no restart to come (`DEFAULT_WATCHDOG_NS`)
    */
   watchdogNs?: number;
   /** Window of the time series reported with lifecycle events, ns. */
@@ -198,7 +199,7 @@ export const LIFECYCLE_OPTIONS = {
   watchdogNs: {
     kind: "duration",
     help: "enclave runnable timeout; 0: off (default: the policy's own, or 50ms when a " +
-      "crash has no restart)",
+      "crash event has no restart, else 50ms armed once an agent crashed with no restart)",
   },
   windowNs: {
     kind: "duration",

@@ -39,8 +39,19 @@ import {
 export { DEFAULT_RUN_CONFIG, type RunConfig } from "./run_config.ts";
 export type { LifecycleSummary } from "./lifecycle_summary.ts";
 
-/** Watchdog used when a crash may leave the enclave without an agent. */
+/** Watchdog used when a crash event may leave the enclave without an agent. */
 export const CRASH_WATCHDOG_NS = 50 * MS;
+
+/**
+ * Every enclave's watchdog unless the run or the policy sets one: once an
+ * agent has crashed with no restart to come (policy code threw, an external
+ * agent died), a runnable thread left unscheduled this long destroys the
+ * enclave and hands every thread to CFS, as ghOSt promises. It does not
+ * watch a live agent: a policy may keep threads waiting on purpose (the
+ * centralized FIFO past saturation starves the workers it has no CPU for),
+ * and no figure's run may change. `--watchdog T` watches from the start.
+ */
+export const DEFAULT_WATCHDOG_NS = CRASH_WATCHDOG_NS;
 
 /** CPU time of a group of threads after the warm-up. */
 export interface GroupCpu {
@@ -134,6 +145,13 @@ export interface RunExperimentOptions {
    * set before the policy and the workload start. @default none
    */
   tracer?: Tracer | undefined;
+  /**
+   * Called when policy code kills an agent (a crash no `--event` injected),
+   * with the error (its stack, or an external agent's stderr) and the
+   * policy's name. The run goes on: the watchdog or a restart takes over.
+   * @default none
+   */
+  onPolicyError?: ((error: unknown, policy: string) => void) | undefined;
 }
 
 /**
@@ -155,13 +173,18 @@ export interface RunExperimentOptions {
  */
 export function runExperiment(config: RunConfig, options: RunExperimentOptions = {}): RunResult {
   const resolved = resolveRunConfig(config);
-  const run = buildRun(resolved, options.tracer);
+  const run = buildRun(resolved, options);
   const accounting = new CpuAccounting(run.engine, run.kernel, resolved.warmupNs);
   const started = performance.now();
   const slices = 50;
-  for (let i = 1; i <= slices; i++) {
-    run.engine.run({ until: Math.round(resolved.durationNs * i / slices) });
-    options.onProgress?.(i / slices);
+  try {
+    for (let i = 1; i <= slices; i++) {
+      run.engine.run({ until: Math.round(resolved.durationNs * i / slices) });
+      options.onProgress?.(i / slices);
+    }
+  } finally {
+    // Agents in other processes end with the run.
+    for (const process of run.supervisor?.processes ?? []) process.policy.close?.();
   }
   const wallSeconds = (performance.now() - started) / 1000;
   run.kernel.checkInvariants();
@@ -225,7 +248,8 @@ interface Run {
  * Builds a run, in an order that fixes thread ids and event ties: kernel,
  * enclave and first agent, workload, lifecycle events, antagonists.
  */
-function buildRun(config: ResolvedRunConfig, tracer: Tracer | undefined): Run {
+function buildRun(config: ResolvedRunConfig, options: RunExperimentOptions): Run {
+  const tracer = options.tracer;
   const topology = resolveTopology(
     config.cpus === undefined ? { preset: config.machine } : { cpus: config.cpus },
   );
@@ -240,7 +264,12 @@ function buildRun(config: ResolvedRunConfig, tracer: Tracer | undefined): Run {
   const definition = resolveWorkload(config.workload);
   const layout = definition.layout?.(topology) ?? wholeMachine(topology);
   const events = [...config.events].sort((a, b) => a.atNs - b.atNs);
-  const { enclave, supervisor } = startAgents(kernel, layout, { config, policy, events });
+  const { enclave, supervisor } = startAgents(kernel, layout, {
+    config,
+    policy,
+    events,
+    onPolicyError: options.onPolicyError,
+  });
   const context: WorkloadContext = {
     engine,
     kernel,
@@ -280,19 +309,25 @@ function wholeMachine(topology: Topology): WorkloadLayout {
 function startAgents(
   kernel: Kernel,
   layout: WorkloadLayout,
-  run: { config: RunConfig; policy: PolicyDefinition; events: readonly LifecycleEvent[] },
+  run: {
+    config: RunConfig;
+    policy: PolicyDefinition;
+    events: readonly LifecycleEvent[];
+    onPolicyError: RunExperimentOptions["onPolicyError"];
+  },
 ): { enclave: Enclave | null; supervisor: AgentSupervisor | null } {
   const { config, policy } = run;
   const options = config.policyOptions ?? {};
-  if (policy.create(policyOptionsOf(policy, options)) === null) {
-    return { enclave: null, supervisor: null };
-  }
+  policyOptionsOf(policy, options); // checked before anything starts
+  if (policy.model === "kernel") return { enclave: null, supervisor: null };
   const crashWithoutRestart = run.events.some((e) => e.kind === "crash") &&
     config.restartDelayNs === undefined;
+  const watchdogNs = config.watchdogNs ?? policy.runnableTimeoutNs ??
+    (crashWithoutRestart ? CRASH_WATCHDOG_NS : undefined);
   const enclave = new Enclave(kernel, {
     cpus: layout.enclaveCpus,
-    runnableTimeoutNs: config.watchdogNs ?? policy.runnableTimeoutNs ??
-      (crashWithoutRestart ? CRASH_WATCHDOG_NS : 0),
+    runnableTimeoutNs: watchdogNs ?? DEFAULT_WATCHDOG_NS,
+    watchdogArmed: watchdogNs !== undefined,
   });
   const supervisor = new AgentSupervisor(kernel, enclave, {
     policy: config.policy,
@@ -303,6 +338,7 @@ function startAgents(
     },
     restartDelayNs: config.restartDelayNs ?? null,
     globalCpu: layout.globalCpu,
+    ...(run.onPolicyError === undefined ? {} : { onPolicyError: run.onPolicyError }),
   });
   supervisor.start();
   return { enclave, supervisor };

@@ -11,7 +11,7 @@
 import { concatCharts, lineChart } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
-import { round, runOf, runSpec, sweep } from "./figure.ts";
+import { round, runOf, runSpec, sweep, withPolicies } from "./figure.ts";
 import { ROCKSDB_DURATION } from "./_rocksdb_sweep.ts";
 import { SEC } from "../../core/units.ts";
 
@@ -33,7 +33,7 @@ export const COLOCATION_FIGURE: FigureDefinition = {
     "p99 latency; right: the antagonist's total CPU share (CPUs' worth of time). Shinjuku " +
     "hands the antagonist the CPU time RocksDB leaves idle and preempts it when requests wait.",
   points: (context) =>
-    POLICIES.flatMap((policy) =>
+    withPolicies(POLICIES, context).flatMap((policy) =>
       [0, ANTAGONISTS].flatMap((antagonists) =>
         loads(context).map((load) =>
           runSpec(context, {

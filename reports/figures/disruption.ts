@@ -57,6 +57,18 @@ const SCENARIOS: readonly Scenario[] = [
   { name: "reboot", policy: "shinjuku", event: (atNs) => ({ kind: "reboot", atNs }) },
 ];
 
+/** The scenarios, then an upgrade of each policy the user adds (its new agent rediscovers the threads). */
+function scenarios(context: FigureContext): Scenario[] {
+  return [
+    ...SCENARIOS,
+    ...(context.policies ?? []).map((policy) => ({
+      name: `upgrade ${policy}`,
+      policy,
+      event: (atNs: number): LifecycleEvent => ({ kind: "upgrade", atNs }),
+    })),
+  ];
+}
+
 function eventOf(result: PointResult): LifecycleSummary {
   const event = runOf(result, NAME).lifecycleEvents[0];
   if (event === undefined) throw new Error(`${NAME}: a run reported no lifecycle event`);
@@ -73,7 +85,7 @@ export const DISRUPTION_FIGURE: FigureDefinition = {
     "waits for the watchdog; a reboot drops every request for its duration.",
   points(context): PointSpec[] {
     const s = SETTINGS[context.suite];
-    return SCENARIOS.map((scenario) =>
+    return scenarios(context).map((scenario) =>
       runSpec(context, {
         workload: "rocksdb",
         machine: "paper8",
@@ -100,7 +112,7 @@ export const DISRUPTION_FIGURE: FigureDefinition = {
       return (run.timeSeries?.rows ?? [])
         .filter((row) => row.tUs / 1000 >= from && row.tUs / 1000 < to)
         .map((row) => ({
-          scenario: SCENARIOS[i]!.name,
+          scenario: scenarios(context)[i]!.name,
           tMs: round(row.tUs / 1000, 3),
           throughputRps: row.throughputRps,
           p99Us: row.p99Us,
@@ -117,19 +129,19 @@ export const DISRUPTION_FIGURE: FigureDefinition = {
       throughput: "throughputRps",
       latency: "p99Us",
       panel: "scenario",
-      panelOrder: SCENARIOS.map((s) => s.name),
+      panelOrder: scenarios(context).map((s) => s.name),
       events: [{ time: SETTINGS[context.suite].eventNs / MS, label: "event" }],
       width: 220,
       height: 130,
     });
   },
-  table(results) {
+  table(results, context) {
     return {
       title: "Per-event figures",
       rows: results.map((result, i) => {
         const e = eventOf(result);
         return {
-          scenario: SCENARIOS[i]!.name,
+          scenario: scenarios(context)[i]!.name,
           policyAfter: e.policyAfter,
           blackoutUs: e.blackoutUs,
           inFlight: e.inFlight,

@@ -24,6 +24,32 @@ export interface FigureContext {
   suite: Suite;
   /** Seed of every point. */
   seed: number;
+  /**
+   * Policies the user adds (`bench --policy`: policy files, `exec:` agents):
+   * every figure that compares policies runs them too, see
+   * {@link withPolicies}. @default none
+   */
+  policies?: readonly string[];
+}
+
+/**
+ * A figure's policies followed by those the user adds (each once): the
+ * figure's points, series order and colour scale take them all, so each
+ * added policy gets its own colour and legend entry.
+ *
+ * @example
+ * ```ts
+ * import { withPolicies } from "./figure.ts";
+ * const policies = withPolicies(["cfs", "shinjuku"], {
+ *   suite: "test", seed: 1, policies: ["./lifo.ts", "cfs"],
+ * });
+ * if (policies.join(" ") !== "cfs shinjuku ./lifo.ts") throw new Error("wrong");
+ * ```
+ */
+export function withPolicies(policies: readonly string[], context: FigureContext): string[] {
+  const all = [...policies];
+  for (const policy of context.policies ?? []) if (!all.includes(policy)) all.push(policy);
+  return all;
 }
 
 /** One row of a figure's data (one CSV line). */

@@ -8,8 +8,9 @@
 import { lineChart } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
 import { POLICIES } from "../../policies/registry.ts";
+import { policySourceKind } from "../../policies/sources.ts";
 import type { FigureContext, FigureDefinition, Row } from "./figure.ts";
-import { runOf, runSpec } from "./figure.ts";
+import { runOf, runSpec, withPolicies } from "./figure.ts";
 import { ROCKSDB_DURATION } from "./_rocksdb_sweep.ts";
 import { SEC } from "../../core/units.ts";
 
@@ -17,9 +18,10 @@ const NAME = "latency-cdf";
 const LOAD = 40_000;
 const CDF_POINTS = 240;
 
-/** Every registered policy. */
-function policies(): string[] {
-  return Object.values(POLICIES).map((p) => p.name);
+/** Every registered policy (but those loaded from a source), then those the user adds. */
+function policies(context: FigureContext): string[] {
+  const registered = Object.keys(POLICIES).filter((name) => policySourceKind(name) === null);
+  return withPolicies(registered, context);
 }
 
 /** The latency CDF figure. */
@@ -29,7 +31,7 @@ export const LATENCY_CDF_FIGURE: FigureDefinition = {
   caption: "Fraction of requests slower than a latency (1 − CDF, log scales), all requests, at " +
     "one load. The tail is where policies differ: without preemption Gets wait behind Ranges.",
   points: (context) =>
-    policies().map((policy) =>
+    policies(context).map((policy) =>
       runSpec(context, {
         workload: "rocksdb",
         machine: "paper8",
@@ -72,7 +74,7 @@ export const LATENCY_CDF_FIGURE: FigureDefinition = {
     machine: "paper8",
     costs: "paper",
     durationS: ROCKSDB_DURATION[context.suite].durationNs / SEC,
-    policies: policies().join(", "),
+    policies: policies(context).join(", "),
     seed: context.seed,
   }),
 };

@@ -11,7 +11,7 @@
 import { latencyVsThroughput, SATURATION_US } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
-import { round, sweep } from "./figure.ts";
+import { round, sweep, withPolicies } from "./figure.ts";
 import {
   ROCKSDB_DURATION,
   saturations,
@@ -28,7 +28,7 @@ function sweeps(context: FigureContext): Sweep[] {
   const loads = context.suite !== "full"
     ? [100_000, 200_000, 300_000, 400_000, 450_000, 500_000, 550_000, 600_000]
     : sweep(50_000, 650_000, 25_000);
-  return POLICIES.map((policy) => ({ policy, loads }));
+  return withPolicies(POLICIES, context).map((policy) => ({ policy, loads }));
 }
 
 /** The centralized RocksDB figure. */
@@ -43,7 +43,8 @@ export const ROCKSDB_CENTRALIZED_FIGURE: FigureDefinition = {
     }),
   rows: (results: readonly PointResult[]) =>
     sweepRows(results, NAME).filter((row) => row.type === "All"),
-  chart(rows) {
+  chart(rows, context) {
+    const policies = withPolicies(POLICIES, context);
     return latencyVsThroughput(rows as Row[], {
       title: "RocksDB Get + Exp(1 us): p99 latency vs throughput",
       subtitle: "no Ranges, paper8, paper costs",
@@ -51,10 +52,10 @@ export const ROCKSDB_CENTRALIZED_FIGURE: FigureDefinition = {
       y: "p99Us",
       series: "policy",
       order: "offeredLoad",
-      seriesOrder: [...POLICIES],
+      seriesOrder: policies,
       seriesTitle: "Policy",
       thresholdUs: SATURATION_US,
-      saturation: saturations(rows, POLICIES).flatMap((s) =>
+      saturation: saturations(rows, policies).flatMap((s) =>
         s.throughput === null ? [] : [{ series: s.policy, throughput: round(s.throughput, 0) }]
       ),
       width: 560,

@@ -10,7 +10,7 @@
 import { latencyVsThroughput, SATURATION_US } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
-import { round, sweep } from "./figure.ts";
+import { round, sweep, withPolicies } from "./figure.ts";
 import {
   ROCKSDB_DURATION,
   saturations,
@@ -24,6 +24,9 @@ const NAME = "rocksdb-shinjuku";
 const POLICIES = ["cfs", "shinjuku", "fifo-centralized"] as const;
 
 function sweeps(context: FigureContext): Sweep[] {
+  // Added policies sweep the centralized FIFO's loads.
+  const added = (loads: readonly number[]) =>
+    withPolicies(POLICIES, context).slice(POLICIES.length).map((policy) => ({ policy, loads }));
   if (context.suite !== "full") {
     return [
       { policy: "cfs", loads: [10_000, 30_000, 50_000, 60_000, 70_000, 80_000, 90_000, 110_000] },
@@ -45,12 +48,14 @@ function sweeps(context: FigureContext): Sweep[] {
         ],
       },
       { policy: "fifo-centralized", loads: [10_000, 30_000, 50_000, 70_000, 90_000, 110_000] },
+      ...added([10_000, 30_000, 50_000, 70_000, 90_000, 110_000]),
     ];
   }
   return [
     { policy: "cfs", loads: sweep(10_000, 120_000, 10_000) },
     { policy: "shinjuku", loads: sweep(10_000, 160_000, 10_000) },
     { policy: "fifo-centralized", loads: sweep(10_000, 120_000, 10_000) },
+    ...added(sweep(10_000, 120_000, 10_000)),
   ];
 }
 
@@ -63,7 +68,8 @@ export const ROCKSDB_SHINJUKU_FIGURE: FigureDefinition = {
     "all requests; dashed: Gets. Vertical rules: saturation (p99 reaches 1000 us).",
   points: (context) => sweepPoints(context, sweeps(context), {}),
   rows: (results: readonly PointResult[]) => sweepRows(results, NAME),
-  chart(rows) {
+  chart(rows, context) {
+    const policies = withPolicies(POLICIES, context);
     return latencyVsThroughput(rows as Row[], {
       title: "RocksDB: p99 latency vs throughput",
       subtitle: "Get 10 us, Range 5 ms (0.5%), paper8, paper costs",
@@ -72,11 +78,11 @@ export const ROCKSDB_SHINJUKU_FIGURE: FigureDefinition = {
       series: "policy",
       dash: "type",
       order: "offeredLoad",
-      seriesOrder: [...POLICIES],
+      seriesOrder: policies,
       seriesTitle: "Policy",
       dashTitle: "Requests",
       thresholdUs: SATURATION_US,
-      saturation: saturations(rows, POLICIES).flatMap((s) =>
+      saturation: saturations(rows, policies).flatMap((s) =>
         s.throughput === null ? [] : [{ series: s.policy, throughput: round(s.throughput, 0) }]
       ),
       width: 560,

@@ -11,7 +11,7 @@
 import { concatCharts, groupedBars, lineChart } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
-import { round, runOf, runSpec } from "./figure.ts";
+import { round, runOf, runSpec, withPolicies } from "./figure.ts";
 import { MS, SEC } from "../../core/units.ts";
 
 const NAME = "search";
@@ -42,7 +42,7 @@ export const SEARCH_FIGURE: FigureDefinition = {
     "CCX, 1.8x off its socket) and C (8 parts of 1 ms). Left: p99 per type at one QPS; " +
     "right: type B's p99 against QPS.",
   points: (context) =>
-    POLICIES.flatMap((policy) =>
+    withPolicies(POLICIES, context).flatMap((policy) =>
       SETTINGS[context.suite].qps.map((load) =>
         runSpec(context, {
           workload: "search",
@@ -79,7 +79,7 @@ export const SEARCH_FIGURE: FigureDefinition = {
       categoryTitle: "Query type",
       valueTitle: "p99 latency (µs)",
       groupTitle: "Policy",
-      groupOrder: [...POLICIES],
+      groupOrder: withPolicies(POLICIES, context),
 
       width: 330,
       height: 260,
@@ -92,7 +92,7 @@ export const SEARCH_FIGURE: FigureDefinition = {
       xTitle: "Achieved QPS",
       yTitle: "p99 latency of B (µs)",
       colorTitle: "Policy",
-      seriesOrder: [...POLICIES],
+      seriesOrder: withPolicies(POLICIES, context),
       width: 330,
       height: 260,
     });

@@ -195,15 +195,27 @@ async function writeStaged(
     await write(`${figure.name}.vl.json`, JSON.stringify(spec, null, 2) + "\n");
     await write(`${figure.name}.svg`, svg);
     await write(`${figure.name}.png`, renderPng(svg));
+    const failures: string[] = [];
     specs.forEach((spec, i) => {
-      points.push({ figure: figure.name, spec, result: outcomes[i]!.result });
+      const failed = policyFailure(outcomes[i]!);
+      if (failed !== null) failures.push(failed);
+      points.push({
+        figure: figure.name,
+        spec,
+        result: outcomes[i]!.result,
+        // Only a point whose policy failed has it: the data of others is unchanged.
+        ...(failed === null ? {} : { policyFailure: failed }),
+      });
       pointKeys.push(keys[i]!);
     });
+    const settings = figure.settings(context);
     pages.push({
       name: figure.name,
       title: figure.title,
       caption: figure.caption,
-      settings: figure.settings(context),
+      settings: failures.length === 0
+        ? settings
+        : { ...settings, "FAILED points": failures.join("; ") },
       svg,
       ...(table === undefined ? {} : { table }),
       claims: figureClaims.map((c) => ({
@@ -248,6 +260,22 @@ async function writeStaged(
   };
   await write("manifest.json", JSON.stringify(manifest, null, 2) + "\n");
   return { claims, written };
+}
+
+/**
+ * What failed in a point, or null: a run whose policy failed (an exception,
+ * a crashed agent) without an injected event, named with its policy, load
+ * and error.
+ */
+export function policyFailure(outcome: PointOutcome): string | null {
+  if (outcome.result.kind !== "run") return null;
+  const run = outcome.result.run;
+  const crash = run.lifecycleEvents.find((event) => event.cause === "policy error");
+  if (crash === undefined) return null;
+  const atMs = +(crash.atUs / 1000).toFixed(3);
+  return `policy ${run.config.policy} at ${run.config.load} req/s failed at ${atMs} ms: ${
+    crash.error ?? "unknown error"
+  }`;
 }
 
 function gitCommit(): string | null {
