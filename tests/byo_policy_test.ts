@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { parseLifecycleEvent, policySourcesOf } from "../reports/cli/run_args.ts";
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname;
 const ROOT_MODULE = new URL("../mod.ts", import.meta.url).href;
@@ -163,6 +164,42 @@ Deno.test("bench reruns only the points of a policy file that changed, or whose 
     const edited = await manifest();
     // The LIFO's sweep (the centralized FIFO's loads) ran again, nothing else.
     assert.equal(edited.cachedPoints, first.points - 6);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("swap events and --config name policy sources, which run loads before parsing", async () => {
+  assert.deepEqual(parseLifecycleEvent("swap:exec:python3 agent.py@1.5ms"), {
+    kind: "swap",
+    atNs: 1_500_000,
+    policy: "exec:python3 agent.py",
+  });
+  assert.equal(parseLifecycleEvent("swap:npm:my-policy@1.0.0@1s").policy, "npm:my-policy@1.0.0");
+  const dir = await Deno.makeTempDir({ prefix: "ghostbench_byo_" });
+  try {
+    const config = `${dir}/run.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({
+        config: {
+          policy: "./a.ts",
+          events: [{ kind: "swap", atNs: 5, policy: "exec:./agent --fast" }],
+        },
+      }),
+    );
+    assert.deepEqual(
+      policySourcesOf([
+        "--config",
+        config,
+        "--policy=shinjuku",
+        "--event",
+        "swap:./b.js@1s",
+        "--event",
+        "upgrade@2s",
+      ]),
+      ["./b.js", "./a.ts", "exec:./agent --fast"],
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

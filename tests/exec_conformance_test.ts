@@ -35,10 +35,11 @@ if (!PYTHON) {
 /** A run's output without what names the policy or depends on the wall clock. */
 function comparable(result: RunResult): unknown {
   const { eventsPerSec: _, config, lifecycleEvents, ...rest } = result;
-  const { policy: _p, policyOptions: _o, ...general } = config;
+  const { policy: _p, policyOptions: _o, events, ...general } = config;
   return {
     ...rest,
     general,
+    events: events.map(({ policy: _s, ...event }) => event),
     lifecycleEvents: lifecycleEvents.map(({ policyAfter: _a, ...event }) => event),
   };
 }
@@ -94,3 +95,26 @@ for (
     });
   }
 }
+
+Deno.test({
+  name: "swap:exec:...@T hands the enclave to a Python agent as to the built-in it reproduces",
+  ignore: !PYTHON,
+  async fn() {
+    const agent = `exec:python3 ${AGENTS}fifo_centralized.py`;
+    await loadPolicySource(agent);
+    const run = (to: string) =>
+      runExperiment({
+        ...DEFAULT_RUN_CONFIG,
+        workload: "rocksdb",
+        policy: "fifo-centralized",
+        load: 20_000,
+        durationNs: 200_000_000,
+        warmupNs: 50_000_000,
+        events: [{ kind: "swap", atNs: 100_000_000, policy: to }],
+        windowNs: 10_000_000,
+      });
+    const swapped = run(agent);
+    assert.equal(swapped.lifecycleEvents[0]?.policyAfter, agent);
+    assert.deepEqual(comparable(swapped), comparable(run("fifo-centralized")));
+  },
+});

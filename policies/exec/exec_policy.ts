@@ -55,6 +55,8 @@ export class ExecPolicy implements Policy {
   readonly name: string;
   /** The agent arrangement. */
   readonly model: PolicyModel;
+  /** Requests sent to the agent (`start`, `messages`, `schedule`, `results`): its passes and round trips. */
+  requests = 0;
   readonly #agentName: string;
   readonly #channel: AgentChannel;
   /** Messages read since the last request, as protocol text. */
@@ -133,6 +135,7 @@ export class ExecPolicy implements Policy {
 
   /** Hands the batch just read to the agent (unless it takes them with the next schedule). */
   afterMessages(ctx: AgentContext): void {
+    this.#opened = []; // a new round of the context: nothing open
     this.#ensureStarted(ctx);
     if (this.#batch.length === 0 || this.#hello!.deferMessages) return;
     this.#request(ctx, "messages");
@@ -140,6 +143,7 @@ export class ExecPolicy implements Policy {
 
   /** Asks the agent to schedule. */
   schedule(ctx: AgentContext): void {
+    this.#opened = [];
     this.#ensureStarted(ctx);
     this.#request(ctx, "schedule");
   }
@@ -170,7 +174,6 @@ export class ExecPolicy implements Policy {
 
   /** One request and the agent's batches of calls until it is done. */
   #request(ctx: AgentContext, type: "start" | "messages" | "schedule"): void {
-    this.#opened = [];
     let line = this.#requestLine(ctx, type);
     for (let batches = 0;; batches++) {
       if (batches === MAX_BATCHES) {
@@ -178,6 +181,7 @@ export class ExecPolicy implements Policy {
           new ProtocolError(`No "done" after ${MAX_BATCHES} batches of one ${type} request`),
         );
       }
+      this.requests++;
       const reply = this.#call(() => parseBatch(this.#channel.exchange(line)));
       const results = reply.calls.map((call) => this.#call(() => this.#execute(ctx, call)));
       if (reply.done) {
@@ -303,9 +307,6 @@ export class ExecPolicy implements Policy {
 
   /** The error that kills the agent: its cause, named, with the agent's stderr tail. */
   #error(error: unknown): unknown {
-    if (error instanceof AgentError && error.message.startsWith(`agent ${this.#agentName}:`)) {
-      return error;
-    }
     if (error instanceof AgentError || error instanceof ProtocolError) {
       this.#channel.close();
       return new AgentError(

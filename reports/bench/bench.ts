@@ -179,7 +179,12 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
 async function loadAddedPolicies(policies: readonly string[]): Promise<Record<string, string>> {
   const hashes: Record<string, string> = {};
   for (const policy of policies) {
-    await loadPolicySource(policy);
+    if ((await loadPolicySource(policy)).model === "kernel") {
+      throw new InputError(
+        `Bad --policy "${policy}": the figures run it already; add a ghOSt policy, a policy ` +
+          "file or exec:COMMAND",
+      );
+    }
     if (policySourceKind(policy) !== null) hashes[policy] = await policySourceHash(policy);
   }
   return hashes;
