@@ -292,6 +292,27 @@ const BAD_INPUTS: BadInput[] = [
     names: ["--event", "search"],
   },
   { args: ["run", "--config", "/nonexistent.json", ...QUICK], names: ["/nonexistent.json"] },
+  // Upper bounds: what the emulator can represent and finish, the limit in the message.
+  { args: ["run", "--load", "1e15", "--duration", "50ms"], names: ['"1e15"', "100000000"] },
+  { args: ["run", "--duration", "1e12s"], names: ['"1e12s"', "3600s"] },
+  {
+    args: ["run", "--policy", "shinjuku", "--event", "upgrade@10ms", "--window", "1ns", ...QUICK],
+    names: ["--window", '"1ns"', "100000 windows"],
+  },
+  { args: ["run", "--load", "0x10", "--duration", "50ms"], names: ['"0x10"'] },
+  { args: ["run", "--service", "exp:0us", ...QUICK], names: ['"exp:0us"'] },
+  { args: ["run", "--polcy", "shinjuku", ...QUICK], names: ["--polcy", "did you mean --policy?"] },
+  {
+    args: ["run", "--policy", "shinjukku", ...QUICK],
+    names: ['"shinjukku"', "did you mean shinjuku?"],
+  },
+  { args: ["run", `--${"x".repeat(500)}`], names: ["…"] },
+  { args: ["bench", "--out", ""], names: ["--out", '""'] },
+  { args: ["bench", "--seed", ""], names: ["--seed", '""'] },
+  { args: ["bench", "--seed", " "], names: ["--seed", '" "'] },
+  { args: ["bench", "--jobs", "-1"], names: ["--jobs", '"-1"'] },
+  { args: ["bench", "--shard", "-1/2"], names: ["--shard", '"-1/2"'] },
+  { args: ["merge", "x", "--out", ""], names: ["--out", '""'] },
 ];
 
 /**
@@ -645,4 +666,12 @@ Deno.test("run without --json prints a table and nothing on stderr", async () =>
   assert.equal(stderr, "");
   assert.ok(stdout.startsWith("ghostbench run: policy cfs"), stdout);
   assert.ok(stdout.includes("0 lost"), stdout);
+});
+
+Deno.test("run reads loads as the figures print them, and 0 as a duration with no unit", async () => {
+  const output = await runMain(["run", ...QUICK, "--load", "10k", "--watchdog", "0", "--json"]);
+  assert.equal(output.code, 0, output.stderr);
+  const config = JSON.parse(output.stdout).config;
+  assert.equal(config.load, 10_000);
+  assert.equal(config.watchdogNs, 0);
 });

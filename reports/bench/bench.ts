@@ -152,7 +152,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
     }
     shard = { index, count };
   }
-  return { suite, out: values.out ?? "out", only, jobs: jobs!, shard, seed };
+  return { suite, out: outDir(values.out), only, jobs: jobs!, shard, seed };
 }
 
 /** The figures selected by `only`, in report order. */
@@ -363,6 +363,13 @@ async function finish(points: BenchPlan, options: FinishOptions): Promise<number
   return 0;
 }
 
+/** The `--out` directory: `out` when not given; an empty path is bad input. */
+function outDir(text: string | undefined): string {
+  if (text === undefined) return "out";
+  if (text.trim() === "") throw new InputError(`Bad --out "${text}": expected a directory path`);
+  return text;
+}
+
 /**
  * Parses and runs `merge DIR... [--out DIR]`; returns the exit code (see
  * {@link runBench}).
@@ -386,7 +393,7 @@ export async function runMerge(
   }
   const dirs = parsed.positionals;
   if (dirs.length === 0) throw new InputError("merge needs at least one shard directory");
-  const out = parsed.values.out ?? "out";
+  const out = outDir(parsed.values.out);
   return await reportingEnvironmentErrors(io, out, () => merge(dirs, out, io, version));
 }
 

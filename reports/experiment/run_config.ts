@@ -104,6 +104,18 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   windowNs: 1 * MS,
 };
 
+/**
+ * Highest offered load: 100M requests per second, one every 10 ns. Past it
+ * the arrivals alone outnumber what a run can process in reasonable time.
+ */
+export const MAX_LOAD = 100_000_000;
+
+/** Longest virtual duration (and warm-up) a run accepts: one hour. */
+export const MAX_DURATION_NS = 3600 * SEC;
+
+/** Most windows a lifecycle time series may have (duration / window). */
+export const MAX_WINDOWS = 100_000;
+
 /** The machine preset when a configuration names neither a preset nor a CPU count. */
 export const DEFAULT_MACHINE = "paper8";
 
@@ -136,7 +148,8 @@ export const RUN_OPTIONS = {
     default: D.load,
     min: 0,
     minExclusive: true,
-    help: "offered load, requests per second",
+    max: MAX_LOAD,
+    help: "offered load, requests per second (10k, 1.5M also read)",
   },
   machine: {
     kind: "choice",
@@ -154,9 +167,15 @@ export const RUN_OPTIONS = {
     kind: "duration",
     default: D.durationNs,
     min: 1,
+    max: MAX_DURATION_NS,
     help: "virtual time to run, e.g. 2s, 500ms",
   },
-  warmupNs: { kind: "duration", default: D.warmupNs, help: "discarded from every metric" },
+  warmupNs: {
+    kind: "duration",
+    default: D.warmupNs,
+    max: MAX_DURATION_NS,
+    help: "discarded from every metric",
+  },
   seed: {
     kind: "integer",
     default: D.seed,
@@ -260,6 +279,14 @@ export function resolveRunConfig(
         `expected a warm-up shorter than the duration (${
           texts.durationNs ?? formatDuration(config.durationNs)
         })`,
+    );
+  }
+  if (config.durationNs / config.windowNs > MAX_WINDOWS) {
+    throw new InputError(
+      `Bad ${label("windowNs")} "${texts.windowNs ?? formatDuration(config.windowNs)}": ` +
+        `expected at most ${MAX_WINDOWS} windows in the duration, so at least ${
+          formatDuration(Math.ceil(config.durationNs / MAX_WINDOWS))
+        }`,
     );
   }
   const workloadOptions = resolvePartOptions(config.workloadOptions, {
