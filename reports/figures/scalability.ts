@@ -10,6 +10,7 @@ import { lineChart } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
 import { POLICIES } from "../../policies/registry.ts";
 import { MS } from "../../core/units.ts";
+import { PAPER_FIG5 } from "./_sources.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 
 const CPUS = {
@@ -80,6 +81,8 @@ export const SCALABILITY_FIGURE: FigureDefinition = {
       return {
         figure: "scalability",
         claim: `${policy}: one agent's decision rate rises with CPUs, then flattens`,
+        kind: "emergent",
+        source: PAPER_FIG5,
         holds: rises && flattens,
         evidence: {
           firstCpus: Number(series[0]!.cpus),

@@ -9,7 +9,12 @@
  * @module
  */
 
-import type { Claim, FigureContext, FigureDefinition } from "../figures/figure.ts";
+import {
+  type Claim,
+  type FigureContext,
+  type FigureDefinition,
+  tallyClaims,
+} from "../figures/figure.ts";
 import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
 import type { PointOutcome, PointSpec } from "../bench/point.ts";
 import { renderPng, renderSvg } from "./render.ts";
@@ -54,9 +59,10 @@ export async function writeReport(
   const pages: ReportFigure[] = [];
   for (const { figure, specs, keys, outcomes } of results) {
     onFigure?.(figure.name);
-    const rows = figure.rows(outcomes.map((o) => o.result), context);
-    const spec = figure.chart(rows, context);
-    const figureClaims = figure.claims(rows, context, outcomes.map((o) => o.result));
+    const pointResults = outcomes.map((o) => o.result);
+    const rows = figure.rows(pointResults, context);
+    const spec = figure.chart(rows, context, pointResults);
+    const figureClaims = figure.claims(rows, context, pointResults);
     claims.push(...figureClaims);
     const svg = await renderSvg(spec);
     const table = figure.table?.(outcomes.map((o) => o.result), context);
@@ -80,12 +86,15 @@ export async function writeReport(
       ...(table === undefined ? {} : { table }),
       claims: figureClaims.map((c) => ({
         claim: c.claim,
+        kind: c.kind,
+        source: `${c.source.kind}: ${c.source.citation}`,
         holds: c.holds,
         evidence: Object.entries(c.evidence).map(([k, v]) => `${k} ${v ?? "n/a"}`).join(", "),
       })),
     });
   }
-  const summary = { suite: context.suite, seed: context.seed, points, claims };
+  const tally = tallyClaims(claims);
+  const summary = { suite: context.suite, seed: context.seed, points, claimTally: tally, claims };
   await writeFileAtomic(`${outDir}/summary.json`, JSON.stringify(summary, null, 1) + "\n");
   await writeFileAtomic(
     `${outDir}/index.html`,
