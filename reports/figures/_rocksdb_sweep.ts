@@ -52,13 +52,14 @@ export interface Sweep {
  */
 export const REFERENCE_WAITS = { cfsWait: "spin", ghostWait: "prio-table" } as const;
 
-/** The run points of the sweeps, policy by policy, load by load. */
+/**
+ * The run points of the sweeps, policy by policy, load by load: runs of
+ * {@link ROCKSDB_DURATION} unless the overrides set other durations.
+ */
 export function sweepPoints(
   context: FigureContext,
   sweeps: readonly Sweep[],
   overrides: Partial<RunConfig>,
-  durations: Readonly<Record<FigureContext["suite"], { durationNs: number; warmupNs: number }>> =
-    ROCKSDB_DURATION,
 ): PointSpec[] {
   return sweeps.flatMap((sweep) =>
     sweep.loads.map((load) =>
@@ -67,7 +68,7 @@ export function sweepPoints(
         machine: "paper8",
         policy: sweep.policy,
         load,
-        ...durations[context.suite],
+        ...ROCKSDB_DURATION[context.suite],
         ...overrides,
       })
     )

@@ -52,7 +52,8 @@ export const ROCKSDB_CENTRALIZED_FIGURE: FigureDefinition = {
   points: (context) =>
     sweepPoints(context, sweeps(context), {
       workloadOptions: { getExpMeanNs: 1 * US, rangeRatio: 0, ...REFERENCE_WAITS },
-    }, GET_ONLY_DURATION),
+      ...GET_ONLY_DURATION[context.suite],
+    }),
   rows: (results: readonly PointResult[]) =>
     sweepRows(results, NAME).filter((row) => row.type === "All").map((row) => ({
       ...row,
