@@ -274,7 +274,7 @@ const BAD_INPUTS: BadInput[] = [
     args: ["run", "--workload", "rocksdb", "--range-ratio", "2", ...QUICK],
     names: ["--range-ratio", '"2"'],
   },
-  { args: ["run", "--workload", "rocksdb", "--wait", "poll", ...QUICK], names: ['"poll"'] },
+  { args: ["run", "--workload", "rocksdb", "--cfs-wait", "poll", ...QUICK], names: ['"poll"'] },
   { args: ["run", "--workload", "rocksdb", "--workers", "0", ...QUICK], names: ['"0"'] },
   { args: ["run", "--workload", "rocksdb", "--range-duration", "0s"], names: ['"0s"'] },
   { args: ["run", "--event", "explode@1ms", ...QUICK], names: ['"explode@1ms"'] },
@@ -486,7 +486,8 @@ Deno.test("flags given with --config override it; a new workload drops the file'
     getExpMeanNs: 0,
     rangeDurationNs: 5_000_000,
     rangeRatio: 0,
-    wait: "futex",
+    cfsWait: "futex",
+    ghostWait: "futex",
   });
   assert.equal(config.seed, 1, "missing fields take their defaults");
 

@@ -12,7 +12,13 @@
 import { InputError } from "../../core/errors.ts";
 import { type OptionSpecs, type OptionValue, resolveOptions } from "../../core/options.ts";
 import { parseFlags, valueFromText } from "../cli/args.ts";
-import type { FigureContext, FigureDefinition, Suite } from "../figures/figure.ts";
+import {
+  type FigureContext,
+  type FigureDefinition,
+  formatTally,
+  type Suite,
+  tallyClaims,
+} from "../figures/figure.ts";
 import { FIGURES } from "../figures/registry.ts";
 import { pointKey, type PointOutcome, type PointSpec, sourceFingerprint } from "./point.ts";
 import { cacheEntryText, prepareCacheDir, readCacheEntry, runPoints } from "./point_pool.ts";
@@ -354,11 +360,16 @@ async function finish(points: BenchPlan, options: FinishOptions): Promise<number
     knownFigures: FIGURES.map((f) => f.name),
   });
   for (const claim of claims) {
-    io.out(`  ${claim.holds ? "holds " : "FAILS "} ${claim.figure}: ${claim.claim}\n`);
+    const verdict = claim.kind === "calibration"
+      ? (claim.holds ? "passes" : "FAILS ")
+      : (claim.holds ? "holds " : "FAILS ");
+    const tag = claim.kind === "calibration" ? " (calibration)" : "";
+    io.out(`  ${verdict} ${claim.figure}${tag}: ${claim.claim}\n`);
   }
-  const holding = claims.filter((c) => c.holds).length;
   io.out(
-    `bench: ${figures.length} figure(s), ${holding}/${claims.length} claims hold; open ${options.out}/index.html\n`,
+    `bench: ${figures.length} figure(s), ${
+      formatTally(tallyClaims(claims))
+    }; open ${options.out}/index.html\n`,
   );
   return 0;
 }

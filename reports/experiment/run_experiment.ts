@@ -252,7 +252,9 @@ function buildRun(config: ResolvedRunConfig, tracer: Tracer | undefined): Run {
     latencyNice: config.antagonists > 0 && enclave === null ? -20 : 0,
   };
   const workload = definition.create(context, config.workloadOptions);
-  const timeline = events.length > 0 ? new Timeline(config.windowNs) : null;
+  const timeline = events.length > 0
+    ? new Timeline(config.windowNs, { types: workload.stats.types })
+    : null;
   workload.stats.timeline = timeline;
   const lifecycle = new LifecycleObserver(engine, { workload, supervisor }, {
     events,
