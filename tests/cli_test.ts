@@ -313,14 +313,6 @@ const BAD_INPUTS: BadInput[] = [
   { args: ["bench", "--jobs", "-1"], names: ["--jobs", '"-1"'] },
   { args: ["bench", "--shard", "-1/2"], names: ["--shard", '"-1/2"'] },
   { args: ["merge", "x", "--out", ""], names: ["--out", '""'] },
-];
-
-/**
- * Bad input that the CLI does not yet handle cleanly (reported to the lead):
- * each is the same check as {@link BAD_INPUTS}, kept ignored until fixed.
- * Remove a case from here once it passes.
- */
-const TRICKY_INPUTS: BadInput[] = [
   // node:util parseArgs alone would say "Option '--load' argument is ambiguous".
   { args: ["run", "--load", "-5", "--duration", "50ms", "--warmup", "5ms"], names: ['"-5"'] },
   { args: ["run", "--workers", "-1", ...QUICK], names: ['"-1"'] },
@@ -373,12 +365,6 @@ Deno.test("the ghostbench process exits 2 with one clean line on stderr for bad 
     await t.step(bad.args.join(" "), () => assertCleanInputError(outputs[i]!, bad));
   }
 });
-
-for (const bad of TRICKY_INPUTS) {
-  Deno.test(`main exits 2 with one line naming a tricky bad value: ${bad.args.join(" ")}`, async () => {
-    assertCleanInputError(await runMain(bad.args), bad);
-  });
-}
 
 // ---------------------------------------------------------------------------
 // Configuration files

@@ -59,7 +59,7 @@ export interface TimeSeries {
   rows: TimelineRow[];
 }
 
-/** Options of {@link observeLifecycle}. */
+/** Options of the {@link LifecycleObserver} constructor. */
 export interface ObserveLifecycleOptions {
   /** The events, in time order. */
   events: readonly LifecycleEvent[];

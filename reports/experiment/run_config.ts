@@ -138,7 +138,10 @@ export const RUN_OPTIONS = {
   },
   workload: {
     kind: "choice",
-    choices: Object.keys(WORKLOADS),
+    // A getter: workloads registered after this module loaded are choices too.
+    get choices(): readonly string[] {
+      return Object.keys(WORKLOADS);
+    },
     default: D.workload,
     noun: "workload",
     help: "workload (see 'list'; its options below)",

@@ -142,7 +142,7 @@ export interface RunExperimentOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_RUN_CONFIG, runExperiment } from "./run_experiment.ts";
+ * import { DEFAULT_RUN_CONFIG, runExperiment } from "./mod.ts";
  * const result = runExperiment({
  *   ...DEFAULT_RUN_CONFIG,
  *   machine: "paper8",
