@@ -8,6 +8,8 @@
  * @module
  */
 
+import { gunzipSync } from "node:zlib";
+
 /** Whole-machine CPU time from the `cpu` line of `/proc/stat`, in ticks. */
 export interface CpuTimes {
   /** Time spent running anything (user, nice, system, irq, softirq). */
@@ -88,6 +90,22 @@ export function loadAverage(): [number, number, number] | null {
     const [a, b, c] = Deno.readTextFileSync("/proc/loadavg").split(" ").map(Number);
     if (a === undefined || b === undefined || c === undefined) return null;
     return [a, b, c];
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The host kernel's timer tick frequency (CONFIG_HZ from
+ * `/proc/config.gz`), or null when the kernel does not publish its
+ * configuration.
+ */
+export function kernelTickHz(): number | null {
+  try {
+    const config = gunzipSync(Deno.readFileSync("/proc/config.gz")).toString("latin1");
+    const match = /^CONFIG_HZ=(\d+)$/m.exec(config);
+    const hz = match === null ? NaN : Number(match[1]);
+    return hz > 0 ? hz : null;
   } catch {
     return null;
   }

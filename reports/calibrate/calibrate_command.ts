@@ -283,6 +283,7 @@ async function addComparisonFiles(
           capacity: `${comparison.capacityRps} req/s`,
           duration: formatDuration(comparison.durationNs),
           warmup: formatDuration(comparison.warmupNs),
+          "emulated tick": `${comparison.tickHz} Hz`,
           "context switch (host)": `${context.host.profile.cfsContextSwitch} ns`,
           "idle wake-up (host)": `${context.measurements.idleWakeup.median} ns median`,
           "flagged runs": flagged,

@@ -18,7 +18,7 @@ import type { TopLevelSpec } from "vega-lite";
 import { type CostProfile, PAPER_COSTS } from "../../core/cost_profile.ts";
 import { SEC } from "../../core/units.ts";
 import { concatCharts, lineChart } from "../render/charts.ts";
-import { round } from "./_host.ts";
+import { kernelTickHz, round } from "./_host.ts";
 import { DEFAULT_MIX, meanServiceNs, type ServerSummary } from "./_requests.ts";
 import { emulateServer } from "./emulate.ts";
 import { runHostServer, type ServerStructure } from "./host_server.ts";
@@ -53,6 +53,8 @@ export interface CompareOptions {
   canPin?: boolean;
   /** Warm-up of each run, ns. @default a fifth of the duration, at most 200 ms */
   warmupNs?: number;
+  /** Timer tick of the emulated kernel, Hz. @default the host kernel's CONFIG_HZ, else 1000 */
+  tickHz?: number;
   /** Called after each load with a one-line progress message. @default none */
   onProgress?: (line: string) => void;
 }
@@ -121,6 +123,8 @@ export interface CompareResult {
   durationNs: number;
   /** Warm-up of each run, ns. */
   warmupNs: number;
+  /** Timer tick of the emulated kernel, Hz. */
+  tickHz: number;
   /** Seed. */
   seed: number;
   /** One row per load. */
@@ -144,6 +148,19 @@ export interface CompareResult {
 /**
  * Runs the sweep: for each load, the real server, then its emulation with
  * the host's costs and with the paper's.
+ *
+ * @example
+ * ```ts ignore
+ * import { compareHostAndEmulation } from "./compare.ts";
+ * import { calibrateBusyLoop } from "./host_server.ts";
+ * import { hostCostProfile, measureHostCosts } from "./measure.ts";
+ * const host = hostCostProfile(await measureHostCosts());
+ * const result = await compareHostAndEmulation({
+ *   loads: [0.3, 0.5, 0.7], durationNs: 2e9, seed: 1, costs: host.profile,
+ *   iterationsPerUs: await calibrateBusyLoop(),
+ * });
+ * console.log(result.claim);
+ * ```
  */
 export async function compareHostAndEmulation(options: CompareOptions): Promise<CompareResult> {
   const cpus = options.cpus ?? navigator.hardwareConcurrency;
@@ -154,6 +171,8 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
   const capacityRps = workers * SEC / meanServiceNs(mix);
   const durationNs = options.durationNs;
   const warmupNs = options.warmupNs ?? Math.min(200_000_000, Math.round(durationNs / 5));
+  const hostHz = kernelTickHz();
+  const tickHz = options.tickHz ?? hostHz ?? 1000;
   const cdfLoad = options.loads.reduce(
     (best, load) => Math.abs(load - 0.5) < Math.abs(best - 0.5) ? load : best,
     options.loads[0] ?? 0.5,
@@ -175,7 +194,7 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
     });
     pinned &&= host.pinned;
     const emulate = (costs: CostProfile) =>
-      emulateServer({ ...common, structure, cpus, costs, cdfPoints });
+      emulateServer({ ...common, structure, cpus, costs, cdfPoints, tickHz });
     const emu = emulate(options.costs);
     const paper = emulate(PAPER_COSTS);
     const steal = host.activity?.steal ?? -1;
@@ -237,6 +256,7 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
     capacityRps: Math.round(capacityRps),
     durationNs,
     warmupNs,
+    tickHz,
     seed: options.seed,
     points,
     stages,
@@ -245,7 +265,14 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
     p99ErrorPct,
     p99ErrorAllPct,
     claim: claimText(p99ErrorPct, p99ErrorAllPct, claimed.length - clean.length),
-    notes: compareNotes(structure, cpus, workers, pinned),
+    notes: [
+      ...compareNotes(structure, cpus, workers, pinned),
+      hostHz === tickHz
+        ? `The emulated timer ticks at ${tickHz} Hz, the host kernel's CONFIG_HZ.`
+        : `The emulated timer ticks at ${tickHz} Hz (the host kernel's CONFIG_HZ is ${
+          hostHz ?? "unknown"
+        }).`,
+    ],
   };
 }
 
