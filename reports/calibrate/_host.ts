@@ -111,6 +111,21 @@ export function kernelTickHz(): number | null {
   }
 }
 
+/**
+ * The nice value of this process's autogroup (`/proc/self/autogroup`), or
+ * null without autogroups. With autogroups, the fair class shares the CPUs
+ * between sessions first, so this, not a thread's own nice value, sets how
+ * much other sessions' processes can take from ours.
+ */
+export function autogroupNice(): number | null {
+  try {
+    const match = /nice\s+(-?\d+)/.exec(Deno.readTextFileSync("/proc/self/autogroup"));
+    return match === null ? null : Number(match[1]);
+  } catch {
+    return null;
+  }
+}
+
 /** The Linux id of the calling OS thread (main thread or Web Worker), or -1. */
 export function currentThreadId(): number {
   try {

@@ -356,7 +356,7 @@ function claimText(clean: number | null, all: number | null, excluded: number): 
     return `The emulation predicts the host's p99 within ${clean}% at or below ${limit} load${left}`;
   }
   if (all === null) return `No load at or below ${limit} was run: no claim`;
-  return `No undisturbed run at or below ${limit} load, so no claim; counting the disturbed runs, the emulation's p99 is within ${all}% of the host's`;
+  return `No undisturbed run at or below ${limit} load, so no claim; counting the disturbed runs, the emulation's p99 is off by up to ${all}%`;
 }
 
 function compareNotes(

@@ -27,6 +27,7 @@
 
 import { type CostProfile, PAPER_COSTS } from "../../core/cost_profile.ts";
 import {
+  autogroupNice,
   type HostActivity,
   hostActivity,
   loadAverage,
@@ -56,6 +57,8 @@ export interface HostMeasurements {
   kernel: string;
   /** Load averages (1, 5, 15 min) before measuring, or null when unknown. */
   loadAverage: [number, number, number] | null;
+  /** Nice value of this process's autogroup (its share against other sessions), or null. */
+  autogroupNice: number | null;
   /** Whether the threads could be pinned to CPUs. */
   pinned: boolean;
   /** Whether the timer slack could be set to 1 ns (else timed waits may end 50 µs late). */
@@ -122,6 +125,7 @@ export async function measureHostCosts(options: MeasureOptions = {}): Promise<Ho
     cpus,
     kernel: Deno.osRelease(),
     loadAverage: load,
+    autogroupNice: autogroupNice(),
     pinned,
     tightTimers,
     crossCpuRoundTrip: summarize(cross.samples),
@@ -142,7 +146,7 @@ export async function measureHostCosts(options: MeasureOptions = {}): Promise<Ho
  * import { hostCostProfile, type HostMeasurements } from "./measure.ts";
  * const m = { n: 1, median: 4000, p99: 5000, min: 3000, mean: 4100 };
  * const host = hostCostProfile({
- *   cpus: 2, kernel: "6.18", loadAverage: null, pinned: true, tightTimers: true,
+ *   cpus: 2, kernel: "6.18", loadAverage: null, autogroupNice: 0, pinned: true, tightTimers: true,
  *   crossCpuRoundTrip: m, sameCpuRoundTrip: m, idleWakeup: { ...m, median: 30_000 },
  *   activity: null, notes: [],
  * } satisfies HostMeasurements);

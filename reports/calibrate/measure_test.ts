@@ -9,6 +9,7 @@ function measurements(sameMedian: number, idleMedian: number): HostMeasurements 
     cpus: 2,
     kernel: "test",
     loadAverage: null,
+    autogroupNice: 0,
     pinned: true,
     tightTimers: true,
     crossCpuRoundTrip: m,
