@@ -296,6 +296,7 @@ export function comparisonFigure(result: CompareResult): TopLevelSpec {
     },
   ]);
   const order = ["host", "emulation", "emulation (paper costs)"];
+  const flagged = result.points.filter((p) => p.flagged !== "").length;
   const latency = lineChart(rows, {
     title: "Latency against load",
     x: "loadPct",
@@ -328,7 +329,8 @@ export function comparisonFigure(result: CompareResult): TopLevelSpec {
   return concatCharts([latency, ccdf], {
     title: "Host against emulation: RocksDB-like server on real threads",
     subtitle: `${result.cpus} CPUs, ${result.structure} of ${result.workers} workers; ` +
-      `emulation: cfs (the host runs EEVDF), host-measured costs`,
+      `emulation: cfs (the host runs EEVDF), host-measured costs` +
+      (flagged === 0 ? "" : `; ${flagged} of ${result.points.length} host runs disturbed`),
   });
 }
 
