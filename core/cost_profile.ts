@@ -102,6 +102,16 @@ export const COST_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 /** Looks up a cost profile by name; throws InputError for an unknown one. */
 export function resolveCostProfile(name: string): CostProfile {
+  if (name.endsWith(".json")) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(name);
+    } catch (error) {
+      const why = error instanceof Deno.errors.NotFound ? "no such file" : String(error);
+      throw new InputError(`Cannot read cost profile "${name}": ${why.split("\n")[0]}`);
+    }
+    return parseCostProfileJson(text, name);
+  }
   const profile = Object.hasOwn(COST_PROFILES, name) ? COST_PROFILES[name] : undefined;
   if (profile === undefined) {
     throw new InputError(

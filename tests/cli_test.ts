@@ -11,6 +11,7 @@
  */
 
 import assert from "node:assert/strict";
+import { PAPER_COSTS } from "../core/cost_profile.ts";
 import { type CliIo, main } from "../reports/cli/cli.ts";
 import { WALL_CLOCK_FIELDS } from "../reports/experiment/run_experiment.ts";
 
@@ -661,4 +662,27 @@ Deno.test("run reads loads as the figures print them, and 0 as a duration with n
   const config = JSON.parse(output.stdout).config;
   assert.equal(config.load, 10_000);
   assert.equal(config.watchdogNs, 0);
+});
+
+Deno.test("run --costs FILE.json takes a cost profile file, as calibrate writes one", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const { name: _name, ...costs } = PAPER_COSTS;
+    const file = `${dir}/paper_copy.json`;
+    await Deno.writeTextFile(file, JSON.stringify({ name: "paper-copy", ...costs }));
+    const fromFile = await runMain(["run", ...QUICK, "--costs", file, "--json"]);
+    const named = await runMain(["run", ...QUICK, "--costs", "paper", "--json"]);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    const strip = (text: string) => {
+      const { config: _c, eventsPerSec: _e, ...rest } = JSON.parse(text);
+      return rest;
+    };
+    assert.deepEqual(strip(fromFile.stdout), strip(named.stdout));
+    await Deno.writeTextFile(file, JSON.stringify({ name: "broken" }));
+    const broken = await runMain(["run", ...QUICK, "--costs", file]);
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /^ghostbench: [^\n]*paper_copy\.json[^\n]*\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

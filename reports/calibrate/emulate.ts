@@ -94,23 +94,24 @@ export function emulateServer(options: EmulateOptions): ServerSummary {
     enclave: null,
     engine,
     kernel,
-    options: {
-      load: options.load,
-      // Not read by either structure: requests follow the rocksdb mix.
-      service: parseDistribution("const:10us"),
+    load: options.load,
+    warmupNs: options.warmupNs,
+    durationNs: options.durationNs,
+    latencyNice: 0,
+  };
+  const workload = options.structure === "dispatcher"
+    ? ROCKSDB.create(context, {
       workers: options.workers,
-      warmupNs: options.warmupNs,
-      durationNs: options.durationNs,
       getExpMeanNs: mix.getExpMeanNs,
       rangeDurationNs: mix.rangeDurationNs,
       rangeRatio: mix.rangeRatio,
-      wait: "futex",
-      latencyNice: 0,
-    },
-  };
-  const workload = options.structure === "dispatcher"
-    ? ROCKSDB.create(context)
-    : new PoolServer(context, requestSchedule(options.seed, { ...options, mix }));
+      cfsWait: "futex",
+      ghostWait: "futex",
+    })
+    : new PoolServer(context, {
+      workers: options.workers,
+      schedule: requestSchedule(options.seed, { ...options, mix }),
+    });
   const slices = 50;
   for (let i = 1; i <= slices; i++) {
     engine.run({ until: Math.round(options.durationNs * i / slices) });
@@ -144,14 +145,15 @@ class PoolServer implements Workload {
   #head = 0;
   #serving = 0;
 
-  constructor(context: WorkloadContext, schedule: RequestSchedule) {
-    const { engine, kernel, options } = context;
+  constructor(context: WorkloadContext, pool: { workers: number; schedule: RequestSchedule }) {
+    const { engine, kernel } = context;
+    const schedule = pool.schedule;
     this.#schedule = schedule;
     this.#received = new Float64Array(schedule.arrival.length);
-    this.workers = options.workers;
-    this.stats = new RequestStats({ types: REQUEST_TYPES, warmupNs: options.warmupNs });
+    this.workers = pool.workers;
+    this.stats = new RequestStats({ types: REQUEST_TYPES, warmupNs: context.warmupNs });
     const waiters = new WaitQueue("calibrate.pool");
-    for (let i = 0; i < options.workers; i++) {
+    for (let i = 0; i < pool.workers; i++) {
       kernel.spawn(this.#worker(engine, waiters), { name: `worker${i}`, group: "rocksdb" });
     }
     const arrival = schedule.arrival;

@@ -19,7 +19,7 @@ Deno.test("emulateServer runs the rocksdb workload as runExperiment does under c
     policy: "cfs",
     workload: "rocksdb",
     cpus: 4,
-    workers: 2,
+    workloadOptions: { workers: 2, cfsWait: "futex", ghostWait: "futex" },
     costs: "paper",
   });
   const a = JSON.stringify([ours.throughputRps, ours.latencyUs, ours.stagesUs]);

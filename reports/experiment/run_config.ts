@@ -9,7 +9,7 @@
  */
 
 import type { LifecycleEvent } from "../../core/agent_supervisor.ts";
-import { COST_PROFILES } from "../../core/cost_profile.ts";
+import { COST_PROFILES, resolveCostProfile } from "../../core/cost_profile.ts";
 import { InputError } from "../../core/errors.ts";
 import {
   checkOption,
@@ -191,7 +191,7 @@ export const RUN_OPTIONS = {
     choices: Object.keys(COST_PROFILES),
     default: D.costs,
     noun: "cost profile",
-    help: "cost profile (see 'list')",
+    help: "cost profile (see 'list'), or a profile file FILE.json (see 'calibrate')",
   },
   tickHz: { kind: "number", default: D.tickHz, min: 1, max: 100_000, help: "timer tick frequency" },
   antagonists: {
@@ -269,6 +269,10 @@ export function resolveRunConfig(
   const given = config as unknown as Readonly<Record<string, unknown>>;
   for (const [key, spec] of Object.entries(GENERAL_OPTIONS)) {
     if (given[key] === undefined) continue;
+    if (key === "costs" && typeof given[key] === "string" && given[key].endsWith(".json")) {
+      resolveCostProfile(given[key]); // a profile file, e.g. from 'calibrate': read and checked
+      continue;
+    }
     checkOption(spec, given[key], { label: label(key), text: texts[key] });
   }
   if (config.machine !== undefined && config.cpus !== undefined) {
