@@ -81,3 +81,46 @@ Deno.test("FifoCentralized puts a thread the kernel preempted first, one its sli
   }
   assert.deepEqual(other.since(0), ["1@1", "2@1", "3@1", "1@1"]);
 });
+
+Deno.test("FifoCentralized preempts the oldest thread first and arms its timer for the oldest slice's end", () => {
+  // Three CPUs start threads 1, 2 and 3 at 0, 5 and 10 us; 2 blocks at 12 us
+  // and 4 takes its CPU. Slices end in the order 1 (30 us), 3 (40 us), 4
+  // (42 us): 4's CPU had a thread before 3's did, but 4 is newer.
+  const policy = new FifoCentralized({ sliceNs: 30 * US });
+  const ctx = new FakeContext(4);
+  for (const [gtid, at] of [[1, 0], [2, 5 * US], [3, 10 * US]] as const) {
+    ctx.now = at;
+    arrive(ctx, policy, gtid);
+    policy.schedule(ctx);
+  }
+  ctx.now = 12 * US;
+  ctx.send(policy, MSG.TASK_BLOCKED, 2, { cpu: ctx.cpuOf(2) });
+  arrive(ctx, policy, 4);
+  policy.schedule(ctx);
+  assert.deepEqual(ctx.threads(0), ["1", "2", "3", "4"]);
+  assert.equal(ctx.cpuOf(4), ctx.cpuOf(2));
+
+  ctx.now = 20 * US;
+  arrive(ctx, policy, 5);
+  arrive(ctx, policy, 6);
+  let timers = ctx.timers.length;
+  policy.schedule(ctx);
+  assert.deepEqual(ctx.threads(4), [], "no slice is over at 20 us");
+  assert.deepEqual(ctx.timers.slice(timers), [30 * US], "the timer is for 1's slice");
+
+  // Each slice's end: the oldest thread makes way, and the timer is for the next oldest.
+  for (const [at, oldest, next] of [[30, 1, 40], [40, 3, 42]] as const) {
+    ctx.now = at * US;
+    const cpu = ctx.cpuOf(oldest);
+    timers = ctx.timers.length;
+    policy.schedule(ctx);
+    assert.equal(ctx.commits.at(-1)!.cpu, cpu, `at ${at} us: ${oldest}'s CPU`);
+    assert.equal(Math.min(...ctx.timers.slice(timers)), next * US, `at ${at} us`);
+    ctx.send(policy, MSG.TASK_PREEMPT, oldest, { cpu });
+  }
+  ctx.now = 42 * US;
+  const cpu = ctx.cpuOf(4);
+  policy.schedule(ctx);
+  assert.deepEqual(ctx.threads(4), ["5", "6", "1"], "1 waited longest");
+  assert.equal(ctx.commits.at(-1)!.cpu, cpu, "on 4's CPU");
+});

@@ -49,6 +49,7 @@ import type { Policy } from "../core/policy.ts";
 import type { Thread } from "../core/thread.ts";
 import { Topology } from "../core/topology.ts";
 import { MS, US } from "../core/units.ts";
+import { FifoCentralized } from "../policies/fifo_centralized.ts";
 import { Shinjuku } from "../policies/shinjuku.ts";
 
 /** One request of a thread: sleep `gapNs`, then compute `serviceNs`. */
@@ -279,6 +280,21 @@ for (const costs of [PAPER_COSTS, IDEAL_COSTS]) {
           new Shinjuku({ sliceNs: w.sliceNs }),
           costs,
           (thread) => thread.nice + 20,
+        );
+        assert.equal(violation, null);
+      }),
+      { seed: SEED, numRuns: runs(60) },
+    );
+  });
+
+  Deno.test(`FifoCentralized with a slice never lets a thread overrun it while another waits (${costs.name} costs)`, () => {
+    fc.assert(
+      fc.property(workload(fc.constant(0)), (w) => {
+        const violation = runWorkload(
+          w,
+          new FifoCentralized({ sliceNs: w.sliceNs }),
+          costs,
+          () => 0,
         );
         assert.equal(violation, null);
       }),
