@@ -26,5 +26,5 @@ export {
   type RequestStatsOptions,
   type StageSummary,
 } from "./request_stats.ts";
-export { Timeline, type TimelineRow } from "./timeline.ts";
+export { Timeline, type TimelineRow, type WindowLatency } from "./timeline.ts";
 export type { Tracer } from "./tracer.ts";

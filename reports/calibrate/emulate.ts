@@ -20,7 +20,6 @@
  */
 
 import type { CostProfile } from "../../core/cost_profile.ts";
-import { parseDistribution } from "../../core/distributions.ts";
 import { Engine } from "../../core/engine.ts";
 import { Kernel } from "../../core/kernel.ts";
 import { RequestStats } from "../../core/metrics/request_stats.ts";
