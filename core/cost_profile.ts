@@ -102,6 +102,16 @@ export const COST_DESCRIPTIONS: Readonly<Record<string, string>> = {
 
 /** Looks up a cost profile by name; throws InputError for an unknown one. */
 export function resolveCostProfile(name: string): CostProfile {
+  if (name.endsWith(".json")) {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(name);
+    } catch (error) {
+      const why = error instanceof Deno.errors.NotFound ? "no such file" : String(error);
+      throw new InputError(`Cannot read cost profile "${name}": ${why.split("\n")[0]}`);
+    }
+    return parseCostProfileJson(text, name);
+  }
   const profile = Object.hasOwn(COST_PROFILES, name) ? COST_PROFILES[name] : undefined;
   if (profile === undefined) {
     throw new InputError(
@@ -109,4 +119,108 @@ export function resolveCostProfile(name: string): CostProfile {
     );
   }
   return profile;
+}
+
+/** The cost fields of a {@link CostProfile}: every field but the name. */
+type CostField = Exclude<keyof CostProfile, "name">;
+
+/** Every cost field, once (the type checks that none is missing or extra). */
+const COST_FIELDS: Readonly<Record<CostField, true>> = {
+  cfsContextSwitch: true,
+  minimalContextSwitch: true,
+  syscall: true,
+  messageDeliveryLocal: true,
+  messageDeliveryGlobal: true,
+  localSchedule: true,
+  remoteScheduleAgent: true,
+  remoteScheduleTarget: true,
+  groupCommitPerTxn: true,
+  ipi: true,
+  crossLlcMigration: true,
+  agentStartup: true,
+  discoveryPerThread: true,
+};
+
+/**
+ * Parses a cost profile written as JSON: an object with every cost field of
+ * {@link CostProfile} as a whole number of nanoseconds (finite, >= 0), an
+ * optional `name` (default: the file name of `source` without `.json`) and
+ * an optional `measured` list naming the fields measured on a host (kept
+ * for the reader, not in the profile). Any other field, a missing field or
+ * a bad value throws an {@link InputError} with one line naming `source`.
+ *
+ * @example
+ * ```ts
+ * import { PAPER_COSTS, parseCostProfileJson } from "./cost_profile.ts";
+ * const text = JSON.stringify({ ...PAPER_COSTS, name: "host", cfsContextSwitch: 2100 });
+ * const profile = parseCostProfileJson(text, "out/calibrate/host_costs.json");
+ * if (profile.name !== "host" || profile.cfsContextSwitch !== 2100) throw new Error("wrong");
+ * ```
+ */
+export function parseCostProfileJson(text: string, source: string): CostProfile {
+  const where = `cost profile ${source}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    throw new InputError(`Bad ${where}: not JSON (${reason})`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    throw new InputError(`Bad ${where}: expected a JSON object of costs in ns`);
+  }
+  const record = json as Record<string, unknown>;
+  const known = Object.keys(COST_FIELDS);
+  for (const key of Object.keys(record)) {
+    if (key !== "name" && key !== "measured" && !Object.hasOwn(COST_FIELDS, key)) {
+      throw new InputError(
+        `Bad ${where}: unknown field "${key}": expected name, measured or one of ${
+          known.join(", ")
+        }`,
+      );
+    }
+  }
+  const missing = known.filter((key) => !Object.hasOwn(record, key));
+  if (missing.length > 0) {
+    throw new InputError(`Bad ${where}: missing field(s) ${missing.join(", ")}`);
+  }
+  const measured = record.measured;
+  if (
+    measured !== undefined &&
+    !(Array.isArray(measured) &&
+      measured.every((key) => typeof key === "string" && Object.hasOwn(COST_FIELDS, key)))
+  ) {
+    throw new InputError(`Bad ${where}: "measured" must be a list of cost field names`);
+  }
+  const name = record.name ?? source.replace(/^.*[\\/]/, "").replace(/\.json$/i, "");
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new InputError(`Bad ${where}: "name" must be a non-empty string`);
+  }
+  const ns = (key: CostField): number => {
+    const value = record[key];
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+      throw new InputError(
+        `Bad ${where}: field "${key}" is ${
+          JSON.stringify(value)
+        }: expected a whole number of ns >= 0`,
+      );
+    }
+    return value;
+  };
+  return {
+    name,
+    cfsContextSwitch: ns("cfsContextSwitch"),
+    minimalContextSwitch: ns("minimalContextSwitch"),
+    syscall: ns("syscall"),
+    messageDeliveryLocal: ns("messageDeliveryLocal"),
+    messageDeliveryGlobal: ns("messageDeliveryGlobal"),
+    localSchedule: ns("localSchedule"),
+    remoteScheduleAgent: ns("remoteScheduleAgent"),
+    remoteScheduleTarget: ns("remoteScheduleTarget"),
+    groupCommitPerTxn: ns("groupCommitPerTxn"),
+    ipi: ns("ipi"),
+    crossLlcMigration: ns("crossLlcMigration"),
+    agentStartup: ns("agentStartup"),
+    discoveryPerThread: ns("discoveryPerThread"),
+  };
 }

@@ -86,7 +86,13 @@ export function parseDistribution(spec: string, options: DistributionOptions = {
     }
     case "exp": {
       const [mean] = splitArgs(spec, rest, "exp:MEAN, e.g. exp:20us", 1);
-      return new ExpDistribution(spec, duration(spec, mean!, "exp mean"));
+      const ns = duration(spec, mean!, "exp mean");
+      if (!(ns > 0)) {
+        throw new InputError(
+          `Invalid exp mean "${mean!.trim()}" in "${spec}": expected a duration > 0`,
+        );
+      }
+      return new ExpDistribution(spec, ns);
     }
     case "uniform": {
       const [lo, hi] = splitArgs(spec, rest, "uniform:LO,HI, e.g. uniform:5us,15us", 2);

@@ -41,7 +41,7 @@ export interface RunOptions {
  *
  * @example
  * ```ts
- * import { Engine } from "./engine.ts";
+ * import { Engine } from "./mod.ts";
  *
  * const engine = new Engine(1);
  * const seen: string[] = [];

@@ -91,7 +91,7 @@ export class CpuState {
   /** Busy time of closed busy intervals, ns. */
   busyNs = 0;
   /** Start of the current busy interval, ns, or -1 while idle. */
-  busySince = -1;
+  busySince: number = -1;
   /** CPU time given to threads, ns. */
   threadNs = 0;
   /** Context-switch overhead, ns. */
@@ -158,11 +158,7 @@ export class Kernel {
    *
    * @example
    * ```ts
-   * import { Engine } from "./engine.ts";
-   * import { Kernel } from "./kernel.ts";
-   * import { Topology } from "./topology.ts";
-   * import { IDEAL_COSTS } from "./cost_profile.ts";
-   * import type { Thread } from "./thread.ts";
+   * import { Engine, IDEAL_COSTS, Kernel, type Thread, Topology } from "./mod.ts";
    *
    * const engine = new Engine(1);
    * const kernel = new Kernel(engine, {

@@ -199,8 +199,10 @@ export function checkOption(
     case "choice":
       if (typeof value !== "string" || !spec.choices.includes(value)) {
         if (spec.noun === undefined) throw bad();
+        const near = typeof value === "string" ? closest(value, spec.choices) : null;
         throw new InputError(
-          `Unknown ${spec.noun} ${shown}: expected one of ${spec.choices.join(", ")}`,
+          `Unknown ${spec.noun} ${shown}: ${near === null ? "" : `did you mean ${near}? `}` +
+            `expected one of ${spec.choices.join(", ")}`,
         );
       }
       return value;
@@ -301,4 +303,42 @@ function inRange(spec: NumberOption, value: number): boolean {
     if (spec.minExclusive ? !(value > spec.min) : !(value >= spec.min)) return false;
   }
   return spec.max === undefined || value <= spec.max;
+}
+
+/**
+ * The candidate nearest `word` by edit distance, if near enough to be a
+ * slip (at most a third of its length, and at least one edit), else null.
+ *
+ * @example
+ * ```ts
+ * import { closest } from "./options.ts";
+ * if (closest("shinjukku", ["cfs", "shinjuku"]) !== "shinjuku") throw new Error("wrong");
+ * if (closest("xyz", ["cfs", "shinjuku"]) !== null) throw new Error("wrong");
+ * ```
+ */
+export function closest(word: string, candidates: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(1, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

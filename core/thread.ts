@@ -115,11 +115,11 @@ export class Thread {
   /** Life-cycle state. */
   state: ThreadState = "runnable";
   /** CPU it runs on, or -1. */
-  cpu = -1;
+  cpu: number = -1;
   /** CPU it last ran on (or was queued on), or -1. */
-  lastCpu = -1;
+  lastCpu: number = -1;
   /** CPU whose run queue holds it, or -1. */
-  rqCpu = -1;
+  rqCpu: number = -1;
   /** Nanoseconds of the current compute step still to run. */
   remaining = 0;
   /** Argument of the step the behaviour just returned (compute or sleep ns). */
@@ -135,7 +135,7 @@ export class Thread {
   /** cpuTime when it was last picked (for the CFS slice check). */
   pickedCpuTime = 0;
   /** Position in its CFS run-queue heap, or -1. */
-  heapIndex = -1;
+  heapIndex: number = -1;
   /** Order of insertion into a run queue, for deterministic ties. */
   enqueueSeq = 0;
   /** Generation of its sleep timer (a stale timer event is ignored). */
@@ -149,13 +149,13 @@ export class Thread {
   /** Task barrier (Tseq) of the status word: bumped by every message about it. */
   barrier = 0;
   /** CPU it is latched on by a commit, or -1. */
-  latchedCpu = -1;
+  latchedCpu: number = -1;
   /** Time it last became runnable without a CPU (for the watchdog), ns. */
   runnableSince = 0;
   /** Time it last started running (status word switch_time), ns. */
   switchTime = 0;
   /** LLC domain holding its data, or -1 (see core/topology_costs.ts). */
-  homeLlc = -1;
+  homeLlc: number = -1;
   /** How memory-bound its work is, 0..1: the share slowed down away from home. */
   memoryIntensity = 0;
   /** Slowdown of its work on the CPU it runs on (1: full speed). */

@@ -35,6 +35,7 @@ const DURATION = /^\s*(\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*(ns|us|µs|ms|s)\s*$/i;
  * ```
  */
 export function parseDuration(text: string, what = "duration"): number {
+  if (/^\s*0+(?:\.0*)?\s*$/.test(text)) return 0; // zero needs no unit
   const match = DURATION.exec(text);
   if (match === null) {
     throw new InputError(

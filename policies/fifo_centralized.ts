@@ -8,8 +8,10 @@
  * FCFS queue). It works badly with dispersive service times: without a
  * slice, a long request holds its CPU to completion and short ones queue
  * behind it (head-of-line blocking). An optional `slice` preempts a thread
- * that ran that long while others wait and sends it to the back. The agent
- * costs a CPU, and one agent's decision rate caps the machine's.
+ * that ran that long while others wait and sends it to the back, oldest
+ * first (the agent keeps the busy CPUs in the order their threads started
+ * there). The agent costs a CPU, and one agent's decision rate caps the
+ * machine's.
  *
  * A thread preempted by the kernel (a fair thread took its CPU) goes to the
  * front, since it did not choose to stop. A thread discovered running (an
@@ -23,6 +25,7 @@ import { MSG, TXN } from "../core/ghost_abi.ts";
 import { type Message, MSG_FLAG_BY_KERNEL } from "../core/message_queue.ts";
 import type { AgentContext, Policy } from "../core/policy.ts";
 import { Deque } from "./_deque.ts";
+import { RunOrder } from "./_run_order.ts";
 import { type Task, TaskTable } from "./task_table.ts";
 
 /** Options of the centralized FIFO. */
@@ -38,7 +41,8 @@ export class FifoCentralized implements Policy {
   readonly #queue = new Deque();
   readonly #slice: number;
   #startedAt: Float64Array = new Float64Array(0);
-  #busy: Deque = new Deque();
+  /** The CPUs running threads, oldest start first (slices expire in this order). */
+  #running: RunOrder = new RunOrder(0);
   #openCpus: Int32Array = new Int32Array(0);
   #openGtids: Float64Array = new Float64Array(0);
   #ready = false;
@@ -56,6 +60,7 @@ export class FifoCentralized implements Policy {
     },
     dequeue: (_ctx, task) => void this.#queue.remove(task.gtid),
     adopt: (ctx, task) => this.#started(ctx, task.cpu),
+    vacate: (_ctx, _task, cpu) => this.#running.stop(cpu),
   });
 
   /** Creates the policy. */
@@ -69,6 +74,7 @@ export class FifoCentralized implements Policy {
     const n = ctx.topology.size;
     this.#tasks.setUp(ctx);
     this.#startedAt = new Float64Array(n);
+    this.#running = new RunOrder(n);
     this.#openCpus = new Int32Array(n);
     this.#openGtids = new Float64Array(n);
   }
@@ -141,38 +147,51 @@ export class FifoCentralized implements Policy {
     this.#started(ctx, cpu);
   }
 
-  /** A task holds `cpu` from now: its slice starts. */
+  /** A task holds `cpu` from now: its slice starts, and the CPU goes last in the run order. */
   #started(ctx: AgentContext, cpu: number): void {
     this.#startedAt[cpu] = ctx.now;
     if (this.#slice !== Infinity) {
-      this.#busy.pushBack(cpu);
+      this.#running.start(cpu, 0);
       ctx.wakeAt(ctx.now + this.#slice);
     }
   }
 
-  /** Preempts threads whose slice expired while others wait (back of the queue). */
+  /**
+   * Preempts the oldest threads whose slice expired while others wait (they
+   * go to the back), or arms the timer for the oldest slice's end. A failed
+   * commit ends the pass (the next one retries).
+   */
   #preemptExpired(ctx: AgentContext): void {
-    const busy = this.#busy;
-    while (busy.size > 0 && this.#queue.size > 0) {
-      const cpu = busy.peekFront();
-      const gtid = this.#tasks.holder(cpu);
-      // Nothing there, or the global agent's CPU (its thread's TASK_PREEMPT is on its way).
-      if (gtid < 0 || cpu === ctx.globalCpu) {
-        busy.popFront();
-        continue;
-      }
+    while (this.#queue.size > 0) {
+      const cpu = this.#oldestRunning(ctx);
+      if (cpu < 0) return;
       const expires = this.#startedAt[cpu]! + this.#slice;
       if (expires > ctx.now) {
         ctx.wakeAt(expires);
         return;
       }
-      busy.popFront();
       const next = this.#queue.popFront();
       ctx.open(cpu, next);
       ctx.commit();
       // The replaced thread's TASK_PREEMPT (by the agent) will put it at the back.
-      if (ctx.outcome(cpu) === TXN.COMPLETE) this.#run(ctx, next, cpu);
-      else this.#queue.pushFront(next);
+      if (ctx.outcome(cpu) !== TXN.COMPLETE) {
+        this.#queue.pushFront(next);
+        return;
+      }
+      this.#run(ctx, next, cpu);
     }
+  }
+
+  /**
+   * The CPU running the oldest thread, or -1. Skips the global agent's CPU
+   * (a thread discovered there has its TASK_PREEMPT on its way) and CPUs a
+   * higher class holds (the kernel preempted the thread there).
+   */
+  #oldestRunning(ctx: AgentContext): number {
+    const running = this.#running;
+    for (let cpu = running.first(0); cpu >= 0; cpu = running.after(cpu)) {
+      if (cpu !== ctx.globalCpu && ctx.cpuAvailable(cpu)) return cpu;
+    }
+    return -1;
   }
 }

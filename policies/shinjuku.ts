@@ -5,9 +5,11 @@
  * preempts a thread when a higher class waits, or when a thread of the same
  * class has run a full slice (default 30 us) while others wait. A thread the
  * policy preempted goes to the back of its class; one the kernel preempted
- * goes to the front. A thread discovered running (an agent attaching to a
- * live enclave: upgrade, restart) holds its CPU as if just committed there,
- * its slice starting at discovery.
+ * goes to the front. Slices end oldest first: per class, the agent keeps
+ * the CPUs in the order their threads started there, each CPU once. A
+ * thread discovered running (an agent attaching to a live enclave: upgrade,
+ * restart) holds its CPU as if just committed there, its slice starting at
+ * discovery.
  *
  * It wins with dispersive service times: a 5 ms request cannot block 10 us
  * ones for longer than a slice, so short requests see processor sharing
@@ -23,6 +25,7 @@ import { type Message, MSG_FLAG_BY_KERNEL } from "../core/message_queue.ts";
 import type { AgentContext, Policy } from "../core/policy.ts";
 import { US } from "../core/units.ts";
 import { Deque } from "./_deque.ts";
+import { RunOrder } from "./_run_order.ts";
 import { type Task, TaskTable } from "./task_table.ts";
 
 interface ShinjukuTask extends Task {
@@ -46,8 +49,8 @@ export class Shinjuku implements Policy {
   readonly #slice: number;
   #waiting = 0;
   #startedAt: Float64Array = new Float64Array(0);
-  /** Per class, busy CPUs in the order their threads started (slices expire in this order). */
-  readonly #busy: Deque[] = Array.from({ length: CLASSES }, () => new Deque());
+  /** Per class, the CPUs running its threads, oldest start first (slices expire in this order). */
+  #running: RunOrder = new RunOrder(0, CLASSES);
   #openCpus: Int32Array = new Int32Array(0);
   #openGtids: Float64Array = new Float64Array(0);
   #ready = false;
@@ -67,6 +70,7 @@ export class Shinjuku implements Policy {
       if (this.#queues[task.qos]!.remove(task.gtid)) this.#waiting--;
     },
     adopt: (ctx, task) => this.#started(ctx, task),
+    vacate: (_ctx, _task, cpu) => this.#running.stop(cpu),
   });
 
   /** Creates the policy. */
@@ -81,6 +85,7 @@ export class Shinjuku implements Policy {
     const n = ctx.topology.size;
     this.#tasks.setUp(ctx);
     this.#startedAt = new Float64Array(n);
+    this.#running = new RunOrder(n, CLASSES);
     this.#openCpus = new Int32Array(n);
     this.#openGtids = new Float64Array(n);
   }
@@ -168,7 +173,8 @@ export class Shinjuku implements Policy {
   /**
    * Preempts while threads wait: first the oldest thread of the lowest class
    * below the best waiting class, at once; then, within the waiting class,
-   * the oldest thread whose slice is over.
+   * the oldest thread whose slice is over, or it arms the timer for the
+   * oldest slice's end. A failed commit ends the pass (the next one retries).
    */
   #preempt(ctx: AgentContext): void {
     while (this.#waiting > 0) {
@@ -176,7 +182,7 @@ export class Shinjuku implements Policy {
       let victim = -1;
       for (let q = CLASSES - 1; q > top && victim < 0; q--) victim = this.#oldestRunning(ctx, q);
       if (victim >= 0) {
-        this.#place(ctx, victim, top);
+        if (!this.#place(ctx, victim, top)) return;
         continue;
       }
       const cpu = this.#oldestRunning(ctx, top);
@@ -186,55 +192,51 @@ export class Shinjuku implements Policy {
         ctx.wakeAt(expires);
         return;
       }
-      this.#busy[top]!.popFront();
-      this.#place(ctx, cpu, top);
+      if (!this.#place(ctx, cpu, top)) return;
     }
   }
 
   /**
-   * The CPU running the oldest thread of class `qos`, or -1. Drops stale
-   * entries: the CPU changed hands, or it is the global agent's (a thread
-   * discovered there has its TASK_PREEMPT on its way).
+   * The CPU running the oldest thread of class `qos`, or -1. Skips the global
+   * agent's CPU (a thread discovered there has its TASK_PREEMPT on its way)
+   * and CPUs a higher class holds (the kernel preempted the thread there).
    */
   #oldestRunning(ctx: AgentContext, qos: number): number {
-    const busy = this.#busy[qos]!;
-    while (busy.size > 0) {
-      const cpu = busy.peekFront();
-      const gtid = this.#tasks.holder(cpu);
-      const task = gtid >= 0 ? this.#tasks.find(gtid) : undefined;
-      const live = task !== undefined && task.cpu === cpu && task.qos === qos;
-      if (live && cpu !== ctx.globalCpu) return cpu;
-      busy.popFront();
+    const running = this.#running;
+    for (let cpu = running.first(qos); cpu >= 0; cpu = running.after(cpu)) {
+      if (cpu !== ctx.globalCpu && ctx.cpuAvailable(cpu)) return cpu;
     }
     return -1;
   }
 
-  /** Commits the head of class `qos` on `cpu`, replacing what runs there. */
-  #place(ctx: AgentContext, cpu: number, qos: number): void {
+  /** Commits the head of class `qos` on `cpu`, replacing what runs there; whether it did. */
+  #place(ctx: AgentContext, cpu: number, qos: number): boolean {
     const gtid = this.#dequeue(qos);
     ctx.open(cpu, gtid);
     ctx.commit();
-    this.#settle(ctx, cpu, gtid);
+    return this.#settle(ctx, cpu, gtid);
   }
 
   /**
-   * Reads the outcome of committing `gtid` on `cpu`. A thread it replaced
-   * there goes to the back of its class with its TASK_PREEMPT (by the agent).
+   * Reads the outcome of committing `gtid` on `cpu`; whether it completed. A
+   * thread it replaced there goes to the back of its class with its
+   * TASK_PREEMPT (by the agent); a thread whose commit failed goes first.
    */
-  #settle(ctx: AgentContext, cpu: number, gtid: number): void {
+  #settle(ctx: AgentContext, cpu: number, gtid: number): boolean {
     const task = this.#tasks.get(gtid);
     if (ctx.outcome(cpu) !== TXN.COMPLETE) {
       this.#enqueue(task, true);
-      return;
+      return false;
     }
     this.#tasks.run(task, cpu);
     this.#started(ctx, task);
+    return true;
   }
 
-  /** A task holds its CPU from now: its slice starts. */
+  /** A task holds its CPU from now: its slice starts, and its CPU goes last in its class. */
   #started(ctx: AgentContext, task: ShinjukuTask): void {
     this.#startedAt[task.cpu] = ctx.now;
-    this.#busy[task.qos]!.pushBack(task.cpu);
+    this.#running.start(task.cpu, task.qos);
     if (this.#waiting > 0) ctx.wakeAt(ctx.now + this.#slice);
   }
 }

@@ -9,10 +9,10 @@
  * after its TASK_BLOCKED.
  *
  * Two agents drive the enclave: a stand-in global agent with no agent thread
- * that calls {@link Enclave} directly from engine events (it also detaches,
- * re-attaches, moves threads between queues, departs threads and may destroy
- * the enclave), and a random {@link Policy} run by a real
- * {@link AgentProcess} (per-CPU or centralized agents).
+ * that calls the `Enclave` (core/enclave.ts) directly from engine events (it
+ * also detaches, re-attaches, moves threads between queues, departs threads
+ * and may destroy the enclave), and a random `Policy` run by a real
+ * `AgentProcess` (core/agent_process.ts; per-CPU or centralized agents).
  *
  * The scenarios and their checks live in tests/_fuzz_scenarios.ts, which
  * `deno task fuzz` (tests/fuzz.ts) also runs, at a much larger scale.
@@ -66,7 +66,7 @@ Deno.test("random transactions against a running enclave keep every kernel invar
 Deno.test({
   name: "random group transactions that name one thread on two CPUs fail as values",
   // Enclave.commit finds the thread taken by the group's earlier transaction
-  // and returns TARGET_ONCPU (it used to throw from Kernel.latch).
+  // and returns TARGET_ONCPU for the second, which is never latched.
   fn() {
     fc.assert(
       fc.property(scenario, (plan) => runDirect(plan, { sameThreadTwice: true })),

@@ -9,13 +9,31 @@
  * - Under `cfs`: a dispatcher thread pinned to CPU 1 takes requests from the
  *   load generator and hands each to an idle worker (never to a busy one);
  *   `workers` (default 6) worker threads are pinned one per CPU from CPU 2
- *   on, and wait for work by sleeping on a futex (`wait: "futex"`) or by
- *   spinning (`wait: "spin"`). With no preemption, a Range holds its worker
- *   for 5 ms: Gets queue behind busy workers (head-of-line blocking).
+ *   on, and wait for work by sleeping on a futex (`cfsWait: "futex"`) or by
+ *   spinning (`cfsWait: "spin"`, the reference's default for its standalone
+ *   runs). With no preemption, a Range holds its worker for 5 ms: Gets queue
+ *   behind busy workers (head-of-line blocking).
  * - Under a ghOSt policy: a pool of worker threads in the enclave (CPUs 1 and
  *   up; the global agent sits on CPU 1, where the dispatcher was), default
  *   200 for `shinjuku` and 11 for the others; the load generator hands each
- *   request to an idle worker directly and wakes it.
+ *   request to an idle worker directly. A worker that finishes takes the
+ *   oldest waiting request at once. With none waiting it waits in one of two
+ *   ways (`ghostWait`):
+ *   - `futex`: it blocks at once (TASK_BLOCKED); new work wakes it
+ *     (TASK_WAKEUP) and the agent schedules it again.
+ *   - `prio-table` (the reference's default, and the only wait its Shinjuku
+ *     agent supports): the worker marks itself idle in the shared PrioTable
+ *     and spins on its CPU; the agent sees the mark on its next pass and
+ *     unschedules it. The emulated kernel has no PrioTable, so the worker
+ *     spins for the time a spinning global agent takes to see a
+ *     shared-memory write (one global message delivery of the cost profile,
+ *     265 ns under `paper`), then blocks: the TASK_BLOCKED the agent then
+ *     reads stands for the unschedule. Work handed to it while it spins
+ *     starts at once, with no agent decision, as in the reference. New work
+ *     for a blocked worker wakes it with a TASK_WAKEUP, which stands for the
+ *     agent seeing the PrioTable's runnable mark; what the model leaves out
+ *     is that the agent, when busy, sees the mark later, and that the spin
+ *     is never longer.
  *
  * Every request carries the five timestamps of the reference experiments:
  * generated, received (by the dispatcher or load generator), assigned (to a
@@ -84,11 +102,18 @@ export const ROCKSDB_OPTIONS = {
     max: 1,
     help: "probability that a request is a Range",
   },
-  wait: {
+  cfsWait: {
     kind: "choice",
     choices: ["futex", "spin"],
     default: "futex",
-    help: "how idle workers wait under cfs",
+    help: "how idle workers wait under cfs (the reference runs spin, futex when co-located)",
+  },
+  ghostWait: {
+    kind: "choice",
+    choices: ["futex", "prio-table"],
+    default: "futex",
+    help: "how idle workers wait under ghOSt (the reference runs prio-table: spin until the " +
+      "agent's next pass unschedules them)",
   },
 } as const satisfies OptionSpecs;
 
@@ -107,6 +132,10 @@ class WorkerSlot {
   type = 0;
   /** The workload's epoch when assigned: an older one was failed by a reboot. */
   epoch = 0;
+  /** PrioTable wait: marked idle, it spins on its CPU until this time, ns. */
+  spinUntil = -1;
+  /** Idle periods so far (a stale unschedule event names an older one). */
+  idleGen = 0;
 }
 
 class RocksDbWorkload implements Workload {
@@ -125,7 +154,14 @@ class RocksDbWorkload implements Workload {
   readonly #dispatch = new RequestQueue();
   readonly #slots: WorkerSlot[] = [];
   readonly #idle: WorkerSlot[] = [];
+  /** CFS workers spin while idle. */
   readonly #spin: boolean;
+  /** ghOSt workers wait on the PrioTable: spin until the agent's next pass. */
+  readonly #prioTable: boolean;
+  /** How long a PrioTable-idle worker keeps its CPU, ns. */
+  readonly #noticeNs: number;
+  /** Event kind: the agent's next pass unschedules an idle worker. */
+  readonly #unscheduleKind: number;
   #dispatcher: Thread | null = null;
   #assigned = 0;
 
@@ -137,7 +173,13 @@ class RocksDbWorkload implements Workload {
     if (cpus < 3) throw new InputError(`Workload rocksdb needs at least 3 CPUs: got ${cpus}`);
     this.stats = new RequestStats({ types: ["get", "range"], warmupNs: context.warmupNs });
     const ghost = context.enclave !== null;
-    this.#spin = options.wait === "spin";
+    this.#spin = !ghost && options.cfsWait === "spin";
+    this.#prioTable = ghost && options.ghostWait === "prio-table";
+    this.#noticeNs = kernel.costs.messageDeliveryGlobal;
+    this.#unscheduleKind = engine.register("rocksdb.unschedule", (index, gen) => {
+      const slot = this.#slots[index]!;
+      if (!slot.busy && slot.idleGen === gen) kernel.poke(slot.thread!);
+    });
     const workers = options.workers ??
       (ghost
         ? ROCKSDB_DEFAULT_WORKERS[context.policy] ?? DEFAULT_GHOST_WORKERS
@@ -155,7 +197,7 @@ class RocksDbWorkload implements Workload {
     for (let i = 0; i < workers; i++) {
       const slot = new WorkerSlot();
       const waitQueue = new WaitQueue(`rocksdb.worker${i}`);
-      slot.thread = kernel.spawn(this.#worker(slot, waitQueue), {
+      slot.thread = kernel.spawn(this.#worker(slot, i, waitQueue), {
         name: `worker${i}`,
         group: "rocksdb",
         ...(ghost ? schedClassOf(context) : { affinity: [2 + i] }),
@@ -267,8 +309,10 @@ class RocksDbWorkload implements Workload {
   ): void {
     this.#take(slot, arrival, received, service, type);
     const thread = slot.thread!;
-    if (this.#spin && this.#dispatcher !== null) this.#kernel.poke(thread);
-    else this.#kernel.wake(thread);
+    // A spinning worker (or one preempted while spinning) looks again; a
+    // blocked one is woken.
+    if (thread.state === "blocked") this.#kernel.wake(thread);
+    else this.#kernel.poke(thread);
   }
 
   #take(slot: WorkerSlot, arrival: number, received: number, service: number, type: number): void {
@@ -293,7 +337,7 @@ class RocksDbWorkload implements Workload {
     };
   }
 
-  #worker(slot: WorkerSlot, waitQueue: WaitQueue) {
+  #worker(slot: WorkerSlot, index: number, waitQueue: WaitQueue) {
     let running = false;
     let start = 0;
     return {
@@ -317,6 +361,13 @@ class RocksDbWorkload implements Workload {
             this.#take(slot, d.arrival, d.received, d.service, d.type);
           } else {
             this.#idle.push(slot);
+            if (this.#prioTable && this.#noticeNs > 0) {
+              // Marked idle in the PrioTable: it keeps its CPU until the
+              // agent's next pass unschedules it.
+              slot.spinUntil = now + this.#noticeNs;
+              slot.idleGen++;
+              this.#engine.at(slot.spinUntil, this.#unscheduleKind, index, slot.idleGen);
+            }
           }
         }
         if (slot.busy) {
@@ -325,7 +376,7 @@ class RocksDbWorkload implements Workload {
           thread.stepNs = slot.service;
           return "compute";
         }
-        if (this.#spin && this.#dispatcher !== null) return "spin";
+        if (this.#spin || now < slot.spinUntil) return "spin";
         thread.waitOn = waitQueue;
         return "wait";
       },

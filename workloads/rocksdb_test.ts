@@ -49,26 +49,50 @@ Deno.test("rocksdb reads each of its options", () => {
   const short = run({ workloadOptions: { rangeRatio: 0.5, rangeDurationNs: 50 * US } });
   assert.ok(Math.abs(short.stagesUs.service.range!.mean - 50) < 1, "Ranges take 50 us");
 
-  const spin = run({ workloadOptions: { wait: "spin" } });
-  const futex = run({ workloadOptions: { wait: "futex" } });
+  const spin = run({ workloadOptions: { cfsWait: "spin" } });
+  const futex = run({ workloadOptions: { cfsWait: "futex" } });
   assert.equal(spin.lost, 0);
   const busy = (r: RunResult) => r.cpuUtilization.slice(2).reduce((a, b) => a + b, 0);
   assert.ok(busy(spin) > 5.9 && busy(futex) < 3, `spinning workers keep their CPUs busy`);
 });
 
-Deno.test("rocksdb options default to the reference experiments' values", () => {
+Deno.test("a PrioTable-idle worker keeps its CPU until the agent's next pass", () => {
+  const config = { policy: "shinjuku", load: 120_000 };
+  const futex = run({ ...config, workloadOptions: { ghostWait: "futex" } });
+  const prio = run({ ...config, workloadOptions: { ghostWait: "prio-table" } });
+  assert.equal(prio.lost, 0);
+  // Work handed to a worker still spinning starts with no agent decision: fewer
+  // blocks, wake-ups and commits.
+  assert.ok(
+    prio.ghost!.messages < futex.ghost!.messages && prio.ghost!.decisions < futex.ghost!.decisions,
+    `messages ${prio.ghost!.messages} vs ${futex.ghost!.messages}, decisions ${
+      prio.ghost!.decisions
+    } vs ${futex.ghost!.decisions}`,
+  );
+  // The spin is the agent's notice time: free under the ideal costs, where
+  // the PrioTable wait is the futex wait.
+  const ideal = { ...config, costs: "ideal" };
+  assert.deepEqual(
+    withoutWallClock(run({ ...ideal, workloadOptions: { ghostWait: "prio-table" } })).latencyUs,
+    withoutWallClock(run({ ...ideal, workloadOptions: { ghostWait: "futex" } })).latencyUs,
+  );
+});
+
+Deno.test("rocksdb options default to the reference's request mix and to futex waits", () => {
   assert.deepEqual(resolveOptions(ROCKSDB_OPTIONS), {
     getExpMeanNs: 0,
     rangeDurationNs: 5 * MS,
     rangeRatio: 0.005,
-    wait: "futex",
+    cfsWait: "futex",
+    ghostWait: "futex",
   });
 });
 
 Deno.test("rocksdb rejects bad options with a message naming the option and the value", () => {
   const cases: [Record<string, unknown>, RegExp][] = [
     [{ rangeRatio: 2 }, /^Bad rangeRatio "2": expected a number from 0 to 1$/],
-    [{ wait: "poll" }, /^Bad wait "poll": expected one of futex, spin$/],
+    [{ cfsWait: "poll" }, /^Bad cfsWait "poll": expected one of futex, spin$/],
+    [{ ghostWait: "spin" }, /^Bad ghostWait "spin": expected one of futex, prio-table$/],
     [{ workers: 0 }, /^Bad workers "0": expected an integer from 1 to 100000$/],
     [{ rangeDurationNs: 0 }, /^Bad rangeDurationNs "0ns": expected a positive duration$/],
     [{ getExpMeanNs: -1 }, /^Bad getExpMeanNs "-1ns": expected a non-negative duration$/],

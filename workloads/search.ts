@@ -41,7 +41,7 @@
 
 import type { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
-import type { OptionSpecs } from "../core/options.ts";
+import type { OptionSpec } from "../core/options.ts";
 import type { Action, Thread } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
 import { MS, SEC, US } from "../core/units.ts";
@@ -78,7 +78,7 @@ export const SEARCH_QUERY_TYPES: readonly SearchQueryType[] = [
 ];
 
 /** The options of the search workload: none (one thread per part, the mix fixed). */
-export const SEARCH_OPTIONS = {} as const satisfies OptionSpecs;
+export const SEARCH_OPTIONS: Readonly<Record<never, OptionSpec>> = {};
 
 /** Options of {@link searchWorkload}. */
 export interface SearchOptions {

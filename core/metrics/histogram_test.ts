@@ -52,7 +52,23 @@ Deno.test("Histogram quantile stays within its relative error bound", () => {
   );
 });
 
-Deno.test("Histogram relative error bound is 1/256", () => {
+Deno.test("Histogram quantile error reaches nearly 1/256 at the edges of wide buckets", () => {
+  // The bound is tight: a value at either edge of a bucket of width 2^(k−7)
+  // starting at 2^k is reported at the bucket's midpoint, (2^(k−7) − 1) / 2
+  // away, which tends to 1/256 of the value as k grows.
+  let worst = 0;
+  for (let k = 8; k <= 52; k++) {
+    const width = 2 ** (k - 7);
+    for (const value of [2 ** k, 2 ** k + width - 1]) {
+      if (!Number.isSafeInteger(value)) continue;
+      // Surround the value so that clamping to [min, max] cannot hide an error.
+      const reported = histogramOf([0, value, Number.MAX_SAFE_INTEGER]).quantile(0.5);
+      const error = Math.abs(reported - value) / value;
+      assert.ok(error <= Histogram.RELATIVE_ERROR, `value ${value}: error ${error}`);
+      worst = Math.max(worst, error);
+    }
+  }
+  assert.ok(worst > 0.999 * (1 / 256), `worst error ${worst}`);
   assert.equal(Histogram.RELATIVE_ERROR, 1 / 256);
 });
 

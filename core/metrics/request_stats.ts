@@ -177,7 +177,7 @@ export class RequestStats {
         `Inconsistent request timestamps: arrival ${arrivalNs}, received ${receivedNs}, assigned ${assignedNs}, start ${startNs}, finish ${finishNs} (expected integers with arrival <= received <= assigned <= start <= finish)`,
       );
     }
-    this.timeline?.record(arrivalNs, finishNs - arrivalNs);
+    this.timeline?.record(arrivalNs, finishNs - arrivalNs, type);
     if (arrivalNs < this.#warmupNs) return;
     const ingress = receivedNs - arrivalNs;
     const dispatch = assignedNs - receivedNs;

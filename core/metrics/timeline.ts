@@ -3,7 +3,9 @@
  * latency percentiles per window, for time series around lifecycle events.
  * Each window keeps a coarse log histogram (8 buckets per power of two, so
  * percentiles within about 9%), allocated only when the window sees a
- * request: memory grows with the run's length, not its request count.
+ * request, for all requests and, when the request types are named, for
+ * each type: memory grows with the run's length, not its request count. A
+ * window no request arrived in has no latency (null), never 0.
  *
  * @module
  */
@@ -26,16 +28,28 @@ function valueOf(bucket: number): number {
   return base + (sub + 0.5) * base / SUB;
 }
 
+/** Latency percentiles of the requests arriving in a window, µs; null when none arrived. */
+export interface WindowLatency {
+  /** Median, µs. */
+  p50Us: number | null;
+  /** 99th percentile, µs. */
+  p99Us: number | null;
+}
+
 /** One window of a time series. */
-export interface TimelineRow {
+export interface TimelineRow extends WindowLatency {
   /** Window start, µs. */
   tUs: number;
   /** Completions per second in the window. */
   throughputRps: number;
-  /** Median latency of requests arriving in the window, µs (0 when none). */
-  p50Us: number;
-  /** 99th percentile latency of requests arriving in the window, µs (0 when none). */
-  p99Us: number;
+  /** The same percentiles per request type, when the timeline names its types. */
+  types?: Record<string, WindowLatency>;
+}
+
+/** Options of a {@link Timeline}. */
+export interface TimelineOptions {
+  /** Names of the request types, by type index: percentiles per type too. @default none */
+  types?: readonly string[];
 }
 
 /** Completions in fixed windows. */
@@ -46,6 +60,10 @@ export class Timeline {
   readonly #finished: number[] = [];
   readonly #max: number[] = [];
   readonly #hist: (Uint32Array | undefined)[] = [];
+  readonly #types: readonly string[];
+  /** Per type index: requests arriving in each window, and their histograms. */
+  readonly #typeCounts: number[][];
+  readonly #typeHist: (Uint32Array | undefined)[][];
 
   /**
    * Creates an empty timeline.
@@ -58,17 +76,21 @@ export class Timeline {
    * if (timeline.rows(2_000_000)[1]!.throughputRps !== 1000) throw new Error("wrong");
    * ```
    */
-  constructor(windowNs: number) {
+  constructor(windowNs: number, options: TimelineOptions = {}) {
     if (!(windowNs > 0)) throw new RangeError(`Timeline window must be positive: ${windowNs}`);
     this.windowNs = windowNs;
+    this.#types = [...(options.types ?? [])];
+    this.#typeCounts = this.#types.map(() => []);
+    this.#typeHist = this.#types.map(() => []);
   }
 
   /**
-   * Records a request that arrived at `arrivalNs` and finished `latencyNs`
-   * later. Throughput counts it in the window it finished in; latency in the
-   * window it arrived in, so a stall shows where requests met it.
+   * Records a request of type index `type` that arrived at `arrivalNs` and
+   * finished `latencyNs` later. Throughput counts it in the window it
+   * finished in; latency in the window it arrived in, so a stall shows where
+   * requests met it.
    */
-  record(arrivalNs: number, latencyNs: number): void {
+  record(arrivalNs: number, latencyNs: number, type = 0): void {
     const finish = Math.floor((arrivalNs + latencyNs) / this.windowNs);
     const w = Math.floor(arrivalNs / this.windowNs);
     this.#grow(Math.max(finish, w));
@@ -81,6 +103,20 @@ export class Timeline {
       this.#hist[w] = hist;
     }
     hist[bucketOf(latencyNs)]!++;
+    const typeCounts = this.#typeCounts[type];
+    if (typeCounts === undefined) return;
+    const typeHist = this.#typeHist[type]!;
+    while (typeCounts.length <= w) {
+      typeCounts.push(0);
+      typeHist.push(undefined);
+    }
+    typeCounts[w]!++;
+    let perType = typeHist[w];
+    if (perType === undefined) {
+      perType = new Uint32Array(BUCKETS);
+      typeHist[w] = perType;
+    }
+    perType[bucketOf(latencyNs)]!++;
   }
 
   #grow(window: number): void {
@@ -130,13 +166,36 @@ export class Timeline {
     const rows: TimelineRow[] = [];
     for (let w = 0; w < windows; w++) {
       const count = this.#finished[w] ?? 0;
-      rows.push({
+      const row: TimelineRow = {
         tUs: w * this.windowNs / 1000,
         throughputRps: Math.round(count * 1e9 / this.windowNs),
-        p50Us: Math.round(this.quantile(w, w + 1, 0.5) / 10) / 100,
-        p99Us: Math.round(this.quantile(w, w + 1, 0.99) / 10) / 100,
-      });
+        ...windowLatency(this.#counts[w] ?? 0, this.#hist[w]),
+      };
+      if (this.#types.length > 0) {
+        row.types = Object.fromEntries(
+          this.#types.map((name, t) => [
+            name,
+            windowLatency(this.#typeCounts[t]![w] ?? 0, this.#typeHist[t]![w]),
+          ]),
+        );
+      }
+      rows.push(row);
     }
     return rows;
   }
+}
+
+/** The percentiles of one window's histogram of `count` requests, µs (null: none). */
+function windowLatency(count: number, hist: Uint32Array | undefined): WindowLatency {
+  if (count === 0 || hist === undefined) return { p50Us: null, p99Us: null };
+  const at = (p: number) => {
+    const rank = Math.min(count - 1, Math.floor(count * p));
+    let seen = 0;
+    for (let b = 0; b < BUCKETS; b++) {
+      seen += hist[b]!;
+      if (seen > rank) return Math.round(valueOf(b) / 10) / 100;
+    }
+    return Math.round(valueOf(BUCKETS - 1) / 10) / 100;
+  };
+  return { p50Us: at(0.5), p99Us: at(0.99) };
 }

@@ -14,7 +14,13 @@ import { type OptionSpecs, type OptionValue, resolveOptions } from "../../core/o
 import { EXIT_POLICY_FAILED, parseFlags, valueFromText } from "../cli/args.ts";
 import { loadPolicySource, policySourceHash, policySourceKind } from "../../policies/sources.ts";
 import { policyFailure } from "../render/write_report.ts";
-import type { FigureContext, FigureDefinition, Suite } from "../figures/figure.ts";
+import {
+  type FigureContext,
+  type FigureDefinition,
+  formatTally,
+  type Suite,
+  tallyClaims,
+} from "../figures/figure.ts";
 import { FIGURES } from "../figures/registry.ts";
 import { pointKey, type PointOutcome, type PointSpec, sourceFingerprint } from "./point.ts";
 import { cacheEntryText, prepareCacheDir, readCacheEntry, runPoints } from "./point_pool.ts";
@@ -166,7 +172,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
     shard = { index, count };
   }
   const policies = [...new Set(values.policy ?? [])];
-  return { suite, out: values.out ?? "out", only, jobs: jobs!, shard, seed, policies };
+  return { suite, out: outDir(values.out), only, jobs: jobs!, shard, seed, policies };
 }
 
 /**
@@ -396,11 +402,16 @@ async function finish(points: BenchPlan, options: FinishOptions): Promise<number
     knownFigures: FIGURES.map((f) => f.name),
   });
   for (const claim of claims) {
-    io.out(`  ${claim.holds ? "holds " : "FAILS "} ${claim.figure}: ${claim.claim}\n`);
+    const verdict = claim.kind === "calibration"
+      ? (claim.holds ? "passes" : "FAILS ")
+      : (claim.holds ? "holds " : "FAILS ");
+    const tag = claim.kind === "calibration" ? " (calibration)" : "";
+    io.out(`  ${verdict} ${claim.figure}${tag}: ${claim.claim}\n`);
   }
-  const holding = claims.filter((c) => c.holds).length;
   io.out(
-    `bench: ${figures.length} figure(s), ${holding}/${claims.length} claims hold; open ${options.out}/index.html\n`,
+    `bench: ${figures.length} figure(s), ${
+      formatTally(tallyClaims(claims))
+    }; open ${options.out}/index.html\n`,
   );
   const failed = flat.flatMap((point, i) => {
     const failure = policyFailure(outcomes.get(i)!);
@@ -413,6 +424,13 @@ async function finish(points: BenchPlan, options: FinishOptions): Promise<number
       "run one with 'ghostbench run' to see its stack\n",
   );
   return EXIT_POLICY_FAILED;
+}
+
+/** The `--out` directory: `out` when not given; an empty path is bad input. */
+function outDir(text: string | undefined): string {
+  if (text === undefined) return "out";
+  if (text.trim() === "") throw new InputError(`Bad --out "${text}": expected a directory path`);
+  return text;
 }
 
 /**
@@ -438,7 +456,7 @@ export async function runMerge(
   }
   const dirs = parsed.positionals;
   if (dirs.length === 0) throw new InputError("merge needs at least one shard directory");
-  const out = parsed.values.out ?? "out";
+  const out = outDir(parsed.values.out);
   return await reportingEnvironmentErrors(io, out, () => merge(dirs, out, io, version));
 }
 

@@ -9,7 +9,7 @@
 
 import { parseArgs } from "node:util";
 import { InputError } from "../../core/errors.ts";
-import { expected, type OptionSpec, type OptionValue } from "../../core/options.ts";
+import { closest, expected, type OptionSpec, type OptionValue } from "../../core/options.ts";
 import { formatDuration, parseDuration } from "../../core/units.ts";
 
 /**
@@ -96,7 +96,11 @@ export function parseFlags<F extends FlagSpecs>(
     return { values: parsed.values as FlagValues<F>, positionals: parsed.positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0]! : String(error);
-    throw new InputError(message.replace(/\.$/, ""));
+    const unknown = /^Unknown option '--([^']*)'/.exec(message);
+    const near = unknown === null ? null : closest(unknown[1]!, Object.keys(flags));
+    throw new InputError(
+      shorten(message.replace(/\.$/, ""), 160) + (near === null ? "" : `: did you mean --${near}?`),
+    );
   }
 }
 
@@ -119,9 +123,9 @@ export function valueFromText(spec: OptionSpec, text: string, label: string): Op
       return parseDuration(text, label);
     case "number":
     case "integer": {
-      const value = Number(text.replace(/_/g, ""));
-      if (text.trim() === "" || Number.isNaN(value)) {
-        throw new InputError(`Bad ${label} "${text}": expected ${expected(spec)}`);
+      const value = numberFromText(text);
+      if (Number.isNaN(value)) {
+        throw new InputError(`Bad ${label} "${shorten(text)}": expected ${expected(spec)}`);
       }
       return value;
     }
@@ -131,6 +135,24 @@ export function valueFromText(spec: OptionSpec, text: string, label: string): Op
     case "distribution":
       return text;
   }
+}
+
+/** Multipliers of the suffixes a number may carry, as the figures print loads (`10k`, `1.5M`). */
+const SUFFIX: Readonly<Record<string, number>> = { k: 1e3, K: 1e3, M: 1e6, G: 1e9 };
+
+/**
+ * A decimal number (digits, `_` separators, a fraction, an exponent, one
+ * suffix k, M or G), or NaN: no hexadecimal, octal or binary forms.
+ */
+export function numberFromText(text: string): number {
+  const match = /^\s*([+-]?(?:\d[\d_]*)?(?:\.\d+)?(?:e[+-]?\d+)?)([kKMG]?)\s*$/.exec(text);
+  if (match === null || !/\d/.test(match[1]!)) return NaN;
+  return Number(match[1]!.replace(/_/g, "")) * (SUFFIX[match[2]!] ?? 1);
+}
+
+/** A text as messages quote it: at most `max` characters (default 60). */
+export function shorten(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Where help text wraps. */

@@ -1,5 +1,5 @@
 /**
- * The `ghostbench` command line: `run`, `list`, `bench`, `help`. Bad input
+ * The `ghostbench` command line: `run`, `list`, `bench`, `merge`, `calibrate`, `help`. Bad input
  * becomes one line on stderr and exit code 2; bugs keep their stack trace.
  *
  * @module
@@ -14,6 +14,7 @@ import { POLICIES } from "../../policies/registry.ts";
 import { loadPolicySource, loadPolicySources, policySourceKind } from "../../policies/sources.ts";
 import { WORKLOADS } from "../../workloads/registry.ts";
 import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from "../bench/bench.ts";
+import { CALIBRATE_HELP, runCalibrate } from "../calibrate/calibrate_command.ts";
 import { runExperiment } from "../experiment/run_experiment.ts";
 import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_recorder.ts";
 import { EXIT_POLICY_FAILED, parseFlags } from "./args.ts";
@@ -29,11 +30,12 @@ const MAIN_HELP = `ghostbench ${VERSION}: emulate ghOSt-style user-space schedul
 Usage: deno task ghostbench <command> [options]
 
 Commands:
-  run     run one experiment and print its summary
-  list    list the policies, workloads, machine presets and cost profiles
-  bench   regenerate the paper-style figures and check the paper's claims
-  merge   join the outputs of sharded bench runs into one report
-  help    show this text, or 'help <command>'
+  run        run one experiment and print its summary
+  list       list the policies, workloads, machine presets and cost profiles
+  bench      regenerate the paper-style figures and check the paper's claims
+  merge      join the outputs of sharded bench runs into one report
+  calibrate  measure this machine's scheduling costs; --compare: emulation vs host
+  help       show this text, or 'help <command>'
 
 Run 'deno task ghostbench <command> --help' for a command's options.`;
 
@@ -94,9 +96,12 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
     case "-h":
     case "--help": {
       const topic = rest[0];
-      if (topic !== undefined && !["run", "list", "bench", "merge", "help"].includes(topic)) {
+      if (
+        topic !== undefined &&
+        !["run", "list", "bench", "merge", "calibrate", "help"].includes(topic)
+      ) {
         throw new InputError(
-          `Unknown help topic "${topic}": expected one of run, list, bench, merge`,
+          `Unknown help topic "${topic}": expected one of run, list, bench, merge, calibrate`,
         );
       }
       const text = topic === "run"
@@ -107,6 +112,8 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
         ? BENCH_HELP
         : topic === "merge"
         ? MERGE_HELP
+        : topic === "calibrate"
+        ? CALIBRATE_HELP
         : MAIN_HELP;
       io.out(text + "\n");
       return 0;
@@ -123,9 +130,11 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
       return benchCommand(rest, io);
     case "merge":
       return runMerge(rest, io, VERSION);
+    case "calibrate":
+      return runCalibrate(rest, io);
     default:
       throw new InputError(
-        `Unknown command "${command}": expected one of run, list, bench, merge, help`,
+        `Unknown command "${command}": expected one of run, list, bench, merge, calibrate, help`,
       );
   }
 }

@@ -57,8 +57,8 @@ interface OptionOwner {
 
 /**
  * Every part that declares options: the workloads, then the policies that
- * have options. Read at each parse, so that policies registered after this
- * module loaded (a user's policy file) take part.
+ * have options. Read at each parse, so that policies and workloads
+ * registered after this module loaded (a user's file) take part.
  */
 function owners(): OptionOwner[] {
   return [

@@ -31,6 +31,8 @@ export interface LifecycleSummary {
   error: string | null;
   /** The scheduler after it (a policy, or cfs after the watchdog). */
   policyAfter: string;
+  /** Start of the time with no agent able to schedule (or the machine down), µs. */
+  blackoutStartUs: number;
   /** Time with no agent able to schedule (or the machine down), µs; null: not over by the end. */
   blackoutUs: number | null;
   /** Requests in flight at the event. */
@@ -57,7 +59,7 @@ export interface TimeSeries {
   rows: TimelineRow[];
 }
 
-/** Options of {@link observeLifecycle}. */
+/** Options of the {@link LifecycleObserver} constructor. */
 export interface ObserveLifecycleOptions {
   /** The events, in time order. */
   events: readonly LifecycleEvent[];
@@ -207,6 +209,7 @@ function summarize(span: EventSpan, end: RunEnd): LifecycleSummary {
     cause: span.cause,
     error: span.error,
     policyAfter: span.policyAfter,
+    blackoutStartUs: round(span.startNs / US, 3),
     blackoutUs: span.endNs < 0 ? null : round((span.endNs - span.startNs) / US, 3),
     inFlight: span.inFlight,
     failed: span.failed,

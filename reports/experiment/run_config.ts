@@ -9,7 +9,7 @@
  */
 
 import type { LifecycleEvent } from "../../core/agent_supervisor.ts";
-import { COST_PROFILES } from "../../core/cost_profile.ts";
+import { COST_PROFILES, resolveCostProfile } from "../../core/cost_profile.ts";
 import { InputError } from "../../core/errors.ts";
 import {
   checkOption,
@@ -105,6 +105,18 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   windowNs: 1 * MS,
 };
 
+/**
+ * Highest offered load: 100M requests per second, one every 10 ns. Past it
+ * the arrivals alone outnumber what a run can process in reasonable time.
+ */
+export const MAX_LOAD = 100_000_000;
+
+/** Longest virtual duration (and warm-up) a run accepts: one hour. */
+export const MAX_DURATION_NS = 3600 * SEC;
+
+/** Most windows a lifecycle time series may have (duration / window). */
+export const MAX_WINDOWS = 100_000;
+
 /** The machine preset when a configuration names neither a preset nor a CPU count. */
 export const DEFAULT_MACHINE = "paper8";
 
@@ -127,7 +139,10 @@ export const RUN_OPTIONS = {
   },
   workload: {
     kind: "choice",
-    choices: Object.keys(WORKLOADS),
+    // A getter: workloads registered after this module loaded are choices too.
+    get choices(): readonly string[] {
+      return Object.keys(WORKLOADS);
+    },
     default: D.workload,
     noun: "workload",
     help: "workload (see 'list'; its options below)",
@@ -137,7 +152,8 @@ export const RUN_OPTIONS = {
     default: D.load,
     min: 0,
     minExclusive: true,
-    help: "offered load, requests per second",
+    max: MAX_LOAD,
+    help: "offered load, requests per second (10k, 1.5M also read)",
   },
   machine: {
     kind: "choice",
@@ -155,9 +171,15 @@ export const RUN_OPTIONS = {
     kind: "duration",
     default: D.durationNs,
     min: 1,
+    max: MAX_DURATION_NS,
     help: "virtual time to run, e.g. 2s, 500ms",
   },
-  warmupNs: { kind: "duration", default: D.warmupNs, help: "discarded from every metric" },
+  warmupNs: {
+    kind: "duration",
+    default: D.warmupNs,
+    max: MAX_DURATION_NS,
+    help: "discarded from every metric",
+  },
   seed: {
     kind: "integer",
     default: D.seed,
@@ -170,7 +192,7 @@ export const RUN_OPTIONS = {
     choices: Object.keys(COST_PROFILES),
     default: D.costs,
     noun: "cost profile",
-    help: "cost profile (see 'list')",
+    help: "cost profile (see 'list'), or a profile file FILE.json (see 'calibrate')",
   },
   tickHz: { kind: "number", default: D.tickHz, min: 1, max: 100_000, help: "timer tick frequency" },
   antagonists: {
@@ -248,6 +270,10 @@ export function resolveRunConfig(
   const given = config as unknown as Readonly<Record<string, unknown>>;
   for (const [key, spec] of Object.entries(GENERAL_OPTIONS)) {
     if (given[key] === undefined) continue;
+    if (key === "costs" && typeof given[key] === "string" && given[key].endsWith(".json")) {
+      resolveCostProfile(given[key]); // a profile file, e.g. from 'calibrate': read and checked
+      continue;
+    }
     checkOption(spec, given[key], { label: label(key), text: texts[key] });
   }
   if (config.machine !== undefined && config.cpus !== undefined) {
@@ -261,6 +287,14 @@ export function resolveRunConfig(
         `expected a warm-up shorter than the duration (${
           texts.durationNs ?? formatDuration(config.durationNs)
         })`,
+    );
+  }
+  if (config.durationNs / config.windowNs > MAX_WINDOWS) {
+    throw new InputError(
+      `Bad ${label("windowNs")} "${texts.windowNs ?? formatDuration(config.windowNs)}": ` +
+        `expected at most ${MAX_WINDOWS} windows in the duration, so at least ${
+          formatDuration(Math.ceil(config.durationNs / MAX_WINDOWS))
+        }`,
     );
   }
   const workloadOptions = resolvePartOptions(config.workloadOptions, {

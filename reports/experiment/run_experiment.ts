@@ -160,7 +160,7 @@ export interface RunExperimentOptions {
  *
  * @example
  * ```ts
- * import { DEFAULT_RUN_CONFIG, runExperiment } from "./run_experiment.ts";
+ * import { DEFAULT_RUN_CONFIG, runExperiment } from "./mod.ts";
  * const result = runExperiment({
  *   ...DEFAULT_RUN_CONFIG,
  *   machine: "paper8",
@@ -281,7 +281,9 @@ function buildRun(config: ResolvedRunConfig, options: RunExperimentOptions): Run
     latencyNice: config.antagonists > 0 && enclave === null ? -20 : 0,
   };
   const workload = definition.create(context, config.workloadOptions);
-  const timeline = events.length > 0 ? new Timeline(config.windowNs) : null;
+  const timeline = events.length > 0
+    ? new Timeline(config.windowNs, { types: workload.stats.types })
+    : null;
   workload.stats.timeline = timeline;
   const lifecycle = new LifecycleObserver(engine, { workload, supervisor }, {
     events,

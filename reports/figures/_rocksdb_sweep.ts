@@ -9,13 +9,32 @@
 import { SATURATION_US } from "../render/charts.ts";
 import type { PointResult, PointSpec } from "../bench/point.ts";
 import type { RunConfig } from "../experiment/run_experiment.ts";
-import { type FigureContext, round, type Row, runOf, runSpec, saturation } from "./figure.ts";
+import {
+  type CurvePoint,
+  type FigureContext,
+  round,
+  type Row,
+  runOf,
+  runSpec,
+  saturation,
+} from "./figure.ts";
 import { MS, SEC } from "../../core/units.ts";
 
 /** Durations by suite: the reference runs 15 s and discards the first 2 s. */
 export const ROCKSDB_DURATION = {
   test: { durationNs: 1 * SEC, warmupNs: 200 * MS },
   quick: { durationNs: 5 * SEC, warmupNs: 1 * SEC },
+  full: { durationNs: 15 * SEC, warmupNs: 2 * SEC },
+} as const;
+
+/**
+ * Durations of runs without Ranges: their p99 settles in far fewer
+ * requests, so the quick suite runs them shorter; the full suite keeps the
+ * reference's 15 s.
+ */
+export const GET_ONLY_DURATION = {
+  test: { durationNs: 1 * SEC, warmupNs: 200 * MS },
+  quick: { durationNs: 1500 * MS, warmupNs: 500 * MS },
   full: { durationNs: 15 * SEC, warmupNs: 2 * SEC },
 } as const;
 
@@ -27,7 +46,16 @@ export interface Sweep {
   loads: readonly number[];
 }
 
-/** The run points of the sweeps, policy by policy, load by load. */
+/**
+ * The reference's default waits (experiments/scripts/options.py): CFS
+ * workers spin, ghOSt workers wait on the PrioTable.
+ */
+export const REFERENCE_WAITS = { cfsWait: "spin", ghostWait: "prio-table" } as const;
+
+/**
+ * The run points of the sweeps, policy by policy, load by load: runs of
+ * {@link ROCKSDB_DURATION} unless the overrides set other durations.
+ */
 export function sweepPoints(
   context: FigureContext,
   sweeps: readonly Sweep[],
@@ -72,18 +100,45 @@ export function sweepRows(results: readonly PointResult[], figure: string): Row[
   return rows;
 }
 
-/** Each policy's saturation throughput (p99 of all requests >= 1000 us), or null. */
-export function saturations(rows: readonly Row[], policies: readonly string[]) {
+/** A policy's curve of one request type (`All` or `Get`), in offered-load order. */
+export function curveOf(rows: readonly Row[], policy: string, type = "All"): CurvePoint[] {
+  return rows.filter((r) => r.policy === policy && r.type === type)
+    .sort((a, b) => Number(a.offeredLoad) - Number(b.offeredLoad))
+    .map((r) => ({ throughput: Number(r.throughput), p99: Number(r.p99Us) }));
+}
+
+/** A policy's saturation: where its p99 of all requests crosses 1 ms. */
+export interface PolicySaturation {
+  /** Policy name. */
+  policy: string;
+  /** Achieved throughput where p99 crosses 1 ms (interpolated), or null: not in the sweep. */
+  throughput: number | null;
+  /** Highest offered load of the sweep. */
+  maxLoad: number;
+  /** Highest achieved throughput of the sweep. */
+  maxThroughput: number;
+}
+
+/** Each policy's saturation throughput (p99 of all requests crosses 1000 us), or null. */
+export function saturations(rows: readonly Row[], policies: readonly string[]): PolicySaturation[] {
   return policies.map((policy) => {
-    const points = rows.filter((r) => r.policy === policy && r.type === "All").map((r) => ({
-      throughput: Number(r.throughput),
-      p99: Number(r.p99Us),
-      load: Number(r.offeredLoad),
-    }));
+    const points = curveOf(rows, policy);
+    const loads = rows.filter((r) => r.policy === policy).map((r) => Number(r.offeredLoad));
     return {
       policy,
       throughput: saturation(points, SATURATION_US),
-      maxLoad: Math.max(...points.map((p) => p.load)),
+      maxLoad: Math.max(...loads),
+      maxThroughput: Math.max(...points.map((p) => p.throughput)),
     };
   });
+}
+
+/** Saturation markers of a chart: the policies that saturate in their sweep. */
+export function saturationMarks(
+  rows: readonly Row[],
+  policies: readonly string[],
+): { series: string; throughput: number }[] {
+  return saturations(rows, policies).flatMap((s) =>
+    s.throughput === null ? [] : [{ series: s.policy, throughput: round(s.throughput, 0) }]
+  );
 }

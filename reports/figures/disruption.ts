@@ -1,10 +1,12 @@
 /**
  * Figure `disruption`: what each agent lifecycle event costs a running
- * service. RocksDB under Shinjuku at a moderate load, one panel per
+ * service. RocksDB under Shinjuku at a moderate load, one row per
  * scenario: in-place upgrade, crash with a supervisor restart, crash with
  * watchdog fallback to CFS, hot-swap (centralized FIFO to Shinjuku), and for
- * contrast a scheduler change that needs a reboot. Throughput and p99 per
- * window against time, the event marked; a table of the per-event figures.
+ * contrast a scheduler change that needs a reboot. Throughput and Get p99
+ * per 0.5 ms window, zoomed around the event, the blackout shaded; a window
+ * no Get arrived in is a gap (Ranges' 5 ms would hide the event); a table of
+ * the per-event figures.
  *
  * @module
  */
@@ -13,8 +15,10 @@ import type { LifecycleEvent } from "../../core/agent_supervisor.ts";
 import { timeSeries } from "../render/charts.ts";
 import type { PointResult, PointSpec } from "../bench/point.ts";
 import type { LifecycleSummary } from "../experiment/run_experiment.ts";
+import { PAPER_UPGRADE, PAPER_WATCHDOG } from "./_sources.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { round, runOf, runSpec } from "./figure.ts";
+import { REFERENCE_WAITS } from "./_rocksdb_sweep.ts";
 import { CRASH_WATCHDOG_NS } from "../experiment/run_experiment.ts";
 import { MS, SEC, US } from "../../core/units.ts";
 
@@ -23,13 +27,15 @@ const LOAD = 40_000;
 /** A supervisor (e.g. systemd) restarting a crashed agent: an assumption. */
 const RESTART_DELAY_NS = 10 * MS;
 const TICK_NS = 1 * MS;
-/** Time-series window: long enough for a stable p99 of a 0.5%-Range mix. */
-const WINDOW_NS = 10 * MS;
+/** Time-series window: fine enough to show a 1.1 ms blackout (about 20 requests each). */
+const WINDOW_NS = 500 * US;
+/** The span shown around the event, ms: a crash waits 50 ms for the watchdog. */
+const ZOOM_MS = [-10, 70] as const;
 
 const SETTINGS = {
-  test: { durationNs: 700 * MS, eventNs: 400 * MS, rebootNs: 100 * MS, before: 100, after: 250 },
-  quick: { durationNs: 2 * SEC, eventNs: 1 * SEC, rebootNs: 300 * MS, before: 200, after: 600 },
-  full: { durationNs: 15 * SEC, eventNs: 5 * SEC, rebootNs: 2 * SEC, before: 500, after: 2500 },
+  test: { durationNs: 700 * MS, eventNs: 400 * MS, rebootNs: 100 * MS },
+  quick: { durationNs: 1 * SEC, eventNs: 400 * MS, rebootNs: 300 * MS },
+  full: { durationNs: 4 * SEC, eventNs: 1 * SEC, rebootNs: 2 * SEC },
 } as const;
 
 interface Scenario {
@@ -79,10 +85,12 @@ function eventOf(result: PointResult): LifecycleSummary {
 export const DISRUPTION_FIGURE: FigureDefinition = {
   name: NAME,
   title: "Agent upgrade, crash, hot-swap and reboot: the cost to a running service",
-  caption: `RocksDB at ${LOAD / 1000}k req/s on paper8 (200 workers). Throughput (top) and p99 ` +
-    "of requests by arrival window (bottom) around the event (dashed). An upgrade or swap " +
-    "pauses scheduling for the new agent's start-up and discovery; a crash without restart " +
-    "waits for the watchdog; a reboot drops every request for its duration.",
+  caption: `RocksDB at ${LOAD / 1000}k req/s on paper8 (200 workers, PrioTable wait). Per ` +
+    `${WINDOW_NS / US} us window, from ${-ZOOM_MS[0]} ms before the event to ${ZOOM_MS[1]} ms ` +
+    "after: throughput (left, by completion) and Get p99 (right, by arrival; a gap: no Get " +
+    "arrived). Shaded: the blackout. An upgrade or swap pauses scheduling for the new agent's " +
+    "start-up and discovery, while workers already on a CPU keep taking requests; a crash " +
+    "without restart waits for the watchdog; a reboot drops every request while down.",
   points(context): PointSpec[] {
     const s = SETTINGS[context.suite];
     return scenarios(context).map((scenario) =>
@@ -91,7 +99,7 @@ export const DISRUPTION_FIGURE: FigureDefinition = {
         machine: "paper8",
         policy: scenario.policy,
         load: LOAD,
-        workloadOptions: { workers: 200 },
+        workloadOptions: { workers: 200, ...REFERENCE_WAITS },
         durationNs: s.durationNs,
         warmupNs: Math.min(200 * MS, s.eventNs / 2),
         events: [scenario.event(s.eventNs)],
@@ -104,35 +112,53 @@ export const DISRUPTION_FIGURE: FigureDefinition = {
     );
   },
   rows(results: readonly PointResult[], context): Row[] {
-    const s = SETTINGS[context.suite];
-    const from = s.eventNs / MS - s.before;
-    const to = s.eventNs / MS + s.after;
+    const eventMs = SETTINGS[context.suite].eventNs / MS;
     return results.flatMap((result, i) => {
       const run = runOf(result, NAME);
-      return (run.timeSeries?.rows ?? [])
-        .filter((row) => row.tUs / 1000 >= from && row.tUs / 1000 < to)
-        .map((row) => ({
+      return (run.timeSeries?.rows ?? []).flatMap((row) => {
+        const tMs = round(row.tUs / 1000 - eventMs, 3);
+        if (tMs < ZOOM_MS[0] || tMs >= ZOOM_MS[1]) return [];
+        return [{
           scenario: scenarios(context)[i]!.name,
-          tMs: round(row.tUs / 1000, 3),
+          tMs,
           throughputRps: row.throughputRps,
-          p99Us: row.p99Us,
-        }));
+          // Null when no Get arrived in the window: a gap, not a 0.
+          getP99Us: row.types?.get?.p99Us ?? null,
+        }];
+      });
     });
   },
-  chart(rows, context) {
+  chart(rows, context, results) {
+    const eventMs = SETTINGS[context.suite].eventNs / MS;
     return timeSeries(rows as Row[], {
       title: "Lifecycle events under load",
-      subtitle: `RocksDB ${LOAD / 1000}k req/s, shinjuku, paper costs, ${
-        WINDOW_NS / MS
-      } ms windows`,
+      subtitle: `RocksDB ${LOAD / 1000}k req/s, shinjuku (swap: fifo-centralized first), paper ` +
+        `costs, ${WINDOW_NS / US} us windows, time from the event`,
+      notes: [
+        "Shaded: blackout (no agent can schedule, or the machine is down). Throughput by " +
+        "completion, Get p99 by arrival; gaps: no Get arrived in the window.",
+      ],
       time: "tMs",
       throughput: "throughputRps",
-      latency: "p99Us",
+      latency: "getP99Us",
+      latencyTitle: "Get p99 (µs)",
+      timeTitle: "Time from the event (ms)",
       panel: "scenario",
-      panelOrder: scenarios(context).map((s) => s.name),
-      events: [{ time: SETTINGS[context.suite].eventNs / MS, label: "event" }],
-      width: 220,
-      height: 130,
+      panelOrder: scenarios(context).map((sc) => sc.name),
+      timeDomain: ZOOM_MS,
+      bands: results.map((result, i) => {
+        const e = eventOf(result);
+        const start = e.blackoutStartUs / 1000 - eventMs;
+        const lengthMs = e.blackoutUs === null ? null : e.blackoutUs / 1000;
+        return {
+          panel: scenarios(context)[i]!.name,
+          start: round(start, 3),
+          end: lengthMs === null ? ZOOM_MS[1] : round(start + lengthMs, 3),
+          label: lengthMs === null ? "blackout (not over)" : `blackout ${formatMs(lengthMs)}`,
+        };
+      }),
+      width: 380,
+      height: 105,
     });
   },
   table(results, context) {
@@ -155,7 +181,9 @@ export const DISRUPTION_FIGURE: FigureDefinition = {
   },
   claims: (_rows, _context, results) => disruptionClaims(results),
   settings: (context: FigureContext) => ({
-    workload: "rocksdb (Get 10us, Range 5ms), 200 workers",
+    workload: "rocksdb (Get 10us, Range 5ms), 200 workers, PrioTable wait",
+    windowUs: WINDOW_NS / US,
+    shownMs: `${ZOOM_MS[0]}..${ZOOM_MS[1]} around the event`,
     load: LOAD,
     machine: "paper8",
     costs: "paper (agent start-up 1 ms, discovery 0.5 us/thread: assumptions)",
@@ -166,6 +194,11 @@ export const DISRUPTION_FIGURE: FigureDefinition = {
     seed: context.seed,
   }),
 };
+
+/** 1.1 → "1.1 ms", 300 → "300 ms". */
+function formatMs(ms: number): string {
+  return `${ms >= 10 ? Math.round(ms) : round(ms, 2)} ms`;
+}
 
 /** Claims on the per-event table (kept apart: they read the runs, not the plotted rows). */
 export function disruptionClaims(results: readonly PointResult[]): Claim[] {
@@ -179,12 +212,17 @@ export function disruptionClaims(results: readonly PointResult[]): Claim[] {
     {
       figure: NAME,
       claim: "upgrade and swap lose no request",
+      kind: "emergent",
+      source: PAPER_UPGRADE,
       holds: upgrade.lost === 0 && swap.lost === 0 && upgrade.failed === 0 && swap.failed === 0,
       evidence: { upgradeLost: upgrade.lost, swapLost: swap.lost, crashRestartLost: restart.lost },
     },
     {
       figure: NAME,
-      claim: "an upgrade's blackout is below 10 ms with the default costs",
+      claim: "an upgrade's blackout is the assumed agent start-up plus thread discovery, " +
+        "below 10 ms",
+      kind: "calibration",
+      source: PAPER_UPGRADE,
       holds: upgrade.blackoutUs !== null && upgrade.blackoutUs < 10_000,
       evidence: { upgradeBlackoutUs: upgrade.blackoutUs, swapBlackoutUs: swap.blackoutUs },
     },
@@ -192,6 +230,8 @@ export function disruptionClaims(results: readonly PointResult[]): Claim[] {
       figure: NAME,
       claim: "a crash with no restart ends with every thread under CFS within the watchdog " +
         "timeout plus one tick",
+      kind: "emergent",
+      source: PAPER_WATCHDOG,
       holds: fallback.policyAfter === "cfs" && fallback.blackoutUs !== null &&
         fallback.blackoutUs <= limitUs,
       evidence: {

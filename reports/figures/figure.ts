@@ -53,18 +53,76 @@ export function withPolicies(policies: readonly string[], context: FigureContext
 }
 
 /** One row of a figure's data (one CSV line). */
-export type Row = Record<string, string | number | null>;
+export type Row = Record<string, string | number | boolean | null>;
 
-/** A claim of the paper, checked on the figure's data. */
+/**
+ * Where a claim comes from: the paper (section, figure or table, page), the
+ * reference experiment scripts (google/ghost-userspace experiments/scripts),
+ * or the authors' runs of those scripts (reported outside the paper).
+ */
+export type ClaimSourceKind = "paper" | "reference-scripts" | "reference-runs";
+
+/** The source of a claim and what it says. */
+export interface ClaimSource {
+  /** Which kind of source. */
+  kind: ClaimSourceKind;
+  /** Where exactly, e.g. `SOSP'21 §4.2, Fig. 6a, p.597`. */
+  citation: string;
+  /** What the source reports, with its numbers. */
+  says: string;
+}
+
+/**
+ * `emergent`: a result the emulation produces from its model (a saturation,
+ * a tail, a share). `calibration`: a check that inputs given to the model
+ * (the `paper` cost profile's numbers) come out end to end; it cannot tell
+ * the model right from wrong and is counted apart.
+ */
+export type ClaimKind = "emergent" | "calibration";
+
+/** A claim of a source, checked on the figure's data. */
 export interface Claim {
   /** Figure name. */
   figure: string;
   /** The claim, in one sentence. */
   claim: string;
+  /** Emergent result or calibration check. */
+  kind: ClaimKind;
+  /** Where it comes from. */
+  source: ClaimSource;
   /** Whether it holds on these results. */
   holds: boolean;
   /** The numbers behind the verdict. */
   evidence: Record<string, number | string | null>;
+}
+
+/** How many claims of each kind hold. */
+export interface ClaimTally {
+  /** Emergent claims: holding, and in all. */
+  emergent: { holds: number; total: number };
+  /** Calibration checks: holding, and in all. */
+  calibration: { holds: number; total: number };
+}
+
+/** Counts the claims that hold, emergent and calibration apart. */
+export function tallyClaims(claims: readonly Pick<Claim, "kind" | "holds">[]): ClaimTally {
+  const tally: ClaimTally = {
+    emergent: { holds: 0, total: 0 },
+    calibration: { holds: 0, total: 0 },
+  };
+  for (const claim of claims) {
+    const slot = tally[claim.kind];
+    slot.total++;
+    if (claim.holds) slot.holds++;
+  }
+  return tally;
+}
+
+/** The tally in words: `5/8 emergent claims hold; 7/7 calibration checks pass`. */
+export function formatTally(tally: ClaimTally): string {
+  const { emergent, calibration } = tally;
+  return `${emergent.holds}/${emergent.total} emergent claims hold; ` +
+    `${calibration.holds}/${calibration.total} calibration checks pass`;
 }
 
 /** A figure of the bench suite. */
@@ -79,8 +137,15 @@ export interface FigureDefinition {
   points(context: FigureContext): PointSpec[];
   /** The figure's rows, from the results of its points (same order). */
   rows(results: readonly PointResult[], context: FigureContext): Row[];
-  /** The chart of the rows. */
-  chart(rows: readonly Row[], context: FigureContext): TopLevelSpec;
+  /**
+   * The chart of the rows (and of the points' results, for marks that are
+   * not rows, such as a blackout's span).
+   */
+  chart(
+    rows: readonly Row[],
+    context: FigureContext,
+    results: readonly PointResult[],
+  ): TopLevelSpec;
   /** The claims checked on the rows (and, where needed, the points' results). */
   claims(rows: readonly Row[], context: FigureContext, results: readonly PointResult[]): Claim[];
   /** The settings shown beside the figure. */
@@ -111,23 +176,66 @@ export function round(value: number, digits = 3): number {
   return Math.round(value * scale) / scale;
 }
 
+/** One point of a latency-throughput curve. */
+export interface CurvePoint {
+  /** Achieved throughput, req/s. */
+  throughput: number;
+  /** p99 latency, µs (positive). */
+  p99: number;
+}
+
 /**
- * Where a latency-throughput curve crosses a p99 threshold: the achieved
- * throughput interpolated between the last point below and the first at or
- * above it (linear in log p99), or null when no point reaches it.
- * Points must be in increasing offered load.
+ * Where a latency-throughput curve first crosses a p99 threshold: the
+ * achieved throughput interpolated between the last point below and the
+ * first at or above it, linear in throughput and in log p99; null when no
+ * point reaches it (the sweep ends before saturation). A first point
+ * already at or above the threshold gives its own throughput. Points must be
+ * in increasing offered load.
+ *
+ * @example
+ * ```ts
+ * import { saturation } from "./figure.ts";
+ * const at = saturation([{ throughput: 100, p99: 100 }, { throughput: 200, p99: 10_000 }], 1000);
+ * if (at !== 150) throw new Error(`expected 150, got ${at}`);
+ * ```
  */
-export function saturation(
-  points: readonly { throughput: number; p99: number }[],
-  thresholdUs: number,
-): number | null {
+export function saturation(points: readonly CurvePoint[], thresholdUs: number): number | null {
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;
     if (p.p99 < thresholdUs) continue;
     if (i === 0) return p.throughput;
     const q = points[i - 1]!;
-    const t = (Math.log(thresholdUs) - Math.log(q.p99)) / (Math.log(p.p99) - Math.log(q.p99));
+    const t = (Math.log10(thresholdUs) - Math.log10(q.p99)) /
+      (Math.log10(p.p99) - Math.log10(q.p99));
     return q.throughput + t * (p.throughput - q.throughput);
+  }
+  return null;
+}
+
+/**
+ * A curve's p99 at an achieved throughput: interpolated linearly in
+ * throughput and in log p99 on the first segment (in offered-load order)
+ * whose ends bracket it; null when no segment does. Points must be in
+ * increasing offered load.
+ *
+ * @example
+ * ```ts
+ * import { p99At } from "./figure.ts";
+ * const p99 = p99At([{ throughput: 100, p99: 10 }, { throughput: 300, p99: 1000 }], 200);
+ * if (Math.abs(p99! - 100) > 1e-9) throw new Error(`expected 100, got ${p99}`);
+ * ```
+ */
+export function p99At(points: readonly CurvePoint[], throughput: number): number | null {
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    if (p.throughput === throughput) return p.p99;
+    const q = points[i - 1];
+    if (q === undefined) continue;
+    const low = Math.min(q.throughput, p.throughput);
+    const high = Math.max(q.throughput, p.throughput);
+    if (throughput < low || throughput > high) continue;
+    const t = (throughput - q.throughput) / (p.throughput - q.throughput);
+    return 10 ** (Math.log10(q.p99) + t * (Math.log10(p.p99) - Math.log10(q.p99)));
   }
   return null;
 }

@@ -10,6 +10,7 @@ import { lineChart } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
 import { POLICIES } from "../../policies/registry.ts";
 import { MS } from "../../core/units.ts";
+import { PAPER_FIG5 } from "./_sources.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 
 const CPUS = {
@@ -60,6 +61,14 @@ export const SCALABILITY_FIGURE: FigureDefinition = {
     lineChart(rows as Row[], {
       title: "Global-agent scalability",
       subtitle: "decisions/s of one global agent, 5 yielding threads per CPU, xeon2s",
+      ...(coincide(rows)
+        ? {
+          notes: [
+            "The policies' curves coincide (equal rates at every CPU count): each pays the " +
+            "agent the same message and commit costs per decision",
+          ],
+        }
+        : {}),
       x: "cpus",
       y: "decisionsPerSec",
       color: "policy",
@@ -80,6 +89,8 @@ export const SCALABILITY_FIGURE: FigureDefinition = {
       return {
         figure: "scalability",
         claim: `${policy}: one agent's decision rate rises with CPUs, then flattens`,
+        kind: "emergent",
+        source: PAPER_FIG5,
         holds: rises && flattens,
         evidence: {
           firstCpus: Number(series[0]!.cpus),
@@ -100,3 +111,15 @@ export const SCALABILITY_FIGURE: FigureDefinition = {
     policies: policies().join(", "),
   }),
 };
+
+/** Whether every policy has the same rate at every CPU count (one line hides the others). */
+function coincide(rows: readonly Row[]): boolean {
+  const byCpus = new Map<number, Set<number>>();
+  for (const row of rows) {
+    const rates = byCpus.get(Number(row.cpus)) ?? new Set<number>();
+    rates.add(Number(row.decisionsPerSec));
+    byCpus.set(Number(row.cpus), rates);
+  }
+  return new Set(rows.map((r) => r.policy)).size > 1 &&
+    [...byCpus.values()].every((rates) => rates.size === 1);
+}

@@ -10,6 +10,7 @@
 
 import { concatCharts, groupedBars, lineChart } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
+import { PAPER_FIG8 } from "./_sources.ts";
 import type { Claim, FigureContext, FigureDefinition, Row } from "./figure.ts";
 import { round, runOf, runSpec, withPolicies } from "./figure.ts";
 import { MS, SEC } from "../../core/units.ts";
@@ -111,6 +112,8 @@ export const SEARCH_FIGURE: FigureDefinition = {
     return [{
       figure: NAME,
       claim: "the search policy lowers type B's p99 against cfs at equal QPS",
+      kind: "emergent",
+      source: PAPER_FIG8,
       holds: pairs.every((p) => p.search < p.cfs),
       evidence: Object.fromEntries(
         pairs.map((p) => [`at${p.qps / 1000}k`, `${p.search} vs ${p.cfs} us`]),

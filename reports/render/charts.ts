@@ -34,6 +34,12 @@ export interface ChartFrameOptions {
   title: string;
   /** Second title line, e.g. the settings in a few words. @default none */
   subtitle?: string;
+  /**
+   * Lines under the subtitle that explain the marks that are not data (a
+   * threshold, saturation rules, a floor), so the picture reads on its own.
+   * @default none
+   */
+  notes?: readonly string[];
   /** Width of the plot area, px. @default 480 */
   width?: number;
   /** Height of the plot area, px. @default 300 */
@@ -50,9 +56,9 @@ export interface SaturationPoint {
 
 /** Options of {@link latencyVsThroughput}. */
 export interface LatencyThroughputOptions<Row> extends ChartFrameOptions {
-  /** Field of achieved throughput, req/s (x axis). */
+  /** Field of achieved throughput, req/s (x axis; its domain is the data's). */
   x: FieldOf<Row>;
-  /** Field of p99 latency, µs (y axis, log scale; rows at or below 0 are left out). */
+  /** Field of p99 latency (y axis, log scale; rows at or below 0 are left out). */
   y: FieldOf<Row>;
   /** Field naming the series: one colored line per value (e.g. "shinjuku Get"). */
   series: FieldOf<Row>;
@@ -74,9 +80,13 @@ export interface LatencyThroughputOptions<Row> extends ChartFrameOptions {
   xTitle?: string;
   /** Y axis title. @default "p99 latency (µs)" */
   yTitle?: string;
-  /** Latency of a dashed horizontal rule, µs, e.g. {@link SATURATION_US}. @default none */
-  thresholdUs?: number;
-  /** Saturation points, one vertical rule each. @default none */
+  /** d3-format of the y axis labels. @default "~s" */
+  yFormat?: string;
+  /** A latency drawn as a dashed horizontal rule, in the y field's unit. @default none */
+  threshold?: number;
+  /** Label printed on the threshold rule. @default the value */
+  thresholdLabel?: string;
+  /** Saturation points, one labelled vertical rule each. @default none */
   saturation?: readonly SaturationPoint[];
 }
 
@@ -94,6 +104,8 @@ export interface LineChartOptions<Row> extends ChartFrameOptions {
   yTitle: string;
   /** Field drawn as the line's dash pattern. @default none */
   dash?: FieldOf<Row>;
+  /** Legend title of the dash field. @default the dash field name */
+  dashTitle?: string;
   /** Legend title of the series. @default the color field name */
   colorTitle?: string;
   /** Series values in legend and color order. @default sorted */
@@ -134,36 +146,44 @@ export interface GroupedBarsOptions<Row> extends ChartFrameOptions {
   labelFormat?: string;
 }
 
-/** Options of {@link latencyCdf}. */
-export interface LatencyCdfOptions<Row> extends ChartFrameOptions {
-  /** Field of latency, µs (x axis). */
+/** Options of {@link complementaryCdf}. */
+export interface ComplementaryCdfOptions<Row> extends ChartFrameOptions {
+  /** Field of latency, µs (x axis, log scale). */
   latency: FieldOf<Row>;
-  /** Field of the cumulative fraction of requests at or below that latency, 0..1. */
-  fraction: FieldOf<Row>;
-  /** Field naming the series: one colored step line per value (e.g. policy). */
+  /**
+   * Field of the fraction of requests slower than that latency, as drawn
+   * (y axis, log scale): positive, a zero tail already lifted to its floor.
+   */
+  slower: FieldOf<Row>;
+  /** Field naming the series: one panel per value, the others in grey behind. */
   series: FieldOf<Row>;
-  /** Field drawn as the line's dash pattern. @default none */
-  dash?: FieldOf<Row>;
-  /** Series values in legend and color order. @default sorted */
+  /**
+   * Boolean field: the row is a zero tail drawn at its floor (1/N: no
+   * request slower), marked by a triangle.
+   */
+  floor: FieldOf<Row>;
+  /** Series values in panel and color order. @default order of first appearance */
   seriesOrder?: readonly string[];
-  /** Legend title. @default the series field name */
-  seriesTitle?: string;
+  /** Panels per row. @default 4 */
+  columns?: number;
+  /** A fraction drawn as a dashed rule with a label, e.g. 0.01 for p99. @default none */
+  quantileRule?: { slower: number; label: string };
   /** X axis title. @default "Latency (µs)" */
   xTitle?: string;
-  /** Y axis title. @default "Fraction of requests" */
+  /** Y axis title. @default "Fraction slower" */
   yTitle?: string;
-  /** Log-scale latency axis (rows at or below 0 are left out). @default true */
-  logX?: boolean;
 }
 
-/** An event marked on every time-series panel, or on one. */
-export interface TimeEvent {
-  /** Time of the event, in the unit of the time field. */
-  time: number;
-  /** Short label printed beside the marker. */
+/** A shaded span of time on one panel of a time series (e.g. a blackout). */
+export interface TimeBand {
+  /** Panel value it belongs to. */
+  panel: string | number;
+  /** Start, in the unit of the time field. */
+  start: number;
+  /** End, in the unit of the time field (clipped to the time domain). */
+  end: number;
+  /** Short label printed at the band's start on the upper plot. */
   label: string;
-  /** Panel value the event belongs to. @default every panel */
-  panel?: string | number;
 }
 
 /** Options of {@link timeSeries}. */
@@ -172,36 +192,60 @@ export interface TimeSeriesOptions<Row> {
   title: string;
   /** Second title line. @default none */
   subtitle?: string;
+  /** Lines under the subtitle that explain the marks that are not data. @default none */
+  notes?: readonly string[];
   /** Field of time (x axis of both plots). */
   time: FieldOf<Row>;
-  /** Field of throughput, req/s (upper plot). */
+  /** Field of throughput, req/s (left plot). */
   throughput: FieldOf<Row>;
-  /** Field of p99 latency, µs (lower plot). */
+  /** Field of p99 latency, µs (right plot, log scale); null breaks the line. */
   latency: FieldOf<Row>;
-  /** Field naming the scenario: one column of two plots per value. */
+  /** Field naming the scenario: one row of two plots per value. */
   panel: FieldOf<Row>;
-  /** Field naming a series within a panel (e.g. policy). @default one black line */
-  color?: FieldOf<Row>;
-  /** Legend title. @default the color field name */
-  colorTitle?: string;
-  /** Series values in legend and color order. @default sorted */
-  seriesOrder?: readonly string[];
-  /** Panel values, left to right. @default order of first appearance in the rows */
+  /** Panel values, top to bottom. @default order of first appearance in the rows */
   panelOrder?: readonly (string | number)[];
-  /** Events marked by dashed vertical rules. @default none */
-  events?: readonly TimeEvent[];
+  /** Time domain shared by every plot. */
+  timeDomain: readonly [number, number];
+  /** Shaded spans, e.g. each scenario's blackout. @default none */
+  bands?: readonly TimeBand[];
   /** X axis title. @default "Time (ms)" */
   timeTitle?: string;
-  /** Upper y axis title. @default "Throughput (req/s)" */
+  /** Left y axis title. @default "Throughput (req/s)" */
   throughputTitle?: string;
-  /** Lower y axis title. @default "p99 latency (µs)" */
+  /** Right y axis title. @default "p99 latency (µs)" */
   latencyTitle?: string;
-  /** Log-scale latency axis (rows at or below 0 are left out there). @default true */
-  logLatency?: boolean;
-  /** Width of each plot, px. @default 320 */
+  /** Width of each plot, px. @default 360 */
   width?: number;
-  /** Height of each plot, px. @default 140 */
+  /** Height of each plot, px. @default 110 */
   height?: number;
+}
+
+/** One column of a {@link textTable}. */
+export interface TableColumn<Row> {
+  /** Field shown. */
+  field: FieldOf<Row>;
+  /** Column header. */
+  title: string;
+  /** Width of the column, px. */
+  width: number;
+  /** Right-align (numbers). @default false */
+  alignRight?: boolean;
+  /** d3-format of a number column. @default the value as text */
+  format?: string;
+}
+
+/** Options of {@link textTable}. */
+export interface TextTableOptions<Row> {
+  /** Table title. */
+  title: string;
+  /** Second title line. @default none */
+  subtitle?: string;
+  /** Lines under the subtitle. @default none */
+  notes?: readonly string[];
+  /** The columns, left to right. */
+  columns: readonly TableColumn<Row>[];
+  /** Height of one row, px. @default 22 */
+  rowHeight?: number;
 }
 
 /** Options of {@link concatCharts}. */
@@ -210,6 +254,8 @@ export interface ConcatOptions {
   title: string;
   /** Second title line. @default none */
   subtitle?: string;
+  /** Lines under the subtitle that explain the marks that are not data. @default none */
+  notes?: readonly string[];
   /** Side by side or stacked. @default "horizontal" */
   direction?: "horizontal" | "vertical";
   /** Share one color scale and legend across the charts. @default true */
@@ -246,10 +292,10 @@ export function chartConfig(): Config {
 }
 
 /**
- * p99 latency (log y, µs) against achieved throughput (x, req/s): one
- * colored line with points per series, optionally a dash pattern by a
- * second field, a dashed horizontal rule at a latency threshold, and a
- * vertical rule at each series' saturation point.
+ * p99 latency (log y) against achieved throughput (x, req/s, domain from
+ * the data): one colored line with points per series, optionally a dash
+ * pattern by a second field, a dashed horizontal rule at a latency
+ * threshold, and a labelled vertical rule at each series' saturation point.
  *
  * @example
  * ```ts
@@ -257,7 +303,7 @@ export function chartConfig(): Config {
  * const spec = latencyVsThroughput([
  *   { policy: "cfs", rps: 1e5, p99Us: 80 },
  *   { policy: "cfs", rps: 2e5, p99Us: 4000 },
- * ], { title: "RocksDB", x: "rps", y: "p99Us", series: "policy", thresholdUs: SATURATION_US });
+ * ], { title: "RocksDB", x: "rps", y: "p99Us", series: "policy", threshold: SATURATION_US });
  * if (!("layer" in spec)) throw new Error("expected a layered spec");
  * ```
  */
@@ -268,6 +314,7 @@ export function latencyVsThroughput<Row extends object>(
   const x = checkField(options.x);
   const y = checkField(options.y);
   const series = checkField(options.series);
+  const color = colorDef(series, options.seriesTitle, options.seriesOrder);
   const layers: Layer[] = [{
     transform: [{ filter: { field: y, gt: 0 } }],
     mark: { type: "line", point: true },
@@ -276,6 +323,7 @@ export function latencyVsThroughput<Row extends object>(
         field: x,
         type: "quantitative",
         title: options.xTitle ?? "Achieved throughput (req/s)",
+        scale: { zero: false },
         axis: { format: "~s" },
       },
       y: {
@@ -283,34 +331,60 @@ export function latencyVsThroughput<Row extends object>(
         type: "quantitative",
         title: options.yTitle ?? "p99 latency (µs)",
         scale: { type: "log" },
-        axis: { format: "~s" },
+        axis: { format: options.yFormat ?? "~s" },
       },
-      color: colorDef(series, options.seriesTitle, options.seriesOrder),
+      color,
       ...(options.dash === undefined
         ? {}
         : { strokeDash: dashDef(options.dash, options.dashTitle) }),
       order: { field: checkField(options.order ?? x), type: "quantitative" },
     },
   }];
-  if (options.thresholdUs !== undefined) {
-    layers.push(...thresholdLayers(options.thresholdUs));
+  if (options.threshold !== undefined) {
+    layers.push(
+      ...thresholdLayers(options.threshold, options.thresholdLabel ?? String(options.threshold)),
+    );
   }
   if (options.saturation !== undefined && options.saturation.length > 0) {
-    layers.push({
-      data: {
-        values: options.saturation.map((p) => ({ series: p.series, throughput: p.throughput })),
+    const annotationColor = colorDef("series", options.seriesTitle ?? series, options.seriesOrder);
+    const values = options.saturation.map((p, i) => ({
+      series: p.series,
+      throughput: p.throughput,
+      label: `${p.series}: ${formatThousands(p.throughput)}`,
+      slot: i,
+    }));
+    layers.push(
+      {
+        data: { values },
+        mark: { type: "rule", strokeDash: [2, 3], strokeWidth: 1.5 },
+        encoding: {
+          x: { field: "throughput", type: "quantitative" },
+          // Same color scale as the lines: a rule takes its series' color.
+          color: annotationColor,
+        },
       },
-      mark: { type: "rule", strokeDash: [2, 3], strokeWidth: 1.5 },
-      encoding: {
-        x: { field: "throughput", type: "quantitative" },
-        // Same scale as the lines: a rule takes its series' color.
-        color: { field: "series", type: "nominal", title: options.seriesTitle ?? series },
+      {
+        data: { values },
+        // Beside its rule, on the side with room: left of a rule in the right third.
+        mark: {
+          type: "text",
+          baseline: "top",
+          fontSize: 10,
+          align: { expr: `scale("x", datum.throughput) > width * 0.66 ? "right" : "left"` },
+          dx: { expr: `scale("x", datum.throughput) > width * 0.66 ? -3 : 3` },
+        },
+        encoding: {
+          x: { field: "throughput", type: "quantitative" },
+          y: { value: { expr: "4 + 13 * datum.slot" } },
+          text: { field: "label", type: "nominal" },
+          color: annotationColor,
+        },
       },
-    });
+    );
   }
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: titleParams(options.title, options.subtitle),
+    title: titleParams(options.title, options.subtitle, options.notes),
     width: options.width ?? DEFAULT_WIDTH,
     height: options.height ?? DEFAULT_HEIGHT,
     data: { values: [...rows] },
@@ -352,7 +426,7 @@ export function lineChart<Row extends object>(
   };
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: titleParams(options.title, options.subtitle),
+    title: titleParams(options.title, options.subtitle, options.notes),
     width: options.width ?? DEFAULT_WIDTH,
     height: options.height ?? DEFAULT_HEIGHT,
     data: { values: [...rows] },
@@ -372,7 +446,9 @@ export function lineChart<Row extends object>(
         ...(logY || options.yDomain !== undefined ? { scale: yScale } : {}),
       },
       color: colorDef(color, options.colorTitle, options.seriesOrder),
-      ...(options.dash === undefined ? {} : { strokeDash: dashDef(options.dash, undefined) }),
+      ...(options.dash === undefined
+        ? {}
+        : { strokeDash: dashDef(options.dash, options.dashTitle) }),
     },
     config: chartConfig(),
   };
@@ -380,16 +456,16 @@ export function lineChart<Row extends object>(
 
 /**
  * Bars grouped by category, one bar per group side by side (e.g. p99 per
- * query type per policy, or measured against paper per operation).
+ * query type per policy).
  *
  * @example
  * ```ts
  * import { groupedBars } from "./charts.ts";
  * const spec = groupedBars([
- *   { op: "commit", source: "measured", ns: 700 },
- *   { op: "commit", source: "paper", ns: 725 },
- * ], { title: "Microbenchmarks", category: "op", value: "ns", group: "source",
- *   categoryTitle: "Operation", valueTitle: "Cost (ns)" });
+ *   { type: "A", policy: "cfs", p99Us: 700 },
+ *   { type: "A", policy: "search", p99Us: 500 },
+ * ], { title: "Search", category: "type", value: "p99Us", group: "policy",
+ *   categoryTitle: "Query type", valueTitle: "p99 (µs)" });
  * if (!("layer" in spec)) throw new Error("expected a layered spec");
  * ```
  */
@@ -434,7 +510,7 @@ export function groupedBars<Row extends object>(
   }
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: titleParams(options.title, options.subtitle),
+    title: titleParams(options.title, options.subtitle, options.notes),
     width: options.width ?? DEFAULT_WIDTH,
     height: options.height ?? DEFAULT_HEIGHT,
     data: { values: [...rows] },
@@ -445,71 +521,143 @@ export function groupedBars<Row extends object>(
 }
 
 /**
- * Latency CDFs: one step line per series, latency (µs, log scale by
- * default) against the fraction of requests at or below it (0..1). Rows
- * hold the curve's points, already cumulative.
+ * Complementary CDFs (the fraction of requests slower than a latency) on
+ * log axes, drawn as steps, not lines: between two recorded latencies the
+ * fraction holds (no request had a latency in between). One small panel
+ * per series, shared scales, the series in its color over the others in
+ * grey; a zero tail (no request slower than the maximum) sits at its floor
+ * and is marked by a triangle.
  *
  * @example
  * ```ts
- * import { latencyCdf } from "./charts.ts";
- * const spec = latencyCdf([
- *   { policy: "cfs", us: 10, frac: 0.5 },
- *   { policy: "cfs", us: 100, frac: 1 },
- * ], { title: "Latency CDF", latency: "us", fraction: "frac", series: "policy" });
- * if (!("mark" in spec)) throw new Error("expected a single view");
+ * import { complementaryCdf } from "./charts.ts";
+ * const spec = complementaryCdf([
+ *   { policy: "cfs", us: 10, slower: 0.5, floor: false },
+ *   { policy: "cfs", us: 900, slower: 0.001, floor: true },
+ * ], { title: "Tails", latency: "us", slower: "slower", series: "policy", floor: "floor" });
+ * if (!("vconcat" in spec)) throw new Error("expected rows of panels");
  * ```
  */
-export function latencyCdf<Row extends object>(
+export function complementaryCdf<Row extends object>(
   rows: readonly Row[],
-  options: LatencyCdfOptions<Row>,
+  options: ComplementaryCdfOptions<Row>,
 ): TopLevelSpec {
   const latency = checkField(options.latency);
-  const fraction = checkField(options.fraction);
+  const slower = checkField(options.slower);
   const series = checkField(options.series);
-  const logX = options.logX ?? true;
+  const floor = checkField(options.floor);
+  const order = options.seriesOrder ?? distinctValues(rows, options.series).map(String);
+  const columns = options.columns ?? 4;
+  const positive = rows.filter((row) =>
+    Number(row[options.latency]) > 0 && Number(row[options.slower]) > 0
+  );
+  const latencies = positive.map((row) => Number(row[options.latency]));
+  const fractions = positive.map((row) => Number(row[options.slower]));
+  // From the power of ten below the data; room on the right for the last marker.
+  const xDomain = [floorPowerOfTen(Math.min(...latencies)), Math.max(...latencies) * 1.25];
+  const yDomain = [floorPowerOfTen(Math.min(...fractions)), 1];
+  const color = colorDef(series, undefined, order);
+  const panels: SubSpec[] = order.map((value, index) => {
+    const firstColumn = index % columns === 0;
+    const lastRow = index >= order.length - columns;
+    const x = {
+      field: latency,
+      type: "quantitative",
+      title: lastRow ? options.xTitle ?? "Latency (µs)" : null,
+      scale: { type: "log", domain: xDomain, nice: false },
+      axis: { values: powersOfTen(xDomain), format: "~s" },
+    } as const;
+    const y = {
+      field: slower,
+      type: "quantitative",
+      title: firstColumn ? options.yTitle ?? "Fraction slower" : null,
+      scale: { type: "log", domain: yDomain, nice: false },
+      axis: { values: powersOfTen(yDomain), format: "~g" },
+    } as const;
+    const layers: Layer[] = [
+      {
+        transform: [{ filter: { not: { field: series, equal: value } } }],
+        mark: { type: "line", interpolate: "step-after", color: "#cfcfcf", strokeWidth: 1 },
+        encoding: { x, y, detail: { field: series, type: "nominal" } },
+      },
+      {
+        transform: [{ filter: { field: series, equal: value } }],
+        mark: { type: "line", interpolate: "step-after" },
+        encoding: { x, y, color: { ...color, legend: null } },
+      },
+      {
+        transform: [{
+          filter: { and: [{ field: series, equal: value }, { field: floor, equal: true }] },
+        }],
+        mark: { type: "point", shape: "triangle-down", filled: true, size: 60 },
+        encoding: { x, y, color: { ...color, legend: null } },
+      },
+    ];
+    if (options.quantileRule !== undefined) {
+      const rule = [{ slower: options.quantileRule.slower, label: options.quantileRule.label }];
+      layers.push(
+        {
+          data: { values: rule },
+          mark: { type: "rule", color: "#888888", strokeDash: [6, 4] },
+          encoding: { y: { field: "slower", type: "quantitative" } },
+        },
+        {
+          data: { values: rule },
+          mark: {
+            type: "text",
+            align: "right",
+            baseline: "bottom",
+            dx: -3,
+            dy: -2,
+            x: "width",
+            fontSize: 10,
+            color: "#555555",
+          },
+          encoding: {
+            y: { field: "slower", type: "quantitative" },
+            text: { field: "label", type: "nominal" },
+          },
+        },
+      );
+    }
+    return {
+      title: { text: value, fontSize: 13 },
+      width: options.width ?? 200,
+      height: options.height ?? 150,
+      layer: layers,
+    } as SubSpec;
+  });
+  const gridRows: SubSpec[] = [];
+  for (let i = 0; i < panels.length; i += columns) {
+    gridRows.push({ hconcat: panels.slice(i, i + columns), spacing: 16 } as SubSpec);
+  }
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: titleParams(options.title, options.subtitle),
-    width: options.width ?? DEFAULT_WIDTH,
-    height: options.height ?? DEFAULT_HEIGHT,
+    title: titleParams(options.title, options.subtitle, options.notes),
     data: { values: [...rows] },
-    ...(logX ? { transform: [{ filter: { field: latency, gt: 0 } }] } : {}),
-    mark: { type: "line", interpolate: "step-after" },
-    encoding: {
-      x: {
-        field: latency,
-        type: "quantitative",
-        title: options.xTitle ?? "Latency (µs)",
-        ...(logX ? { scale: { type: "log" }, axis: { format: "~s" } } : {}),
-      },
-      y: {
-        field: fraction,
-        type: "quantitative",
-        title: options.yTitle ?? "Fraction of requests",
-        scale: { domain: [0, 1] },
-      },
-      color: colorDef(series, options.seriesTitle, options.seriesOrder),
-      ...(options.dash === undefined ? {} : { strokeDash: dashDef(options.dash, undefined) }),
-      order: { field: latency, type: "quantitative" },
-    },
+    vconcat: gridRows,
+    spacing: 16,
     config: chartConfig(),
   };
 }
 
 /**
- * Throughput and p99 latency against time, one column per scenario
- * (throughput above, latency below), with dashed vertical rules at events
- * such as a disruption's start and end.
+ * Throughput and p99 latency against time, one row per scenario
+ * (throughput left, latency right), every plot on the same time domain and
+ * each measure on one scale across rows. Windows are drawn as steps; a
+ * window with no latency (null) leaves a gap. Shaded bands mark spans such
+ * as a blackout.
  *
  * @example
  * ```ts
  * import { timeSeries } from "./charts.ts";
  * const spec = timeSeries([
  *   { scenario: "agent crash", ms: 0, rps: 9e4, p99Us: 50 },
- *   { scenario: "agent crash", ms: 10, rps: 2e4, p99Us: 900 },
+ *   { scenario: "agent crash", ms: 10, rps: 2e4, p99Us: null },
  * ], { title: "Disruption", time: "ms", throughput: "rps", latency: "p99Us",
- *   panel: "scenario", events: [{ time: 5, label: "crash" }] });
- * if (!("hconcat" in spec)) throw new Error("expected columns");
+ *   panel: "scenario", timeDomain: [0, 20],
+ *   bands: [{ panel: "agent crash", start: 5, end: 8, label: "blackout" }] });
+ * if (!("vconcat" in spec)) throw new Error("expected rows");
  * ```
  */
 export function timeSeries<Row extends object>(
@@ -518,21 +666,91 @@ export function timeSeries<Row extends object>(
 ): TopLevelSpec {
   checkField(options.panel);
   const panels = options.panelOrder ?? distinctValues(rows, options.panel);
-  const columns: SubSpec[] = panels.map((value) => ({
-    title: { text: String(value), fontSize: 13 },
-    vconcat: [
-      timePlot(rows, options, value, "throughput"),
-      timePlot(rows, options, value, "latency"),
+  const throughputs = rows.map((row) => Number(row[options.throughput] ?? 0));
+  const latencies = rows.map((row) => row[options.latency]).filter((v) =>
+    typeof v === "number" && v > 0
+  ) as number[];
+  const domains = {
+    time: [...options.timeDomain],
+    throughput: [0, Math.max(1, ...throughputs)],
+    latency: latencies.length === 0 ? [1, 10] : [Math.min(...latencies), Math.max(...latencies)],
+  };
+  const rowsSpec: SubSpec[] = panels.map((value, i) => ({
+    hconcat: [
+      timePlot(options, value, "throughput", domains, i === panels.length - 1),
+      timePlot(options, value, "latency", domains, i === panels.length - 1),
     ],
-    spacing: 6,
-  }));
+    spacing: 28,
+  } as SubSpec));
   return {
     $schema: VEGA_LITE_SCHEMA,
-    title: titleParams(options.title, options.subtitle),
-    hconcat: columns,
-    spacing: 24,
-    resolve: { scale: { color: "shared" }, legend: { color: "shared" } },
+    title: titleParams(options.title, options.subtitle, options.notes),
+    data: { values: [...rows] },
+    vconcat: rowsSpec,
+    spacing: 10,
     config: chartConfig(),
+  };
+}
+
+/**
+ * A table drawn with text marks: one column per field, a header row, rows
+ * in data order (e.g. the paper's microbenchmark table beside the emulated
+ * costs).
+ *
+ * @example
+ * ```ts
+ * import { textTable } from "./charts.ts";
+ * const spec = textTable([{ op: "commit", ns: 888 }], {
+ *   title: "Costs",
+ *   columns: [{ field: "op", title: "Operation", width: 120 },
+ *     { field: "ns", title: "ns", width: 60, alignRight: true }],
+ * });
+ * if (!("hconcat" in spec)) throw new Error("expected columns");
+ * ```
+ */
+export function textTable<Row extends object>(
+  rows: readonly Row[],
+  options: TextTableOptions<Row>,
+): TopLevelSpec {
+  const rowHeight = options.rowHeight ?? 22;
+  const indexed = rows.map((row, i) => ({ ...row, tableRow: i }));
+  const columns: SubSpec[] = options.columns.map((column) => {
+    const field = checkField(column.field);
+    const right = column.alignRight ?? false;
+    return {
+      width: column.width,
+      height: rowHeight * rows.length,
+      title: {
+        text: column.title,
+        fontSize: 12,
+        fontWeight: "bold",
+        anchor: right ? "end" : "start",
+        orient: "top",
+      },
+      mark: {
+        type: "text",
+        align: right ? "right" : "left",
+        baseline: "middle",
+        fontSize: 12,
+        x: right ? column.width : 0,
+      },
+      encoding: {
+        y: { field: "tableRow", type: "ordinal", axis: null },
+        text: {
+          field,
+          type: column.format === undefined ? "nominal" : "quantitative",
+          ...(column.format === undefined ? {} : { format: column.format }),
+        },
+      },
+    } as SubSpec;
+  });
+  return {
+    $schema: VEGA_LITE_SCHEMA,
+    title: titleParams(options.title, options.subtitle, options.notes),
+    data: { values: indexed },
+    hconcat: columns,
+    spacing: 12,
+    config: { ...chartConfig(), view: { stroke: null } },
   };
 }
 
@@ -559,7 +777,7 @@ export function concatCharts(
   const resolve = (options.shareColor ?? true)
     ? { scale: { color: "shared" }, legend: { color: "shared" } } as const
     : { scale: { color: "independent" }, legend: { color: "independent" } } as const;
-  const title = titleParams(options.title, options.subtitle);
+  const title = titleParams(options.title, options.subtitle, options.notes);
   if (options.direction === "vertical") {
     return {
       $schema: VEGA_LITE_SCHEMA,
@@ -588,90 +806,109 @@ function subSpec(chart: TopLevelSpec): SubSpec {
   return rest as SubSpec;
 }
 
+/** Domains every time-series plot shares. */
+interface TimeDomains {
+  time: number[];
+  throughput: number[];
+  latency: number[];
+}
+
 function timePlot<Row extends object>(
-  rows: readonly Row[],
   options: TimeSeriesOptions<Row>,
   panelValue: string | number,
   measure: "throughput" | "latency",
+  domains: TimeDomains,
+  last: boolean,
 ): SubSpec {
   const panel = checkField(options.panel);
   const time = checkField(options.time);
-  const upper = measure === "throughput";
-  const y = checkField(upper ? options.throughput : options.latency);
-  const logY = !upper && (options.logLatency ?? true);
-  const transform: Transform[] = [{ filter: { field: panel, equal: panelValue } }];
-  if (logY) transform.push({ filter: { field: y, gt: 0 } });
-  const layers: Layer[] = [{
-    data: { values: [...rows] },
-    transform,
-    mark: { type: "line", ...(options.color === undefined ? { color: "#222222" } : {}) },
-    encoding: {
-      x: {
-        field: time,
-        type: "quantitative",
-        title: upper ? null : options.timeTitle ?? "Time (ms)",
-        axis: upper ? { labels: false, ticks: false } : {},
-      },
-      y: {
-        field: y,
-        type: "quantitative",
-        title: upper
-          ? options.throughputTitle ?? "Throughput (req/s)"
-          : options.latencyTitle ?? "p99 latency (µs)",
-        ...(logY ? { scale: { type: "log" } } : {}),
-        axis: { format: "~s" },
-      },
-      ...(options.color === undefined
-        ? {}
-        : { color: colorDef(checkField(options.color), options.colorTitle, options.seriesOrder) }),
-      order: { field: time, type: "quantitative" },
-    },
-  }];
-  const events = (options.events ?? []).filter((e) =>
-    e.panel === undefined || e.panel === panelValue
-  );
-  if (events.length > 0) {
-    const values = events.map((e) => ({ time: e.time, label: e.label }));
+  const left = measure === "throughput";
+  const y = checkField(left ? options.throughput : options.latency);
+  const x = {
+    field: time,
+    type: "quantitative",
+    title: last ? options.timeTitle ?? "Time (ms)" : null,
+    scale: { domain: domains.time, nice: false },
+    axis: last ? {} : { labels: false, title: null },
+  } as const;
+  const bands = (options.bands ?? []).filter((b) => b.panel === panelValue).map((b) => ({
+    start: Math.max(b.start, domains.time[0]!),
+    end: Math.min(b.end, domains.time[1]!),
+    label: b.label,
+  }));
+  const layers: Layer[] = [];
+  if (bands.length > 0) {
     layers.push({
-      data: { values },
-      mark: { type: "rule", color: "#888888", strokeDash: [4, 3] },
-      encoding: { x: { field: "time", type: "quantitative" } },
+      data: { values: bands },
+      mark: { type: "rect", color: "#f2b8b5", opacity: 0.55 },
+      encoding: {
+        x: { field: "start", type: "quantitative" },
+        x2: { field: "end" },
+      },
     });
-    if (upper) {
+    if (left) {
       layers.push({
-        data: { values },
-        mark: { type: "text", align: "left", baseline: "top", dx: 3, y: 2, fontSize: 10 },
+        data: { values: bands },
+        mark: {
+          type: "text",
+          align: "left",
+          baseline: "top",
+          dx: 3,
+          y: 3,
+          fontSize: 10,
+          color: "#8c1d18",
+        },
         encoding: {
-          x: { field: "time", type: "quantitative" },
+          x: { field: "start", type: "quantitative" },
           text: { field: "label", type: "nominal" },
         },
       });
     }
   }
+  layers.push(
+    {
+      transform: [{ filter: { field: panel, equal: panelValue } }],
+      // Nulls break the line: a window with no request is a gap, never a 0.
+      mark: { type: "line", interpolate: "step-after", color: "#222222", strokeWidth: 1.5 },
+      encoding: {
+        x,
+        y: {
+          field: y,
+          type: "quantitative",
+          title: left
+            ? options.throughputTitle ?? "Throughput (req/s)"
+            : options.latencyTitle ?? "p99 latency (µs)",
+          scale: left ? { domain: domains.throughput } : { type: "log", domain: domains.latency },
+          axis: { format: "~s", tickCount: 4 },
+        },
+        order: { field: time, type: "quantitative" },
+      },
+    },
+  );
   return {
-    width: options.width ?? 320,
-    height: options.height ?? 140,
+    title: left ? { text: String(panelValue), fontSize: 13, anchor: "start" } : "",
+    width: options.width ?? 360,
+    height: options.height ?? 110,
     layer: layers,
-  };
+  } as SubSpec;
 }
 
-function thresholdLayers(thresholdUs: number): Layer[] {
-  const label = `${thresholdUs} µs`;
+function thresholdLayers(threshold: number, label: string): Layer[] {
   return [
     {
-      data: { values: [{ threshold: thresholdUs, label }] },
+      data: { values: [{ threshold, label }] },
       mark: { type: "rule", color: "#888888", strokeDash: [6, 4] },
       encoding: { y: { field: "threshold", type: "quantitative" } },
     },
     {
-      data: { values: [{ threshold: thresholdUs, label }] },
+      data: { values: [{ threshold, label }] },
       mark: {
         type: "text",
-        align: "right",
+        align: "left",
         baseline: "bottom",
-        dx: -4,
+        dx: 4,
         dy: -2,
-        x: "width",
+        x: 0,
         fontSize: 10,
         color: "#555555",
       },
@@ -681,6 +918,27 @@ function thresholdLayers(thresholdUs: number): Layer[] {
       },
     },
   ];
+}
+
+/** The largest power of ten at or below a positive value. */
+function floorPowerOfTen(value: number): number {
+  return 10 ** Math.floor(Math.log10(value) + 1e-9);
+}
+
+/** The powers of ten within a positive domain, e.g. [10, 100, 1000] for [8, 5000]. */
+function powersOfTen(domain: readonly number[]): number[] {
+  const values: number[] = [];
+  const low = Math.ceil(Math.log10(domain[0]!) - 1e-9);
+  const high = Math.floor(Math.log10(domain[1]!) + 1e-9);
+  for (let e = low; e <= high; e++) values.push(10 ** e);
+  return values;
+}
+
+/** 70683 → "70.7k", 1200000 → "1.2M". */
+function formatThousands(value: number): string {
+  if (value >= 1e6) return `${Math.round(value / 1e5) / 10}M`;
+  if (value >= 1e3) return `${Math.round(value / 1e2) / 10}k`;
+  return String(Math.round(value));
 }
 
 function colorDef(field: string, title: string | undefined, order: readonly string[] | undefined) {
@@ -696,8 +954,14 @@ function dashDef(field: string, title: string | undefined) {
   return { field: checkField(field), type: "nominal", title: title ?? field } as const;
 }
 
-function titleParams(text: string, subtitle: string | undefined): TitleParams {
-  return subtitle === undefined ? { text } : { text, subtitle };
+function titleParams(
+  text: string,
+  subtitle: string | undefined,
+  notes: readonly string[] | undefined,
+): TitleParams {
+  const lines = [...(subtitle === undefined ? [] : [subtitle]), ...(notes ?? [])];
+  if (lines.length === 0) return { text };
+  return { text, subtitle: lines.length === 1 ? lines[0]! : lines };
 }
 
 function distinctValues<Row extends object>(rows: readonly Row[], field: FieldOf<Row>) {

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import type { TopLevelSpec } from "vega-lite";
 import {
   CHART_FONT,
+  complementaryCdf,
   concatCharts,
   groupedBars,
-  latencyCdf,
   latencyVsThroughput,
   lineChart,
   SATURATION_US,
+  textTable,
   timeSeries,
 } from "./charts.ts";
 import { renderSvg } from "./render.ts";
@@ -29,20 +30,23 @@ const SCALABILITY_ROWS = [2, 4, 8, 16, 32].flatMap((cpus) => [
   { policy: "shinjuku", cpus, decisionsPerSec: Math.min(cpus, 12) * 1e6 },
 ]);
 
-const CDF_ROWS = ["cfs", "shinjuku"].flatMap((policy) =>
-  [5, 10, 50, 200, 900].map((us, i) => ({ policy, latencyUs: us, fraction: (i + 1) / 5 }))
+const CDF_ROWS = ["cfs", "shinjuku", "sol"].flatMap((policy) =>
+  [5, 10, 50, 200, 900].map((us, i) => ({
+    policy,
+    latencyUs: us,
+    slower: i === 4 ? 0.001 : 1 - (i + 1) / 5,
+    floor: i === 4,
+  }))
 );
 
 const TIME_ROWS = ["agent crash", "upgrade"].flatMap((scenario) =>
-  ["cfs", "shinjuku"].flatMap((policy) =>
-    Array.from({ length: 10 }, (_, t) => ({
-      scenario,
-      policy,
-      timeMs: t * 10,
-      rps: t >= 4 && t < 6 ? 20_000 : 90_000,
-      p99Us: t >= 4 && t < 6 ? 3000 : 60,
-    }))
-  )
+  Array.from({ length: 10 }, (_, t) => ({
+    scenario,
+    timeMs: t * 10,
+    rps: t >= 4 && t < 6 ? 20_000 : 90_000,
+    // An empty window has no latency: a gap, never a 0.
+    p99Us: t === 5 ? null : t === 4 ? 3000 : 60,
+  }))
 );
 
 /** Renders strictly (any Vega-Lite or Vega warning throws) and returns the SVG. */
@@ -67,7 +71,9 @@ Deno.test("latencyVsThroughput draws a line with points per series, a threshold 
     series: "policy",
     dash: "type",
     order: "offered",
-    thresholdUs: SATURATION_US,
+    threshold: SATURATION_US,
+    thresholdLabel: "1 ms",
+    notes: ["Dotted verticals: saturation"],
     saturation: [{ series: "cfs", throughput: 60_000 }, { series: "shinjuku", throughput: 90_000 }],
   });
   const svg = await svgOf(spec);
@@ -77,7 +83,9 @@ Deno.test("latencyVsThroughput draws a line with points per series, a threshold 
   assert.ok(svg.includes("RocksDB p99 &amp; throughput"));
   assert.ok(svg.includes("p99 latency (µs)"));
   assert.ok(svg.includes("Achieved throughput (req/s)"));
-  assert.ok(svg.includes("1000 µs"));
+  assert.ok(svg.includes("1 ms"), "the threshold's label");
+  assert.ok(svg.includes(">cfs: 60k<") && svg.includes(">shinjuku: 90k<"), "saturation labels");
+  assert.ok(svg.includes("Dotted verticals: saturation"), "the notes explain the marks");
   assert.ok("layer" in spec);
   const [lines] = spec.layer;
   assert.ok(lines !== undefined && "encoding" in lines);
@@ -88,6 +96,9 @@ Deno.test("latencyVsThroughput draws a line with points per series, a threshold 
     scale: { type: "log" },
     axis: { format: "~s" },
   });
+  const x = lines.encoding?.x;
+  assert.ok(x !== undefined && "scale" in x);
+  assert.deepEqual(x.scale, { zero: false }, "x domain from the data");
 });
 
 Deno.test("latencyVsThroughput without options adds no rules and keeps data only in data", async () => {
@@ -151,41 +162,49 @@ Deno.test("groupedBars draws one bar per category and group, with optional value
   assert.ok(svg.includes("Microbenchmarks") && svg.includes("Cost (ns)"));
 });
 
-Deno.test("latencyCdf draws a step line per series on a 0..1 axis", async () => {
-  const spec = latencyCdf(CDF_ROWS, {
-    title: "Latency CDF",
+Deno.test("complementaryCdf draws steps, one panel per series, zero tails marked", async () => {
+  const spec = complementaryCdf(CDF_ROWS, {
+    title: "Latency tails",
     latency: "latencyUs",
-    fraction: "fraction",
+    slower: "slower",
     series: "policy",
+    floor: "floor",
+    columns: 2,
+    quantileRule: { slower: 0.01, label: "p99" },
   });
   const svg = await svgOf(spec);
-  assert.equal(count(svg, 'aria-roledescription="line mark"'), 2);
-  assert.ok(svg.includes("Latency (µs)") && svg.includes("Fraction of requests"));
-  assert.ok("mark" in spec);
-  assert.deepEqual(spec.mark, { type: "line", interpolate: "step-after" });
+  // Each of 3 panels: the other 2 series in grey and its own.
+  assert.equal(count(svg, 'aria-roledescription="line mark"'), 3 * 3);
+  assert.ok(svg.includes(">cfs<") && svg.includes(">shinjuku<") && svg.includes(">sol<"));
+  assert.ok(svg.includes(">p99<"));
+  assert.ok("vconcat" in spec && spec.vconcat.length === 2, "2 rows of at most 2 panels");
+  const json = JSON.stringify(spec);
+  assert.ok(!json.includes('"interpolate":"linear"'));
+  assert.equal(count(json, '"interpolate":"step-after"'), 2 * 3, "every line is drawn as steps");
+  assert.equal(count(json, '"shape":"triangle-down"'), 3, "a floor marker per panel");
 });
 
-Deno.test("timeSeries draws a column per scenario with event markers", async () => {
+Deno.test("timeSeries draws a row per scenario, shared domains, bands and gaps", async () => {
   const spec = timeSeries(TIME_ROWS, {
     title: "Disruption",
     time: "timeMs",
     throughput: "rps",
     latency: "p99Us",
     panel: "scenario",
-    color: "policy",
-    events: [{ time: 40, label: "crash" }, { time: 60, label: "restart", panel: "upgrade" }],
+    timeDomain: [0, 90],
+    bands: [{ panel: "agent crash", start: 40, end: 60, label: "blackout 20 ms" }],
   });
   const svg = await svgOf(spec);
   assert.ok(svg.includes("agent crash") && svg.includes("upgrade"));
-  assert.equal(count(svg, ">crash<"), 2, "shared event on both panels");
-  assert.equal(count(svg, ">restart<"), 1, "panel event on its panel only");
-  assert.equal(
-    count(svg, 'aria-roledescription="line mark"'),
-    8,
-    "2 panels × 2 plots × 2 policies",
-  );
+  assert.equal(count(svg, ">blackout 20 ms<"), 1, "the band's label on its panel only");
+  assert.equal(count(svg, 'aria-roledescription="line mark"'), 2 * 2, "2 rows × 2 plots");
   assert.ok(svg.includes("Throughput (req/s)") && svg.includes("Time (ms)"));
-  assert.ok("hconcat" in spec && spec.hconcat.length === 2);
+  assert.ok("vconcat" in spec && spec.vconcat.length === 2);
+  const json = JSON.stringify(spec);
+  assert.ok(!json.includes('"gt":0'), "no filter joins the line across an empty window");
+  // Every plot has the same domains.
+  const domains = [...json.matchAll(/"domain":(\[[^\]]*\])/g)].map((m) => m[1]);
+  assert.deepEqual(new Set(domains), new Set(["[0,90]", "[0,90000]", "[60,3000]"]));
 });
 
 Deno.test("timeSeries rejects panel values that are not strings or numbers", () => {
@@ -197,9 +216,28 @@ Deno.test("timeSeries rejects panel values that are not strings or numbers", () 
         throughput: "rps",
         latency: "p99Us",
         panel: "scenario",
+        timeDomain: [0, 1],
       }),
     TypeError,
   );
+});
+
+Deno.test("textTable draws a header and a row of cells per row", async () => {
+  const spec = textTable([
+    { op: "local schedule", paper: 888, emulated: 888 },
+    { op: "remote schedule", paper: 1772, emulated: 1771.5 },
+  ], {
+    title: "Costs",
+    columns: [
+      { field: "op", title: "Operation", width: 140 },
+      { field: "paper", title: "Paper (ns)", width: 80, alignRight: true, format: ",.0f" },
+      { field: "emulated", title: "Emulated (ns)", width: 90, alignRight: true, format: ",.1f" },
+    ],
+  });
+  const svg = await svgOf(spec);
+  assert.ok(svg.includes(">Operation<") && svg.includes(">Emulated (ns)<"));
+  assert.ok(svg.includes(">remote schedule<") && svg.includes(">1,772<"));
+  assert.ok(svg.includes(">1,771.5<"));
 });
 
 Deno.test("concatCharts nests builder charts without their top-level properties", async () => {
@@ -212,11 +250,13 @@ Deno.test("concatCharts nests builder charts without their top-level properties"
     yTitle: "Decisions (1/s)",
     width: 240,
   });
-  const right = latencyCdf(CDF_ROWS, {
+  const right = lineChart(SCALABILITY_ROWS, {
     title: "Right",
-    latency: "latencyUs",
-    fraction: "fraction",
-    series: "policy",
+    x: "cpus",
+    y: "decisionsPerSec",
+    color: "policy",
+    xTitle: "CPUs",
+    yTitle: "Decisions (1/s)",
     width: 240,
   });
   const spec = concatCharts([left, right], { title: "Side by side" });
@@ -238,7 +278,7 @@ Deno.test("builders give the same JSON for the same rows", () => {
       x: "rps",
       y: "p99Us",
       series: "policy",
-      thresholdUs: SATURATION_US,
+      threshold: SATURATION_US,
     }));
   assert.equal(build(), build());
   const spec = JSON.parse(build());

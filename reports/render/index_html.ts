@@ -2,16 +2,25 @@
  * The report's `index.html`: one self-contained page (no scripts, inline
  * CSS, figures as inline SVG) that reads offline. A header names the suite
  * and seed and lists the figures with links to their files; each figure
- * shows its caption, its key settings and its claims, each marked as
- * holding or not, with the evidence.
+ * shows its caption, its key settings and its claims, each with its
+ * source, marked as holding or not, with the evidence. Calibration checks
+ * (the model's inputs coming out end to end) are marked and counted apart
+ * from the emergent claims.
  *
  * @module
  */
 
-/** A claim of the paper a figure checks. */
+/** A claim of a source (the paper, the reference scripts or runs) a figure checks. */
 export interface ReportClaim {
   /** The claim, one sentence. */
   claim: string;
+  /**
+   * `calibration`: a check that the model's inputs come out end to end,
+   * counted apart from the emergent results. @default "emergent"
+   */
+  kind?: "emergent" | "calibration";
+  /** Its source, e.g. `paper: SOSP'21 §4.2, Fig. 6a, p.597`. @default none shown */
+  source?: string;
   /** Whether the emulated run supports it. */
   holds: boolean;
   /** The numbers behind the verdict, e.g. "saturates at 312k req/s vs 150k". */
@@ -96,7 +105,10 @@ export function renderIndexHtml(report: Report): string {
   }
   const title = report.title ?? "ghostbench report";
   const claims = report.figures.flatMap((f) => f.claims);
-  const holding = claims.filter((c) => c.holds).length;
+  const emergent = claims.filter((c) => (c.kind ?? "emergent") === "emergent");
+  const calibration = claims.filter((c) => c.kind === "calibration");
+  const holding = emergent.filter((c) => c.holds).length;
+  const passing = calibration.filter((c) => c.holds).length;
   return [
     "<!DOCTYPE html>",
     '<html lang="en">',
@@ -113,7 +125,13 @@ export function renderIndexHtml(report: Report): string {
       escapeHtml(String(report.seed))
     }</strong> · ${report.figures.length} figure${
       report.figures.length === 1 ? "" : "s"
-    } · ${holding} of ${claims.length} claim${claims.length === 1 ? "" : "s"} hold${
+    } · ${holding} of ${emergent.length} claim${emergent.length === 1 ? "" : "s"} hold${
+      calibration.length === 0
+        ? ""
+        : ` · ${passing} of ${calibration.length} calibration check${
+          calibration.length === 1 ? "" : "s"
+        } pass`
+    }${
       report.manifest === undefined
         ? ""
         : ` · <a href="${escapeHtml(report.manifest)}">run manifest</a>`
@@ -150,9 +168,11 @@ function figureSection(figure: ReportFigure): string {
     ),
     "</tbody></table>",
     '<table class="claims"><caption>Claims</caption>',
-    "<thead><tr><th>claim</th><th>holds</th><th>evidence</th></tr></thead><tbody>",
+    "<thead><tr><th>claim</th><th>source</th><th>holds</th><th>evidence</th></tr></thead><tbody>",
     ...figure.claims.map((c) =>
-      `<tr><td>${escapeHtml(c.claim)}</td>${
+      `<tr${c.kind === "calibration" ? ' class="calibration"' : ""}><td>${
+        c.kind === "calibration" ? '<span class="tag">calibration</span> ' : ""
+      }${escapeHtml(c.claim)}</td><td class="source">${escapeHtml(c.source ?? "")}</td>${
         c.holds
           ? '<td class="yes" title="holds">✓</td>'
           : '<td class="no" title="does not hold">✗</td>'
@@ -229,4 +249,6 @@ const STYLE = [
   "vertical-align:top}th{background:#f4f4f4}.claims{flex:1 1 32rem}",
   "td.yes{color:#176f2c;font-weight:700;text-align:center}",
   "td.no{color:#b3261e;font-weight:700;text-align:center}",
+  "td.source{color:#444;font-size:.9em}.tag{font-size:.8em;background:#eef;border:1px solid #ccd;",
+  "border-radius:3px;padding:0 .3em;color:#335}tr.calibration td{background:#fafaff}",
 ].join("");

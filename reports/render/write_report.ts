@@ -19,7 +19,12 @@
  */
 
 import { join } from "node:path";
-import type { Claim, FigureContext, FigureDefinition } from "../figures/figure.ts";
+import {
+  type Claim,
+  type FigureContext,
+  type FigureDefinition,
+  tallyClaims,
+} from "../figures/figure.ts";
 import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
 import type { PointOutcome, PointSpec } from "../bench/point.ts";
 import { renderPng, renderSvg } from "./render.ts";
@@ -184,9 +189,10 @@ async function writeStaged(
   const pages: ReportFigure[] = [];
   for (const { figure, specs, keys, outcomes } of results) {
     onFigure?.(figure.name);
-    const rows = figure.rows(outcomes.map((o) => o.result), context);
-    const spec = figure.chart(rows, context);
-    const figureClaims = figure.claims(rows, context, outcomes.map((o) => o.result));
+    const pointResults = outcomes.map((o) => o.result);
+    const rows = figure.rows(pointResults, context);
+    const spec = figure.chart(rows, context, pointResults);
+    const figureClaims = figure.claims(rows, context, pointResults);
     claims.push(...figureClaims);
     const svg = await renderSvg(spec);
     const table = figure.table?.(outcomes.map((o) => o.result), context);
@@ -220,12 +226,15 @@ async function writeStaged(
       ...(table === undefined ? {} : { table }),
       claims: figureClaims.map((c) => ({
         claim: c.claim,
+        kind: c.kind,
+        source: `${c.source.kind}: ${c.source.citation}`,
         holds: c.holds,
         evidence: Object.entries(c.evidence).map(([k, v]) => `${k} ${v ?? "n/a"}`).join(", "),
       })),
     });
   }
-  const summary = { suite: context.suite, seed: context.seed, points, claims };
+  const tally = tallyClaims(claims);
+  const summary = { suite: context.suite, seed: context.seed, points, claimTally: tally, claims };
   await write("summary.json", JSON.stringify(summary, null, 1) + "\n");
   await write(
     "index.html",
