@@ -262,6 +262,9 @@ const BAD_INPUTS: BadInput[] = [
   { args: ["run", "--seed=-1", ...QUICK], names: ['"-1"'] },
   { args: ["run", "--seed", "99999999999", ...QUICK], names: ['"99999999999"'] },
   { args: ["run", "--tick-hz", "0", ...QUICK], names: ['"0"'] },
+  { args: ["run", "--queue-capacity", "1000", ...QUICK], names: ["--queue-capacity", '"1000"'] },
+  { args: ["run", "--queue-capacity", "0", ...QUICK], names: ["--queue-capacity", '"0"'] },
+  { args: ["run", "--queue-capacity", "131072", ...QUICK], names: ['"131072"', "65536"] },
   { args: ["run", "--policy", "shinjuku", "--slice", "0s", ...QUICK], names: ["--slice", '"0s"'] },
   { args: ["run", "--slice", "10us", ...QUICK], names: ["--slice", "policy cfs"] },
   // A workload's options apply to it only, and its own declaration checks them.
@@ -666,6 +669,62 @@ Deno.test("run without --json prints a table and nothing on stderr", async () =>
   assert.equal(stderr, "");
   assert.ok(stdout.startsWith("ghostbench run: policy cfs"), stdout);
   assert.ok(stdout.includes("0 lost"), stdout);
+});
+
+Deno.test("a run whose ghOSt queue overflows warns on stderr with the count and the queue", async () => {
+  const args = [
+    "run",
+    "--policy",
+    "shinjuku",
+    "--load",
+    "50k",
+    "--duration",
+    "200ms",
+    "--warmup",
+    "10ms",
+    "--event",
+    "crash@50ms",
+    "--watchdog",
+    "0",
+    "--queue-capacity",
+    "1024",
+  ];
+  const text = await runMain(args);
+  assert.equal(text.code, 0);
+  const json = await runMain([...args, "--json"]);
+  const result = JSON.parse(json.stdout);
+  const overflows = result.ghost.overflows;
+  assert.ok(overflows > 0 && result.stranded === overflows, json.stdout);
+  assert.equal(result.config.queueCapacity, 1024);
+  const warning = `ghostbench: warning: ${overflows} ghOSt messages dropped: queue 0 ` +
+    `(1024 slots) full; ${overflows} requests stranded\n`;
+  assert.equal(text.stderr, warning);
+  assert.equal(json.stderr, warning);
+  assert.match(text.stdout, new RegExp(`in flight, ${overflows} stranded, 0 lost`));
+});
+
+Deno.test("run prints a skipped event with its reason", async () => {
+  const { code, stdout } = await runMain([
+    "run",
+    ...QUICK,
+    "--workload",
+    "rocksdb",
+    "--policy",
+    "shinjuku",
+    "--event",
+    "crash@10ms",
+    "--event",
+    "upgrade@10ms",
+    "--event",
+    "crash@10500us",
+  ]);
+  assert.equal(code, 0);
+  assert.match(stdout, /event crash at 10 ms: blackout 1100 us/);
+  assert.match(stdout, /event upgrade at 10 ms: blackout 1100 us/);
+  assert.match(
+    stdout,
+    /event crash at 10\.5 ms: skipped \(no agent to crash: none running since the crash at 10ms, one starting\)/,
+  );
 });
 
 Deno.test("run reads loads as the figures print them, and 0 as a duration with no unit", async () => {

@@ -14,7 +14,7 @@ import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from ".
 import { runExperiment } from "../experiment/run_experiment.ts";
 import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_recorder.ts";
 import { parseFlags } from "./args.ts";
-import { formatRunResult } from "./format_result.ts";
+import { formatRunResult, overflowWarning } from "./format_result.ts";
 import { parseRunArgs, type RunArgs, runHelp } from "./run_args.ts";
 
 const VERSION = "0.1.0";
@@ -155,6 +155,8 @@ async function runAndPrint({ config, json, trace }: RunArgs, io: CliIo): Promise
     await writeTrace(trace.path, tracer.toJson(config.durationNs));
   }
   io.out(json ? JSON.stringify(result, null, 2) + "\n" : formatRunResult(result));
+  const warning = overflowWarning(result);
+  if (warning !== null) io.err(`ghostbench: warning: ${warning}\n`);
   return 0;
 }
 
