@@ -16,6 +16,7 @@ import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_r
 import { parseFlags } from "./args.ts";
 import { formatRunResult, overflowWarning } from "./format_result.ts";
 import { parseRunArgs, type RunArgs, runHelp } from "./run_args.ts";
+import { userPath } from "./user_path.ts";
 
 const VERSION = "0.1.0";
 
@@ -129,7 +130,10 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   const parsed = parseRunArgs(args);
-  if (parsed.trace !== null) await checkTracePath(parsed.trace.path);
+  if (parsed.trace !== null) {
+    parsed.trace.path = userPath(parsed.trace.path);
+    await checkTracePath(parsed.trace.path);
+  }
   return await runAndPrint(parsed, io);
 }
 

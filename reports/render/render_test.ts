@@ -226,7 +226,7 @@ Deno.test("renderIndexHtml shows every figure inline with its settings, claims a
   ) {
     assert.ok(html.includes(`href="${file}"`), file);
   }
-  assert.ok(html.includes("<td>windowMs</td><td>20</td>"));
+  assert.ok(html.includes("<td>window (ms)</td><td>20</td>"), "settings by label");
   assert.equal(
     renderIndexHtml({ suite: "quick", seed: 42, figures }),
     renderIndexHtml({ suite: "quick", seed: 42, figures }),
