@@ -316,6 +316,9 @@ const BAD_INPUTS: BadInput[] = [
   { args: ["bench", "--jobs", "-1"], names: ["--jobs", '"-1"'] },
   { args: ["bench", "--shard", "-1/2"], names: ["--shard", '"-1/2"'] },
   { args: ["merge", "x", "--out", ""], names: ["--out", '""'] },
+  { args: ["compare", "a.json"], names: ["two inputs", '"a.json"'] },
+  { args: ["compare", "/nonexistent/a", "/nonexistent/b"], names: ['"/nonexistent/a"'] },
+  { args: ["compare", "a", "b", "--fail-above", "x"], names: ["--fail-above", '"x"'] },
 ];
 
 /**
@@ -562,6 +565,9 @@ const HELP_INVOCATIONS: { args: string[]; shows: string }[] = [
   { args: ["bench", "--help"], shows: "deno task ghostbench bench [options]" },
   { args: ["bench", "-h"], shows: "deno task ghostbench bench [options]" },
   { args: ["help", "merge"], shows: "Usage: deno task ghostbench merge" },
+  { args: ["help", "compare"], shows: "Usage: deno task ghostbench compare A B" },
+  { args: ["compare", "--help"], shows: "Usage: deno task ghostbench compare A B" },
+  { args: ["help"], shows: "compare  compare two runs or two bench reports" },
 ];
 
 Deno.test("--help on every command exits 0 and prints its usage", async (t) => {
@@ -725,6 +731,30 @@ Deno.test("run prints a skipped event with its reason", async () => {
     stdout,
     /event crash at 10\.5 ms: skipped \(no agent to crash: none running since the crash at 10ms, one starting\)/,
   );
+});
+
+Deno.test("compare shows two runs' throughput and p99 with their change; --fail-above gates it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ghostbench-compare-" });
+  try {
+    for (const load of ["100000", "150000"]) {
+      const args = SHORT_RUN.map((arg) => arg === "100000" ? load : arg);
+      await Deno.writeTextFile(`${dir}/${load}.json`, (await runMain(args)).stdout);
+    }
+    const [a, b] = [`${dir}/100000.json`, `${dir}/150000.json`];
+    const text = await runMain(["compare", a, b]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /configuration: load: 100000 -> 150000/);
+    assert.match(text.stdout, /throughput \(req\/s\) +\d+\.\d +\d+\.\d +\+\d+\.\d%/);
+    // Saturated at 150k: p99 far beyond 10% up.
+    const gated = await runMain(["compare", a, b, "--fail-above", "10"]);
+    assert.equal(gated.code, 1);
+    assert.match(gated.stdout, /p99 \(us\).*regression/);
+    const same = await runMain(["compare", a, a, "--fail-above", "0"]);
+    assert.equal(same.code, 0);
+    assert.match(same.stdout, /1 point\(s\) compared; 0 regression\(s\) above 0%/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("run reads loads as the figures print them, and 0 as a duration with no unit", async () => {

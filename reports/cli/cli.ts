@@ -1,5 +1,6 @@
 /**
- * The `ghostbench` command line: `run`, `list`, `bench`, `help`. Bad input
+ * The `ghostbench` command line: `run`, `list`, `bench`, `merge`, `compare`,
+ * `help`. Bad input
  * becomes one line on stderr and exit code 2; bugs keep their stack trace.
  *
  * @module
@@ -14,6 +15,7 @@ import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from ".
 import { runExperiment } from "../experiment/run_experiment.ts";
 import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_recorder.ts";
 import { parseFlags } from "./args.ts";
+import { COMPARE_HELP, runCompare } from "./compare.ts";
 import { formatRunResult, overflowWarning } from "./format_result.ts";
 import { parseRunArgs, type RunArgs, runHelp } from "./run_args.ts";
 import { userPath } from "./user_path.ts";
@@ -25,13 +27,18 @@ const MAIN_HELP = `ghostbench ${VERSION}: emulate ghOSt-style user-space schedul
 Usage: deno task ghostbench <command> [options]
 
 Commands:
-  run     run one experiment and print its summary
-  list    list the policies, workloads, machine presets and cost profiles
-  bench   regenerate the paper-style figures and check the paper's claims
-  merge   join the outputs of sharded bench runs into one report
-  help    show this text, or 'help <command>'
+  run      run one experiment and print its summary
+  list     list the policies, workloads, machine presets and cost profiles
+  bench    regenerate the paper-style figures and check the paper's claims
+  merge    join the outputs of sharded bench runs into one report
+  compare  compare two runs or two bench reports point by point; with
+           --fail-above PCT, exit 1 on a regression (for CI)
+  help     show this text, or 'help <command>'
 
 Run 'deno task ghostbench <command> --help' for a command's options.`;
+
+/** The commands, for messages. */
+const COMMANDS: readonly string[] = ["run", "list", "bench", "merge", "compare", "help"];
 
 const LIST_HELP = `Usage: deno task ghostbench list [--json]
 
@@ -88,9 +95,9 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
     case "-h":
     case "--help": {
       const topic = rest[0];
-      if (topic !== undefined && !["run", "list", "bench", "merge", "help"].includes(topic)) {
+      if (topic !== undefined && !COMMANDS.includes(topic)) {
         throw new InputError(
-          `Unknown help topic "${topic}": expected one of run, list, bench, merge`,
+          `Unknown help topic "${topic}": expected one of ${COMMANDS.join(", ")}`,
         );
       }
       const text = topic === "run"
@@ -101,6 +108,8 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
         ? BENCH_HELP
         : topic === "merge"
         ? MERGE_HELP
+        : topic === "compare"
+        ? COMPARE_HELP
         : MAIN_HELP;
       io.out(text + "\n");
       return 0;
@@ -117,9 +126,11 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
       return benchCommand(rest, io);
     case "merge":
       return runMerge(rest, io, VERSION);
+    case "compare":
+      return runCompare(rest, io);
     default:
       throw new InputError(
-        `Unknown command "${command}": expected one of run, list, bench, merge, help`,
+        `Unknown command "${command}": expected one of ${COMMANDS.join(", ")}`,
       );
   }
 }
