@@ -146,6 +146,13 @@ Deno.test("toCsv orders columns by first appearance and quotes as RFC 4180 says"
     "note,policy",
   );
   assert.equal(toCsv([]), "\n");
+  assert.equal(toCsv([{}, {}]), "\n\n\n");
+  assert.equal(
+    toCsv([{ a: "x\ry", b: false, c: -0, d: "" }, { a: "p\r\nq", b: 1e21 }], {
+      lineEnding: "\r\n",
+    }),
+    'a,b,c,d\r\n"x\ry",false,0,\r\n"p\r\nq",1e+21,,\r\n',
+  );
   assert.throws(() => toCsv([{ a: { nested: 1 } }]), TypeError);
 });
 
