@@ -305,3 +305,161 @@ Deno.test("a reboot fails the requests in flight and those arriving while down, 
   const down = result.timeSeries.rows.filter((r) => r.tUs >= 210_000 && r.tUs < 245_000);
   assert.ok(down.every((r) => r.throughputRps === 0), "no request finishes while it is down");
 });
+
+// ---------------------------------------------------------------------------
+// Every event reported once, overlapping events, attribution
+
+/** RocksDB under Shinjuku for 400 ms, no warm-up, with these events. */
+function eventsRun(events: RunConfig["events"], overrides: Partial<RunConfig> = {}) {
+  return lifecycleRun({ durationNs: 400 * MS, warmupNs: 0, events, ...overrides });
+}
+
+Deno.test("an event after the watchdog fell back to CFS is reported as skipped, with the reason", () => {
+  const result = eventsRun([{ kind: "crash", atNs: 100 * MS }, {
+    kind: "upgrade",
+    atNs: 200 * MS,
+  }]);
+  assert.deepEqual(result.lifecycleEvents.map((e) => [e.kind, e.status]), [
+    ["crash", "applied"],
+    ["upgrade", "skipped"],
+  ]);
+  const [crash, upgrade] = result.lifecycleEvents;
+  assert.equal(crash!.blackoutUs, 51_000); // the 50 ms watchdog plus one tick
+  assert.equal(crash!.policyAfter, "cfs");
+  assert.equal(crash!.reason, null);
+  assert.match(upgrade!.reason!, /watchdog destroyed the enclave at 151ms/);
+  assert.equal(upgrade!.blackoutUs, 0);
+  assert.equal(upgrade!.policyAfter, "cfs");
+  assert.equal(upgrade!.atUs, 200_000);
+  assert.ok(upgrade!.inFlight >= 0);
+  assert.equal(result.lost, 0);
+});
+
+Deno.test("a crash after a watchdog of 1ns already fell back to CFS is reported as skipped", () => {
+  const result = eventsRun(
+    [{ kind: "crash", atNs: 100 * MS }, { kind: "upgrade", atNs: 200 * MS }],
+    { watchdogNs: 1 },
+  );
+  assert.deepEqual(result.lifecycleEvents.map((e) => [e.kind, e.status]), [
+    ["crash", "skipped"],
+    ["upgrade", "skipped"],
+  ]);
+  for (const event of result.lifecycleEvents) {
+    assert.match(event.reason!, /watchdog destroyed the enclave/);
+    assert.equal(event.blackoutUs, 0);
+  }
+});
+
+Deno.test("overlapping agent events each report the blackout that ended with the next agent ready", () => {
+  const cases: [string, RunConfig["events"], Partial<RunConfig>, number[]][] = [
+    // The upgrade's agent ends the crash's blackout too: start-up 1 ms + discovery.
+    [
+      "crash + upgrade at one instant",
+      [{ kind: "crash", atNs: 100 * MS }, { kind: "upgrade", atNs: 100 * MS }],
+      {},
+      [1100, 1100],
+    ],
+    [
+      "two upgrades at one instant",
+      [{ kind: "upgrade", atNs: 100 * MS }, { kind: "upgrade", atNs: 100 * MS }],
+      {},
+      [1100, 1100],
+    ],
+    // The upgrade at 120 ms starts an agent before the restart due at 151 ms.
+    [
+      "crash with a 50 ms restart, upgrade at 120 ms",
+      [{ kind: "crash", atNs: 100 * MS }, { kind: "upgrade", atNs: 120 * MS }],
+      { restartDelayNs: 50 * MS },
+      [21_100, 1100],
+    ],
+  ];
+  for (const [name, events, overrides, blackouts] of cases) {
+    const result = eventsRun(events, overrides);
+    assert.deepEqual(result.lifecycleEvents.map((e) => e.blackoutUs), blackouts, name);
+    assert.ok(result.lifecycleEvents.every((e) => e.status === "applied"), name);
+    assert.ok(result.lifecycleEvents.every((e) => e.policyAfter === "shinjuku"), name);
+    assert.equal(result.lost, 0, name);
+  }
+});
+
+Deno.test("a crash while an upgrade's agent is still starting is skipped: there is no agent to crash", () => {
+  const result = eventsRun([
+    { kind: "upgrade", atNs: 100 * MS },
+    { kind: "crash", atNs: 100 * MS + 500 * US },
+  ]);
+  const [upgrade, crash] = result.lifecycleEvents;
+  assert.equal(upgrade!.status, "applied");
+  assert.equal(upgrade!.blackoutUs, 1100);
+  assert.equal(crash!.status, "skipped");
+  assert.equal(
+    crash!.reason,
+    "no agent to crash: none running since the upgrade at 100ms, " +
+      "one starting",
+  );
+});
+
+Deno.test("a reboot's failed requests are its own, not those of a crash at the same instant", () => {
+  const result = eventsRun(
+    [{ kind: "reboot", atNs: 100 * MS }, { kind: "crash", atNs: 100 * MS }],
+    { rebootTimeNs: 100 * MS },
+  );
+  const reboot = result.lifecycleEvents.find((e) => e.kind === "reboot")!;
+  const crash = result.lifecycleEvents.find((e) => e.kind === "crash")!;
+  assert.ok(result.failed > 3000, `failed ${result.failed}`);
+  assert.equal(reboot.failed, result.failed);
+  assert.equal(crash.failed, 0);
+  assert.equal(result.lost, 0);
+});
+
+Deno.test("requests whose messages a full queue dropped are counted as stranded, not in flight", () => {
+  const run = (queueCapacity: number | undefined) =>
+    runExperiment({
+      ...DEFAULT_RUN_CONFIG,
+      policy: "shinjuku",
+      load: 50_000,
+      durationNs: 200 * MS,
+      warmupNs: 10 * MS,
+      events: [{ kind: "crash", atNs: 50 * MS }],
+      watchdogNs: 0, // no fallback: the queue fills up
+      ...(queueCapacity === undefined ? {} : { queueCapacity }),
+    });
+  const small = run(1024);
+  const ghost = small.ghost!;
+  assert.ok(ghost.overflows > 5000, `overflows ${ghost.overflows}`);
+  assert.deepEqual(ghost.overflowQueues, [{
+    queue: 0,
+    capacity: 1024,
+    overflows: ghost.overflows,
+  }]);
+  // One thread per request: one TASK_NEW dropped strands one request.
+  assert.equal(small.stranded, ghost.overflows);
+  assert.ok(small.inFlight >= 1024 && small.inFlight < 1100, `in flight ${small.inFlight}`);
+  assert.equal(small.lost, 0);
+  // The default queue holds every message of this run: nothing stranded.
+  const large = run(undefined);
+  assert.equal(large.ghost!.overflows, 0);
+  assert.equal(large.stranded, 0);
+  assert.equal(large.inFlight, small.inFlight + small.stranded);
+});
+
+Deno.test("rocksdb and search count the requests whose worker or part lost a message as stranded", () => {
+  for (const workload of ["rocksdb", "search"]) {
+    const result = runExperiment({
+      ...DEFAULT_RUN_CONFIG,
+      workload,
+      policy: "shinjuku",
+      load: 20_000,
+      durationNs: 200 * MS,
+      warmupNs: 10 * MS,
+      events: [{ kind: "crash", atNs: 50 * MS }],
+      watchdogNs: 0,
+      queueCapacity: 64,
+    });
+    assert.ok(result.ghost!.overflows > 0, workload);
+    assert.ok(
+      result.stranded > 0 && result.stranded <= result.ghost!.overflows,
+      `${workload}: ${result.stranded} stranded`,
+    );
+    assert.equal(result.lost, 0, workload);
+  }
+});

@@ -12,6 +12,7 @@
 import { InputError } from "../../core/errors.ts";
 import { type OptionSpecs, type OptionValue, resolveOptions } from "../../core/options.ts";
 import { parseFlags, valueFromText } from "../cli/args.ts";
+import { userPath } from "../cli/user_path.ts";
 import {
   type FigureContext,
   type FigureDefinition,
@@ -76,11 +77,13 @@ figure, summary.json, manifest.json and index.html into the output directory.
 
 Options:
   --suite quick|full|test
-                      quick (default): reduced sweeps and 1 s runs, a few
-                      minutes on 2 cores; full: the reference experiments'
-                      sweeps and 15 s runs; test: seconds, the scale the
-                      test suite checks the pipeline at (noisy numbers)
-  --out DIR           output directory (default out)
+                      quick (default): reduced sweeps, 5 s runs (RocksDB
+                      figures), 2 s (disruption) and 1 s (search); about 70 s
+                      of CPU time, 40 s on 2 idle cores. full: the reference
+                      experiments' sweeps and 15 s runs. test: runs of 1 s
+                      and less, the scale the test suite checks the pipeline
+                      at (noisy numbers)
+  --out DIR           output directory (default out, in the repository)
   --only A,B          only these figures (default all): ${FIGURES.map((f) => f.name).join(", ")}
   --jobs N            parallel workers (default: the number of CPUs)
   --shard I/N         run only slice I of N of the points (for CI matrices or
@@ -89,13 +92,15 @@ Options:
   -h, --help          show this text
 
 Finished points are cached under DIR/.cache, keyed by a hash of the code and
-the point's configuration: an interrupted bench resumes where it stopped.`;
+the point's configuration: an interrupted bench resumes where it stopped. A
+relative DIR is read from the directory you ran the command in.`;
 
 /** Help text of `merge`. */
 export const MERGE_HELP = `Usage: deno task ghostbench merge DIR... [--out DIR]
 
 Joins the outputs of 'bench --shard I/N' runs (all with the same suite, seed
-and figures) into one report in --out (default out).`;
+and figures) into one report in --out (default out, in the repository).
+Relative paths are read from the directory you ran the command in.`;
 
 /** The options of `bench` that hold a declared value (the others are read by hand). */
 const BENCH_OPTIONS = {
@@ -374,11 +379,15 @@ async function finish(points: BenchPlan, options: FinishOptions): Promise<number
   return 0;
 }
 
-/** The `--out` directory: `out` when not given; an empty path is bad input. */
+/**
+ * The `--out` directory: `out` (in the repository) when not given, else
+ * from where the user ran the command (`userPath`); an empty path is bad
+ * input.
+ */
 function outDir(text: string | undefined): string {
   if (text === undefined) return "out";
   if (text.trim() === "") throw new InputError(`Bad --out "${text}": expected a directory path`);
-  return text;
+  return userPath(text);
 }
 
 /**
@@ -402,7 +411,7 @@ export async function runMerge(
     io.out(MERGE_HELP + "\n");
     return 0;
   }
-  const dirs = parsed.positionals;
+  const dirs = parsed.positionals.map((dir) => userPath(dir));
   if (dirs.length === 0) throw new InputError("merge needs at least one shard directory");
   const out = outDir(parsed.values.out);
   return await reportingEnvironmentErrors(io, out, () => merge(dirs, out, io, version));
