@@ -166,3 +166,61 @@ Deno.test("Kernel.ghostMayUse is false where a fair thread runs or another agent
   assert.equal(kernel.ghostMayUse(0, 0), false, "a fair thread waits there");
   assert.throws(() => kernel.ghostMayUse(3, -1), RangeError);
 });
+
+Deno.test("Kernel wake-up preemption: more than the granularity behind runs at once, less waits for the tick", () => {
+  // A sleeper woken `lead` ns beyond the wakeup granularity behind a hog (or
+  // short of it), 300 us into a tick.
+  for (const lead of [100_000, -100_000]) {
+    const { engine, kernel } = machine(1, PAPER_COSTS);
+    const cpuHog = kernel.spawn(hog(), { name: "hog" });
+    const gate = new WaitQueue("gate");
+    let waited = false;
+    let ranAt = -1;
+    const sleeper = kernel.spawn({
+      next(t: Thread): Action {
+        if (!waited) {
+          waited = true;
+          t.waitOn = gate;
+          return "wait";
+        }
+        if (ranAt < 0) ranAt = engine.now;
+        t.stepNs = 100_000;
+        return "compute";
+      },
+    }, { name: "sleeper" });
+    const wokeAt = 10 * MS + 300_000;
+    const wake = engine.register("test.wake", () => {
+      kernel.flushAccounting();
+      sleeper.vruntime = cpuHog.vruntime - (kernel.tunables.wakeupGranularity + lead);
+      assert.equal(kernel.wakeOne(gate), sleeper);
+    });
+    engine.at(wokeAt, wake);
+    engine.run({ until: 20 * MS });
+    kernel.checkInvariants();
+    const switchCost = PAPER_COSTS.cfsContextSwitch;
+    if (lead > 0) {
+      assert.equal(ranAt - wokeAt, switchCost, "it preempts the hog at once");
+    } else {
+      const nextTick = Math.ceil(wokeAt / kernel.tickNs) * kernel.tickNs;
+      assert.equal(ranAt, nextTick + switchCost, "the hog keeps the CPU until the tick");
+    }
+  }
+});
+
+Deno.test("Kernel makes a yield take time even when system calls are free", () => {
+  // With free system calls, a thread alone on its CPU that yields in a loop
+  // must still let time pass (1 ns a yield), never spin at one instant.
+  const engine = new Engine(1, { maxEventsPerInstant: 1000 });
+  const topology = new Topology({ name: "one", coresPerLlc: 1 });
+  const kernel = new Kernel(engine, { topology, costs: IDEAL_COSTS });
+  let yields = 0;
+  kernel.spawn({
+    next(): Action {
+      yields++;
+      return "yield";
+    },
+  }, { name: "yielder" });
+  engine.run({ until: 10_000 });
+  kernel.checkInvariants();
+  assert.ok(yields >= 5_000 && yields <= 10_001, `${yields} yields in 10 us`);
+});
