@@ -272,6 +272,41 @@ Deno.test("an upgrade while threads run and one is latched: the new agent finds 
   }
 });
 
+Deno.test("a new agent that starts at once waits until the old agent's threads have exited", () => {
+  // The old global agent is mid-step (paying for messages or commits) at the
+  // upgrade: it exits when that step ends, and only then may its successor
+  // put an agent thread on its CPU.
+  const costs = { ...PAPER_COSTS, name: "instant start", agentStartup: 0 };
+  const { engine, kernel, enclave } = machine(costs);
+  const supervisor = new AgentSupervisor(kernel, enclave, {
+    policy: "fifo-centralized",
+    makePolicy: () => new FifoCentralized(),
+    restartDelayNs: null,
+    globalCpu: 0,
+  });
+  supervisor.start();
+  const threads = Array.from(
+    { length: 12 },
+    (_, i) =>
+      kernel.spawn(busySleeper(i + 1), { name: `t${i}`, schedClass: "ghost", ghost: enclave }),
+  );
+  engine.run({ until: 2 * MS });
+  const agent = kernel.cpus[0]!.agent!;
+  const busy = () => kernel.cpus[0]!.curr === agent && !agent.spinning;
+  for (let i = 0; i < 100_000 && !busy(); i++) engine.step();
+  assert.ok(busy(), "the global agent is mid-step");
+  supervisor.schedule({ kind: "upgrade", atNs: engine.now });
+  engine.run({ until: engine.now + MS });
+  kernel.checkInvariants();
+  assert.equal(supervisor.processes.length, 2, "a second agent attached");
+  assert.equal(agent.state, "dead");
+  const ready = supervisor.processes[1]!.readyAt;
+  assert.ok(ready > supervisor.records[0]!.atNs, `ready at ${ready}`);
+  const before = threads.map((t) => t.cpuTime);
+  engine.run({ until: 10 * MS });
+  threads.forEach((t, i) => assert.ok(t.cpuTime > before[i]!, `${t.name} ran after the upgrade`));
+});
+
 Deno.test("a policy callback that throws kills its agent, not the emulator, and is reported", () => {
   class Faulty extends FifoCentralized {
     #blocked = 0;
