@@ -15,7 +15,8 @@
  *
  * A pattern that no longer matches exactly once (the code it mutates
  * changed) is stale: the tool names it and exits 1 before running anything,
- * so that a stale mutant is updated, never silently skipped. The copy
+ * so that a stale mutant is updated, never silently skipped. It then runs
+ * every named test file once unmutated, and stops if one fails. The copy
  * leaves out `.git`, `out/` and `.bench-cache/`, so the tests a mutant
  * names must not need git. Tests run without type checking (`--no-check`):
  * a mutant is a bug in behaviour, not in types. Options: `--only` runs the
@@ -25,7 +26,8 @@
  * Exit codes: 0 the target is met, 1 it is not or a pattern is stale, 2 a
  * bad option.
  *
- * It takes minutes, so CI runs only its unit test (tests/mutants_test.ts).
+ * It runs the tests once per mutant (a minute or two in all), so CI runs
+ * only its unit test (tests/mutants_test.ts).
  *
  * @module
  */
@@ -34,6 +36,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { InputError } from "../core/errors.ts";
+import { MUTANTS } from "./_mutant_list.ts";
 
 /** One planted bug: a textual find and replace in one file, and the tests that should fail. */
 export interface Mutant {
@@ -350,7 +353,7 @@ export async function main(
   run: { output?: MainOutput; mutants?: readonly Mutant[]; root?: string } = {},
 ): Promise<number> {
   const output = run.output ?? { out: console.log, err: console.error };
-  const all = run.mutants ?? (await import("./_mutant_list.ts")).MUTANTS;
+  const all = run.mutants ?? MUTANTS;
   const root = run.root ?? new URL("..", import.meta.url).pathname;
   let options;
   try {
