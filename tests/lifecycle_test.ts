@@ -21,6 +21,7 @@ import type { Action, Thread } from "../core/thread.ts";
 import { Topology } from "../core/topology.ts";
 import { MS, US } from "../core/units.ts";
 import { FifoCentralized } from "../policies/fifo_centralized.ts";
+import { FifoPerCpu } from "../policies/fifo_per_cpu.ts";
 import {
   DEFAULT_RUN_CONFIG,
   type RunConfig,
@@ -125,6 +126,25 @@ function machine(costs = PAPER_COSTS, watchdogNs = 0) {
   return { engine, kernel, enclave };
 }
 
+/** Checks that a view policy sees every thread where the kernel has it, once. */
+function assertViewMatches(view: ViewPolicy, threads: readonly Thread[]): void {
+  assert.equal(view.state.size, threads.length, "every thread discovered once");
+  const queued = new Set(view.queue);
+  assert.equal(queued.size, view.queue.length, "no thread queued twice");
+  for (const thread of threads) {
+    const seen = view.state.get(thread.id)!;
+    if (thread.state === "blocked") {
+      assert.equal(seen.state, "blocked", `${thread.name} blocked`);
+    } else if (thread.state === "running" || thread.latchedCpu >= 0) {
+      assert.equal(seen.state, "onCpu", `${thread.name} on a CPU`);
+      assert.equal(seen.cpu, thread.state === "running" ? thread.cpu : thread.latchedCpu);
+    } else {
+      assert.equal(seen.state, "queued", `${thread.name} runnable`);
+      assert.ok(queued.has(thread.id), `${thread.name} queued once`);
+    }
+  }
+}
+
 Deno.test("after an upgrade the new agent's view equals the kernel's: no thread lost or doubled", () => {
   for (const costs of [PAPER_COSTS, IDEAL_COSTS]) {
     const { engine, kernel, enclave } = machine(costs);
@@ -154,27 +174,137 @@ Deno.test("after an upgrade the new agent's view equals the kernel's: no thread 
     const view = policies[1]!;
     const record = supervisor.records[0]!;
     assert.ok(record.blackoutEndNs > 0, "the new agent became ready");
-    assert.equal(view.state.size, threads.length, "every thread discovered once");
-    const queued = new Set(view.queue);
-    assert.equal(queued.size, view.queue.length, "no thread queued twice");
-    for (const thread of threads) {
-      const seen = view.state.get(thread.id)!;
-      if (thread.state === "blocked") {
-        assert.equal(seen.state, "blocked", `t${thread.name} blocked`);
-      } else if (thread.state === "running" || thread.latchedCpu >= 0) {
-        assert.equal(seen.state, "onCpu", `${thread.name} on a CPU`);
-        assert.equal(seen.cpu, thread.state === "running" ? thread.cpu : thread.latchedCpu);
-      } else {
-        assert.equal(seen.state, "queued", `${thread.name} runnable`);
-        assert.ok(queued.has(thread.id), `${thread.name} queued once`);
-      }
-    }
+    assertViewMatches(view, threads);
     // And it keeps scheduling: everyone still makes progress afterwards.
     const before = threads.map((t) => t.cpuTime);
     engine.run({ until: 12 * MS });
     kernel.checkInvariants();
     threads.forEach((t, i) => assert.ok(t.cpuTime > before[i]!, `${t.name} ran after the upgrade`));
   }
+});
+
+/** A thread that computes for milliseconds and sleeps briefly, in a random rhythm of its own. */
+function longWorker(seed: number) {
+  let state = seed;
+  const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let compute = true;
+  return {
+    next(thread: Thread): Action {
+      compute = !compute;
+      thread.stepNs = Math.round((compute ? 3 * MS : 40 * US) * (0.5 + next()));
+      return compute ? "compute" : "sleep";
+    },
+  };
+}
+
+Deno.test("an upgrade while threads run and one is latched: the new agent finds them on their CPUs", () => {
+  for (const name of ["view", "fifo-percpu"]) {
+    const { engine, kernel, enclave } = machine();
+    const policies: Policy[] = [];
+    /** What the new agent discovered, beside where the kernel had each thread then. */
+    const found: { gtid: number; cpu: number; flags: number; expected: number[] }[] = [];
+    const supervisor = new AgentSupervisor(kernel, enclave, {
+      policy: name,
+      makePolicy: () => {
+        const policy = name === "view" ? new ViewPolicy() : new FifoPerCpu();
+        const taskNew = policy.taskNew.bind(policy);
+        const generation = policies.length;
+        policy.taskNew = (ctx: AgentContext, msg: Message) => {
+          if (generation === 1) {
+            const thread = kernel.thread(msg.gtid)!;
+            const cpu = thread.state === "running" ? thread.cpu : thread.latchedCpu;
+            const runnable = thread.state === "blocked" ? 0 : MSG_FLAG_RUNNABLE;
+            found.push({
+              gtid: msg.gtid,
+              cpu: msg.cpu,
+              flags: msg.flags,
+              expected: [cpu, runnable | (cpu >= 0 ? MSG_FLAG_ON_CPU : 0)],
+            });
+          }
+          taskNew(ctx, msg);
+        };
+        policies.push(policy);
+        return policy;
+      },
+      restartDelayNs: null,
+      globalCpu: 0,
+    });
+    supervisor.start();
+    const threads = Array.from(
+      { length: 8 },
+      (_, i) =>
+        kernel.spawn(longWorker(i + 1), { name: `t${i}`, schedClass: "ghost", ghost: enclave }),
+    );
+    engine.run({ until: 3 * MS });
+    // Step to a commit in flight: a thread latched on a CPU, not yet running
+    // there (its IPI has not arrived, or its agent has not yielded yet).
+    const latchedOn = () =>
+      kernel.cpus.find((c) =>
+        c.latched !== null && (c.latchReadyAt > engine.now || c.curr === c.agent)
+      );
+    for (let i = 0; i < 100_000 && latchedOn() === undefined; i++) engine.step();
+    const cpu = latchedOn();
+    assert.ok(cpu !== undefined, `${name}: a commit in flight`);
+    const latched = cpu.latched!;
+    const running = threads.filter((t) => t.state === "running").length;
+    assert.ok(running >= 2, `${name}: ${running} threads on CPUs at the upgrade`);
+    supervisor.schedule({ kind: "upgrade", atNs: engine.now });
+    engine.run({ until: engine.now + PAPER_COSTS.agentStartup + 300 * US });
+    kernel.checkInvariants();
+
+    assert.equal(policies.length, 2, `${name}: a second agent attached`);
+    assert.equal(supervisor.records.length, 1, `${name}: no crash`);
+    assert.ok(supervisor.records[0]!.blackoutEndNs > 0, `${name}: the new agent became ready`);
+    assert.equal(found.length, threads.length, `${name}: every thread discovered once`);
+    for (const { gtid, cpu, flags, expected } of found) {
+      assert.deepEqual([cpu, flags], expected, `${name}: thread ${gtid} as the kernel has it`);
+    }
+    const latchedFound = found.find((f) => f.gtid === latched.id)!;
+    assert.equal(latchedFound.cpu, cpu.id, `${name}: the latched thread found running there`);
+    if (name === "view") assertViewMatches(policies[1] as ViewPolicy, threads);
+    // Nothing lost: everyone still makes progress afterwards.
+    const before = threads.map((t) => t.cpuTime);
+    engine.run({ until: 40 * MS });
+    kernel.checkInvariants();
+    assert.equal(supervisor.processes[1]!.crashError, null, `${name}: the new agent runs`);
+    if (name === "view") assertViewMatches(policies[1] as ViewPolicy, threads);
+    threads.forEach((t, i) => assert.ok(t.cpuTime > before[i]!, `${name}: ${t.name} ran again`));
+  }
+});
+
+Deno.test("a new agent that starts at once waits until the old agent's threads have exited", () => {
+  // The old global agent is mid-step (paying for messages or commits) at the
+  // upgrade: it exits when that step ends, and only then may its successor
+  // put an agent thread on its CPU.
+  const costs = { ...PAPER_COSTS, name: "instant start", agentStartup: 0 };
+  const { engine, kernel, enclave } = machine(costs);
+  const supervisor = new AgentSupervisor(kernel, enclave, {
+    policy: "fifo-centralized",
+    makePolicy: () => new FifoCentralized(),
+    restartDelayNs: null,
+    globalCpu: 0,
+  });
+  supervisor.start();
+  const threads = Array.from(
+    { length: 12 },
+    (_, i) =>
+      kernel.spawn(busySleeper(i + 1), { name: `t${i}`, schedClass: "ghost", ghost: enclave }),
+  );
+  engine.run({ until: 2 * MS });
+  const agent = kernel.cpus[0]!.agent!;
+  const busy = () => kernel.cpus[0]!.curr === agent && !agent.spinning;
+  for (let i = 0; i < 100_000 && !busy(); i++) engine.step();
+  assert.ok(busy(), "the global agent is mid-step");
+  supervisor.schedule({ kind: "upgrade", atNs: engine.now });
+  engine.run({ until: engine.now + MS });
+  kernel.checkInvariants();
+  assert.equal(supervisor.processes.length, 2, "a second agent attached");
+  assert.equal(agent.state, "dead");
+  const ready = supervisor.processes[1]!.readyAt;
+  assert.ok(ready > supervisor.records[0]!.atNs, `ready at ${ready}`);
+  const before = threads.map((t) => t.cpuTime);
+  engine.run({ until: 10 * MS });
+  threads.forEach((t, i) => assert.ok(t.cpuTime > before[i]!, `${t.name} ran after the upgrade`));
 });
 
 Deno.test("a policy callback that throws kills its agent, not the emulator, and is reported", () => {
