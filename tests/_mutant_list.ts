@@ -572,8 +572,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "synthetic-serving-not-decremented",
     file: "workloads/synthetic.ts",
-    find: "if (epoch === this.#epoch) {\n            this.#serving--;",
-    replace: "if (epoch === this.#epoch) {",
+    find: "if (worker.epoch === this.#epoch) {\n          this.#serving--;",
+    replace: "if (worker.epoch === this.#epoch) {",
     bug: "a pool worker that finishes still counts its request in flight",
     tests: ["workloads/synthetic_test.ts"],
   },
