@@ -17,12 +17,18 @@
  *
  * Each event's blackout runs from the old agent's exit until a new agent is
  * ready to schedule (discovery done), or until the enclave was destroyed
- * and its threads handed to CFS.
+ * and its threads handed to CFS. Events may overlap: the first agent ready
+ * ends every blackout still open, and an upgrade or swap while a restart or
+ * another upgrade is pending replaces that pending start (the later event
+ * wins). Every scheduled event gets a record; one that cannot take effect
+ * (a crash with no agent running, any event after the watchdog destroyed
+ * the enclave) is `skipped`, with the reason.
  *
  * @module
  */
 
 import { AgentProcess } from "./agent_process.ts";
+import { formatDuration } from "./units.ts";
 import type { Policy } from "./policy.ts";
 import type { Enclave } from "./enclave.ts";
 import type { Kernel } from "./kernel.ts";
@@ -48,11 +54,18 @@ export interface EventRecord {
   atNs: number;
   /** Injected by the run, or a crash of policy code. */
   cause: "injected" | "policy error";
+  /** Whether the event took effect, or could not (see `reason`). */
+  status: "applied" | "skipped";
+  /** Why a skipped event could not take effect; null when applied. */
+  reason: string | null;
   /** The crash's error message, if any. */
   error: string | null;
   /** When no agent could schedule any more, ns. */
   blackoutStartNs: number;
-  /** When an agent (or CFS, after the watchdog) could schedule again, ns; -1: never. */
+  /**
+   * When an agent (or CFS, after the watchdog) could schedule again, ns; -1:
+   * never. A skipped event's blackout is empty (end = start).
+   */
   blackoutEndNs: number;
   /** Whether the watchdog handed the threads to CFS. */
   fellBackToCfs: boolean;
@@ -88,7 +101,11 @@ export class AgentSupervisor {
   readonly #kindEvent: number;
   readonly #kindLaunch: number;
   readonly #pending: LifecycleEvent[] = [];
-  readonly #launches: { policy: string; record: EventRecord | null }[] = [];
+  /** The record of each scheduled event, by its index in `#pending`, once it happened. */
+  readonly #eventRecords: (EventRecord | null)[] = [];
+  readonly #launches: { policy: string }[] = [];
+  /** The index in `#launches` of the agent start still to come, or -1. */
+  #pendingLaunch = -1;
   #policy: string;
   #current: AgentProcess | null = null;
   /** Every process started, in order (for counters). */
@@ -101,7 +118,7 @@ export class AgentSupervisor {
     this.#options = options;
     this.#policy = options.policy;
     this.#kindEvent = kernel.engine.register(`supervisor${enclave.id}.event`, (index) => {
-      this.#apply(this.#pending[index]!);
+      this.#apply(index);
     });
     this.#kindLaunch = kernel.engine.register(`supervisor${enclave.id}.launch`, (index) => {
       this.#launch(index);
@@ -115,14 +132,25 @@ export class AgentSupervisor {
 
   /** Starts the first agent (no discovery: the enclave is empty). */
   start(): void {
-    this.#current = this.#spawn(this.#policy, false, null);
+    this.#current = this.#spawn(this.#policy, false);
   }
 
-  /** Schedules a lifecycle event (reboot is the run's business, not the agent's). */
-  schedule(event: LifecycleEvent): void {
+  /**
+   * Schedules a lifecycle event (reboot is the run's business, not the
+   * agent's) and returns its index for {@link eventRecord}.
+   */
+  schedule(event: LifecycleEvent): number {
     if (event.kind === "reboot") throw new RangeError("A reboot is not an agent event");
     this.#pending.push(event);
-    this.#kernel.engine.at(event.atNs, this.#kindEvent, this.#pending.length - 1);
+    this.#eventRecords.push(null);
+    const index = this.#pending.length - 1;
+    this.#kernel.engine.at(event.atNs, this.#kindEvent, index);
+    return index;
+  }
+
+  /** The record of the event `schedule` numbered `index`, or null before it happened. */
+  eventRecord(index: number): EventRecord | null {
+    return this.#eventRecords[index] ?? null;
   }
 
   /** Fills in blackouts still open at the end of the run. */
@@ -144,6 +172,8 @@ export class AgentSupervisor {
       kind: event.kind,
       atNs: now,
       cause,
+      status: "applied",
+      reason: null,
       error: error === null ? null : error instanceof Error ? error.message : String(error),
       blackoutStartNs: now,
       blackoutEndNs: -1,
@@ -154,27 +184,59 @@ export class AgentSupervisor {
     return record;
   }
 
-  #apply(event: LifecycleEvent): void {
-    if (this.#enclave.destroyed) return; // nothing left to upgrade
+  #apply(index: number): void {
+    const event = this.#pending[index]!;
+    const record = this.#record(event, "injected", null);
+    this.#eventRecords[index] = record;
+    const destroyedAt = this.#enclave.stats.destroyedAt;
+    if (this.#enclave.destroyed) {
+      this.#skip(
+        record,
+        `no agent: the watchdog destroyed the enclave at ${
+          formatDuration(destroyedAt)
+        } and moved its threads to CFS`,
+      );
+      record.policyAfter = "cfs";
+      return;
+    }
     const old = this.#current;
-    const engine = this.#kernel.engine;
     if (event.kind === "crash") {
-      const record = this.#record(event, "injected", null);
+      if (old === null) {
+        this.#skip(record, `no agent to crash: ${this.#whyNoAgent(record)}`);
+        return;
+      }
       this.#current = null;
-      old?.crash(new Error("injected crash"));
       record.error = "injected crash";
-      this.#restartAfterCrash(record);
+      old.crash(new Error(record.error));
+      this.#restartAfterCrash();
       return;
     }
     if (event.kind === "swap") this.#policy = event.policy!;
-    const record = this.#record(event, "injected", null);
     record.policyAfter = this.#policy;
     this.#current = null;
     old?.shutdown();
-    this.#queueLaunch(this.#policy, record, engine.now + this.#kernel.costs.agentStartup);
+    this.#queueLaunch(this.#policy, this.#kernel.engine.now + this.#kernel.costs.agentStartup);
   }
 
-  #restartAfterCrash(record: EventRecord): void {
+  /** Marks an event that could not take effect: no blackout of its own. */
+  #skip(record: EventRecord, reason: string): void {
+    record.status = "skipped";
+    record.reason = reason;
+    record.blackoutEndNs = record.blackoutStartNs;
+  }
+
+  /** Why no agent runs now: the first event that left none, and whether one is starting. */
+  #whyNoAgent(current: EventRecord): string {
+    const open = this.records.find((r) =>
+      r !== current && r.status === "applied" && r.blackoutEndNs < 0
+    );
+    const since = open === undefined
+      ? ""
+      : ` since the ${open.kind} at ${formatDuration(open.atNs)}`;
+    return this.#pendingLaunch >= 0 ? `none running${since}, one starting` : `none${since}`;
+  }
+
+  #restartAfterCrash(): void {
     const delay = this.#options.restartDelayNs;
     if (delay === null) {
       // The watchdog decides: it watches from now on.
@@ -182,27 +244,30 @@ export class AgentSupervisor {
       return;
     }
     const at = this.#kernel.engine.now + delay + this.#kernel.costs.agentStartup;
-    this.#queueLaunch(this.#policy, record, at);
+    this.#queueLaunch(this.#policy, at);
   }
 
-  #queueLaunch(policy: string, record: EventRecord | null, at: number): void {
-    this.#launches.push({ policy, record });
-    this.#kernel.engine.at(at, this.#kindLaunch, this.#launches.length - 1);
+  /** Starts an agent at `at`, in place of any start still pending: the later event wins. */
+  #queueLaunch(policy: string, at: number): void {
+    this.#launches.push({ policy });
+    this.#pendingLaunch = this.#launches.length - 1;
+    this.#kernel.engine.at(at, this.#kindLaunch, this.#pendingLaunch);
   }
 
   #launch(index: number): void {
-    const { policy, record } = this.#launches[index]!;
-    if (this.#enclave.destroyed) return;
+    if (index !== this.#pendingLaunch || this.#enclave.destroyed) return; // superseded
     const previous = this.processes.at(-1);
     if (this.#enclave.attached || (previous !== undefined && previous.threadsAlive)) {
       // Only one agent may hold the enclave: wait until the old one is gone.
       this.#kernel.engine.after(1_000, this.#kindLaunch, index);
       return;
     }
-    this.#current = this.#spawn(policy, true, record);
+    if (this.#current !== null) throw new Error("An agent start found an agent running");
+    this.#pendingLaunch = -1;
+    this.#current = this.#spawn(this.#launches[index]!.policy, true);
   }
 
-  #spawn(policy: string, discover: boolean, record: EventRecord | null): AgentProcess {
+  #spawn(policy: string, discover: boolean): AgentProcess {
     const process: AgentProcess = new AgentProcess(
       this.#kernel,
       this.#enclave,
@@ -211,8 +276,11 @@ export class AgentSupervisor {
         globalCpu: this.#options.globalCpu,
         discover,
         onReady: () => {
-          if (record !== null && record.blackoutEndNs < 0) {
+          // Ends every blackout still open: overlapping events end together.
+          for (const record of this.records) {
+            if (record.blackoutEndNs >= 0) continue;
             record.blackoutEndNs = this.#kernel.engine.now;
+            record.policyAfter = policy;
           }
         },
         onExit: (exited, error) => this.#onExit(exited, error),
@@ -228,11 +296,7 @@ export class AgentSupervisor {
     // A crash the run did not inject: policy code threw.
     this.#current = null;
     this.#options.onPolicyError?.(error, this.#policy);
-    const record = this.#record(
-      { kind: "crash", atNs: this.#kernel.engine.now },
-      "policy error",
-      error,
-    );
-    this.#restartAfterCrash(record);
+    this.#record({ kind: "crash", atNs: this.#kernel.engine.now }, "policy error", error);
+    this.#restartAfterCrash();
   }
 }

@@ -141,6 +141,8 @@ export class Enclave implements GhostHooks {
   readonly #taskQueue = new Map<number, MessageQueue>();
   readonly #tasks = new Map<number, Thread>();
   readonly #dead = new Set<number>();
+  /** Threads of the enclave a message about which was dropped since an agent last attached. */
+  readonly #lostMessage = new Set<number>();
   readonly #queueCapacity: number;
   readonly #runnableTimeout: number;
   /** Whether the watchdog's timer runs. */
@@ -287,11 +289,25 @@ export class Enclave implements GhostHooks {
 
   // ---- agent attachment and queues ----------------------------------------
 
-  /** Attaches the agent process; only one may hold the enclave. */
+  /**
+   * Attaches the agent process; only one may hold the enclave. An agent that
+   * attaches discovers every thread from the status words, so messages
+   * dropped before no longer strand a thread.
+   */
   attach(agent: AgentAttachment): void {
     if (this.#destroyed) throw new Error(`Enclave ${this.id} is destroyed`);
     if (this.#agent !== null) throw new Error(`Enclave ${this.id} already has an agent`);
     this.#agent = agent;
+    this.#lostMessage.clear();
+  }
+
+  /**
+   * Whether a thread of the enclave lost a message to a full queue (or had
+   * no queue) since an agent last attached: the agent may never learn it is
+   * runnable, and its work is stranded.
+   */
+  lostMessage(gtid: number): boolean {
+    return this.#lostMessage.has(gtid) && this.#tasks.has(gtid);
   }
 
   /** Detaches the agent process (it exited or crashed); the enclave survives. */
@@ -386,9 +402,13 @@ export class Enclave implements GhostHooks {
     const queue = this.#taskQueue.get(gtid);
     if (queue === undefined) {
       this.stats.overflows++;
+      this.#lostMessage.add(gtid);
       return;
     }
-    if (!queue.produce(message)) this.stats.overflows++;
+    if (!queue.produce(message)) {
+      this.stats.overflows++;
+      this.#lostMessage.add(gtid);
+    }
     this.kernel.tracer?.message(type, gtid, queue.id, queue.size, time);
   }
 
@@ -442,6 +462,7 @@ export class Enclave implements GhostHooks {
     this.#send(this.#taskMessage(thread, MSG.TASK_DEAD, cpu));
     this.#tasks.delete(thread.id);
     this.#taskQueue.delete(thread.id);
+    this.#lostMessage.delete(thread.id);
     this.#dead.add(thread.id);
   }
 
@@ -455,6 +476,7 @@ export class Enclave implements GhostHooks {
     this.#send(message);
     this.#tasks.delete(thread.id);
     this.#taskQueue.delete(thread.id);
+    this.#lostMessage.delete(thread.id);
     this.kernel.moveToFair(thread);
   }
 
@@ -676,6 +698,7 @@ export class Enclave implements GhostHooks {
     for (const thread of [...this.#tasks.values()]) this.kernel.moveToFair(thread);
     this.#tasks.clear();
     this.#taskQueue.clear();
+    this.#lostMessage.clear();
     for (const cpu of this.cpus) {
       this.kernel.cpus[cpu]!.ghost = null;
       this.kernel.resched(cpu);

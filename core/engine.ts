@@ -15,6 +15,18 @@ import { RandomStreams } from "./random.ts";
  */
 export type EventHandler = (a: number, b: number) => void;
 
+/** Options of an {@linkcode Engine}. */
+export interface EngineOptions {
+  /**
+   * Safety cap: more events than this at one instant of virtual time is a
+   * livelock (events rescheduling each other with no delay), and the engine
+   * throws instead of spinning. The quick suite's runs stay below 256.
+   *
+   * @default {1_000_000}
+   */
+  maxEventsPerInstant?: number;
+}
+
 /** Options for {@linkcode Engine.run}. */
 export interface RunOptions {
   /**
@@ -64,10 +76,19 @@ export class Engine {
   #now = 0;
   #events = 0;
   #stopped = false;
+  readonly #maxPerInstant: number;
+  /** The instant whose events `#instantEvents` counts. */
+  #instant = -1;
+  #instantEvents = 0;
 
   /** Creates an engine at time 0 whose random streams derive from `seed`. */
-  constructor(seed: number) {
+  constructor(seed: number, options: EngineOptions = {}) {
     this.random = new RandomStreams(seed);
+    const max = options.maxEventsPerInstant ?? 1_000_000;
+    if (!(Number.isInteger(max) && max > 0)) {
+      throw new RangeError(`Invalid maxEventsPerInstant ${max}: expected an integer > 0`);
+    }
+    this.#maxPerInstant = max;
   }
 
   /** Current virtual time in nanoseconds. */
@@ -145,6 +166,7 @@ export class Engine {
     const queue = this.#queue;
     if (!queue.pop()) return false;
     this.#now = queue.time;
+    this.#countInstant(queue.kind);
     this.#events++;
     this.#handlers[queue.kind]!(queue.a, queue.b);
     return true;
@@ -173,6 +195,7 @@ export class Engine {
       if (count >= maxEvents) return;
       queue.pop();
       this.#now = queue.time;
+      this.#countInstant(queue.kind);
       this.#events++;
       count++;
       handlers[queue.kind]!(queue.a, queue.b);
@@ -187,6 +210,21 @@ export class Engine {
   /** Makes {@linkcode Engine.run} return after the event being processed. */
   stop(): void {
     this.#stopped = true;
+  }
+
+  /** Counts an event at the current instant; throws past the cap (a livelock). */
+  #countInstant(kind: number): void {
+    if (this.#now !== this.#instant) {
+      this.#instant = this.#now;
+      this.#instantEvents = 0;
+    }
+    if (++this.#instantEvents > this.#maxPerInstant) {
+      throw new Error(
+        `Livelock: more than ${this.#maxPerInstant} events at ${this.#now} ns, the last ${
+          this.#describe(kind)
+        } (raise maxEventsPerInstant if this is legitimate)`,
+      );
+    }
   }
 
   #describe(kind: number): string {

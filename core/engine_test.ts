@@ -155,3 +155,44 @@ Deno.test("Engine random streams derive from the engine's seed and the stream's 
   engine.run();
   assert.notEqual(engine.random.stream("pinned").nextUint32(), 4057879990);
 });
+
+Deno.test("Engine throws on a livelock: more than maxEventsPerInstant events at one instant", () => {
+  const engine = new Engine(1, { maxEventsPerInstant: 10 });
+  let calls = 0;
+  const spin = engine.register("spin", () => {
+    calls++;
+    engine.after(0, spin);
+  });
+  engine.at(500, spin);
+  assert.throws(
+    () => engine.run(),
+    (error: unknown) =>
+      error instanceof Error &&
+      error.message === 'Livelock: more than 10 events at 500 ns, the last "spin" ' +
+          "(raise maxEventsPerInstant if this is legitimate)",
+  );
+  assert.equal(calls, 10);
+  const stepped = new Engine(1, { maxEventsPerInstant: 3 });
+  const again = stepped.register("again", () => stepped.after(0, again));
+  stepped.at(0, again);
+  for (let i = 0; i < 3; i++) assert.equal(stepped.step(), true);
+  assert.throws(() => stepped.step(), /Livelock: more than 3 events at 0 ns/);
+});
+
+Deno.test("Engine allows maxEventsPerInstant events at each instant, counted again at the next", () => {
+  const engine = new Engine(1, { maxEventsPerInstant: 10 });
+  let calls = 0;
+  const burst = engine.register("burst", (a) => {
+    calls++;
+    if (a % 10 !== 9) engine.after(0, burst, a + 1);
+    else if (a < 29) engine.after(1, burst, a + 1);
+  });
+  engine.at(0, burst, 0);
+  engine.run({ until: 1 });
+  assert.equal(calls, 20, "ten at 0 ns, ten at 1 ns");
+  engine.run();
+  assert.equal(calls, 30, "a run resumed at an instant goes on counting it");
+  assert.equal(engine.now, 2);
+  assert.throws(() => new Engine(1, { maxEventsPerInstant: 0 }), RangeError);
+  assert.throws(() => new Engine(1, { maxEventsPerInstant: 1.5 }), RangeError);
+});

@@ -99,3 +99,36 @@ Deno.test("FairClass.pickNext passes over a thread that just yielded", () => {
   assert.equal(cpu.yieldSkip, null, "the skip lasts one pick");
   assert.equal(fair.pickNext(cpu), yielder);
 });
+
+Deno.test("FairClass.tickBalance pulls only from a run queue at least two threads longer", () => {
+  const { cpus, fair, thread } = fairOnTwoLlcs(1);
+  for (const cpu of cpus) {
+    cpu.curr = thread();
+    fair.markBusy(cpu);
+  }
+  const [self, other] = [cpus[0]!, cpus[1]!];
+  fair.enqueue(other, thread());
+  assert.equal(fair.tickBalance(self), null, "one thread longer: no pull, or it would ping-pong");
+  assert.equal(other.rq.size, 1);
+  fair.enqueue(other, thread());
+  assert.equal(fair.tickBalance(self), self, "two threads longer: one pulled");
+  assert.equal(other.rq.size, 1);
+  assert.equal(self.rq.size, 1);
+});
+
+Deno.test("FairClass moves a thread between run queues with its lag behind min_vruntime", () => {
+  const { cpus, fair, thread } = fairOnTwoLlcs(1);
+  const [busy, idle] = [cpus[0]!, cpus[1]!];
+  busy.curr = thread();
+  fair.markBusy(busy);
+  busy.rq.minVruntime = 100 * MS;
+  idle.rq.minVruntime = 30 * MS;
+  const waiting = thread();
+  waiting.vruntime = 102 * MS;
+  fair.enqueue(busy, waiting);
+  const target = fair.tickBalance(busy);
+  assert.notEqual(target, null, "pushed to an idle CPU");
+  assert.equal(waiting.rqCpu, target!.id);
+  const lag = waiting.vruntime - target!.rq.minVruntime;
+  assert.equal(lag, 2 * MS, "2 ms ahead of min_vruntime on both run queues");
+});

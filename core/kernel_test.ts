@@ -166,3 +166,107 @@ Deno.test("Kernel.ghostMayUse is false where a fair thread runs or another agent
   assert.equal(kernel.ghostMayUse(0, 0), false, "a fair thread waits there");
   assert.throws(() => kernel.ghostMayUse(3, -1), RangeError);
 });
+
+Deno.test("Kernel wake-up preemption: more than the granularity behind runs at once, less waits for the tick", () => {
+  // A sleeper woken `lead` ns beyond the wakeup granularity behind a hog (or
+  // short of it), 300 us into a tick.
+  // The CPU starts 400 us into a tick; its ticks still fall on the 1 ms grid.
+  for (const lead of [100_000, -100_000]) {
+    const { engine, kernel } = machine(1, PAPER_COSTS);
+    const gate = new WaitQueue("gate");
+    let waited = false;
+    let ranAt = -1;
+    const sleeperBehavior = {
+      next(t: Thread): Action {
+        if (!waited) {
+          waited = true;
+          t.waitOn = gate;
+          return "wait";
+        }
+        if (ranAt < 0) ranAt = engine.now;
+        t.stepNs = 100_000;
+        return "compute";
+      },
+    };
+    let cpuHog: Thread | null = null;
+    let sleeper: Thread | null = null;
+    const start = engine.register("test.start", () => {
+      cpuHog = kernel.spawn(hog(), { name: "hog" });
+      sleeper = kernel.spawn(sleeperBehavior, { name: "sleeper" });
+    });
+    engine.at(400_000, start);
+    const wokeAt = 10 * MS + 300_000;
+    const wake = engine.register("test.wake", () => {
+      kernel.flushAccounting();
+      sleeper!.vruntime = cpuHog!.vruntime - (kernel.tunables.wakeupGranularity + lead);
+      assert.equal(kernel.wakeOne(gate), sleeper);
+    });
+    engine.at(wokeAt, wake);
+    engine.run({ until: 20 * MS });
+    kernel.checkInvariants();
+    const switchCost = PAPER_COSTS.cfsContextSwitch;
+    if (lead > 0) {
+      assert.equal(ranAt - wokeAt, switchCost, "it preempts the hog at once");
+    } else {
+      const nextTick = Math.ceil(wokeAt / kernel.tickNs) * kernel.tickNs;
+      assert.equal(ranAt, nextTick + switchCost, "the hog keeps the CPU until the tick");
+    }
+  }
+});
+
+Deno.test("Kernel makes a yield take time even when system calls are free", () => {
+  // With free system calls, a thread alone on its CPU that yields in a loop
+  // must still let time pass (1 ns a yield), never spin at one instant.
+  const engine = new Engine(1, { maxEventsPerInstant: 1000 });
+  const topology = new Topology({ name: "one", coresPerLlc: 1 });
+  const kernel = new Kernel(engine, { topology, costs: IDEAL_COSTS });
+  let yields = 0;
+  kernel.spawn({
+    next(): Action {
+      yields++;
+      return "yield";
+    },
+  }, { name: "yielder" });
+  engine.run({ until: 10_000 });
+  kernel.checkInvariants();
+  assert.ok(yields >= 5_000 && yields <= 10_001, `${yields} yields in 10 us`);
+});
+
+Deno.test("Kernel.ghostMayUse is false where a fair thread waits behind the asking agent", () => {
+  const { engine, kernel } = machine(2);
+  const enclave = new Enclave(kernel, { cpus: [0, 1] });
+  const gate = new WaitQueue("gate");
+  kernel.spawn(script([{ compute: MS }, { wait: gate }]), {
+    name: "agent",
+    schedClass: "agent",
+    ghost: enclave,
+    affinity: [1],
+  });
+  engine.run({ until: MS / 2 });
+  assert.equal(kernel.ghostMayUse(1, 1), true, "only the asking agent runs there");
+  kernel.spawn(hog(), { name: "waiter", affinity: [1] });
+  assert.equal(kernel.cpus[1]!.curr?.name, "agent", "the agent keeps its CPU");
+  assert.equal(kernel.cpus[1]!.rq.size, 1);
+  assert.equal(kernel.ghostMayUse(1, 1), false, "a fair thread waits there");
+});
+
+Deno.test("Kernel charges a thread moving to another LLC the cache refill, on top of the switch", () => {
+  const engine = new Engine(1);
+  const topology = new Topology({ name: "two-llcs", llcPerNuma: 2, coresPerLlc: 2 });
+  const kernel = new Kernel(engine, { topology, costs: PAPER_COSTS });
+  const thread = kernel.spawn(hog(), { name: "hog", affinity: [0] });
+  engine.run({ until: MS });
+  kernel.setAffinity(thread, [1]); // same LLC
+  engine.run({ until: 2 * MS });
+  assert.equal(thread.cpu, 1);
+  assert.equal(kernel.cpus[1]!.overheadNs, PAPER_COSTS.cfsContextSwitch);
+  kernel.setAffinity(thread, [2]); // the other LLC
+  engine.run({ until: 3 * MS });
+  assert.equal(thread.cpu, 2);
+  assert.ok(PAPER_COSTS.crossLlcMigration > 0);
+  assert.equal(
+    kernel.cpus[2]!.overheadNs,
+    PAPER_COSTS.cfsContextSwitch + PAPER_COSTS.crossLlcMigration,
+  );
+  kernel.checkInvariants();
+});

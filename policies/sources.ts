@@ -71,9 +71,19 @@ export async function loadPolicySources(names: Iterable<string>): Promise<void> 
   }
 }
 
+/**
+ * The directory the user ran the command from: `deno task` runs in the
+ * repository and passes it in `INIT_CWD`. A relative policy path, and an
+ * exec agent's command line, start there.
+ */
+function userDir(): string {
+  const dir = Deno.env.get("INIT_CWD");
+  return dir === undefined || dir === "" ? Deno.cwd() : dir;
+}
+
 /** The URL a policy file's source names. */
 function fileUrl(source: string): string {
-  return /^(file|npm):/.test(source) ? source : pathToFileURL(resolve(source)).href;
+  return /^(file|npm):/.test(source) ? source : pathToFileURL(resolve(userDir(), source)).href;
 }
 
 async function loadFile(source: string): Promise<PolicyDefinition> {
@@ -150,6 +160,7 @@ function loadExec(source: string): PolicyDefinition {
   // The agent is asked who it is once; each run's agents greet it again.
   const channel = new AgentChannel(command, {
     args,
+    cwd: userDir(),
     timeoutMs: DEFAULT_AGENT_TIMEOUT_NS / 1e6,
     stderrPrefix: `[${command}] `,
   });
@@ -181,6 +192,7 @@ function loadExec(source: string): PolicyDefinition {
     create: (options: OptionValues) =>
       new ExecPolicy(command, {
         args,
+        cwd: userDir(),
         name: hello.name,
         model: hello.model,
         timeoutMs: Number(options.agentTimeoutNs ?? DEFAULT_AGENT_TIMEOUT_NS) / 1e6,
@@ -199,7 +211,7 @@ export async function policySourceHash(source: string): Promise<string> {
   if (policySourceKind(source) === "exec") {
     const { command, args } = parseExecSource(source);
     for (const word of [command, ...args]) {
-      const content = await Deno.readFile(word).catch(() => null);
+      const content = await Deno.readFile(resolve(userDir(), word)).catch(() => null);
       if (content !== null) hash.update(`${word}\n`).update(content);
     }
     return hash.digest("hex").slice(0, 32);

@@ -263,6 +263,9 @@ const BAD_INPUTS: BadInput[] = [
   { args: ["run", "--seed=-1", ...QUICK], names: ['"-1"'] },
   { args: ["run", "--seed", "99999999999", ...QUICK], names: ['"99999999999"'] },
   { args: ["run", "--tick-hz", "0", ...QUICK], names: ['"0"'] },
+  { args: ["run", "--queue-capacity", "1000", ...QUICK], names: ["--queue-capacity", '"1000"'] },
+  { args: ["run", "--queue-capacity", "0", ...QUICK], names: ["--queue-capacity", '"0"'] },
+  { args: ["run", "--queue-capacity", "131072", ...QUICK], names: ['"131072"', "65536"] },
   { args: ["run", "--policy", "shinjuku", "--slice", "0s", ...QUICK], names: ["--slice", '"0s"'] },
   { args: ["run", "--slice", "10us", ...QUICK], names: ["--slice", "policy cfs"] },
   // A workload's options apply to it only, and its own declaration checks them.
@@ -314,6 +317,9 @@ const BAD_INPUTS: BadInput[] = [
   { args: ["bench", "--jobs", "-1"], names: ["--jobs", '"-1"'] },
   { args: ["bench", "--shard", "-1/2"], names: ["--shard", '"-1/2"'] },
   { args: ["merge", "x", "--out", ""], names: ["--out", '""'] },
+  { args: ["compare", "a.json"], names: ["two inputs", '"a.json"'] },
+  { args: ["compare", "/nonexistent/a", "/nonexistent/b"], names: ['"/nonexistent/a"'] },
+  { args: ["compare", "a", "b", "--fail-above", "x"], names: ["--fail-above", '"x"'] },
   // node:util parseArgs alone would say "Option '--load' argument is ambiguous".
   { args: ["run", "--load", "-5", "--duration", "50ms", "--warmup", "5ms"], names: ['"-5"'] },
   { args: ["run", "--workers", "-1", ...QUICK], names: ['"-1"'] },
@@ -547,6 +553,10 @@ const HELP_INVOCATIONS: { args: string[]; shows: string }[] = [
   { args: ["bench", "--help"], shows: "deno task ghostbench bench [options]" },
   { args: ["bench", "-h"], shows: "deno task ghostbench bench [options]" },
   { args: ["help", "merge"], shows: "Usage: deno task ghostbench merge" },
+  { args: ["help", "compare"], shows: "Usage: deno task ghostbench compare A B" },
+  { args: ["compare", "--help"], shows: "Usage: deno task ghostbench compare A B" },
+  { args: ["help"], shows: "compare    compare two runs or two bench reports" },
+  { args: ["help", "calibrate"], shows: "Usage: deno task ghostbench calibrate" },
 ];
 
 Deno.test("--help on every command exits 0 and prints its usage", async (t) => {
@@ -654,6 +664,86 @@ Deno.test("run without --json prints a table and nothing on stderr", async () =>
   assert.equal(stderr, "");
   assert.ok(stdout.startsWith("ghostbench run: policy cfs"), stdout);
   assert.ok(stdout.includes("0 lost"), stdout);
+});
+
+Deno.test("a run whose ghOSt queue overflows warns on stderr with the count and the queue", async () => {
+  const args = [
+    "run",
+    "--policy",
+    "shinjuku",
+    "--load",
+    "50k",
+    "--duration",
+    "200ms",
+    "--warmup",
+    "10ms",
+    "--event",
+    "crash@50ms",
+    "--watchdog",
+    "0",
+    "--queue-capacity",
+    "1024",
+  ];
+  const text = await runMain(args);
+  assert.equal(text.code, 0);
+  const json = await runMain([...args, "--json"]);
+  const result = JSON.parse(json.stdout);
+  const overflows = result.ghost.overflows;
+  assert.ok(overflows > 0 && result.stranded === overflows, json.stdout);
+  assert.equal(result.config.queueCapacity, 1024);
+  const warning = `ghostbench: warning: ${overflows} ghOSt messages dropped: queue 0 ` +
+    `(1024 slots) full; ${overflows} requests stranded\n`;
+  assert.equal(text.stderr, warning);
+  assert.equal(json.stderr, warning);
+  assert.match(text.stdout, new RegExp(`in flight, ${overflows} stranded, 0 lost`));
+});
+
+Deno.test("run prints a skipped event with its reason", async () => {
+  const { code, stdout } = await runMain([
+    "run",
+    ...QUICK,
+    "--workload",
+    "rocksdb",
+    "--policy",
+    "shinjuku",
+    "--event",
+    "crash@10ms",
+    "--event",
+    "upgrade@10ms",
+    "--event",
+    "crash@10500us",
+  ]);
+  assert.equal(code, 0);
+  assert.match(stdout, /event crash at 10 ms: blackout 1100 us/);
+  assert.match(stdout, /event upgrade at 10 ms: blackout 1100 us/);
+  assert.match(
+    stdout,
+    /event crash at 10\.5 ms: skipped \(no agent to crash: none running since the crash at 10ms, one starting\)/,
+  );
+});
+
+Deno.test("compare shows two runs' throughput and p99 with their change; --fail-above gates it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ghostbench-compare-" });
+  try {
+    for (const load of ["100000", "150000"]) {
+      const args = SHORT_RUN.map((arg) => arg === "100000" ? load : arg);
+      await Deno.writeTextFile(`${dir}/${load}.json`, (await runMain(args)).stdout);
+    }
+    const [a, b] = [`${dir}/100000.json`, `${dir}/150000.json`];
+    const text = await runMain(["compare", a, b]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /configuration: load: 100000 -> 150000/);
+    assert.match(text.stdout, /throughput \(req\/s\) +\d+\.\d +\d+\.\d +\+\d+\.\d%/);
+    // Saturated at 150k: p99 far beyond 10% up.
+    const gated = await runMain(["compare", a, b, "--fail-above", "10"]);
+    assert.equal(gated.code, 1);
+    assert.match(gated.stdout, /p99 \(us\).*regression/);
+    const same = await runMain(["compare", a, a, "--fail-above", "0"]);
+    assert.equal(same.code, 0);
+    assert.match(same.stdout, /1 point\(s\) compared; 0 regression\(s\) above 0%/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("run reads loads as the figures print them, and 0 as a duration with no unit", async () => {

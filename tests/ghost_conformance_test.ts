@@ -301,6 +301,29 @@ Deno.test("commit of a thread latched on another CPU returns TARGET_ONCPU", () =
   kernel.checkInvariants();
 });
 
+Deno.test("a commit that replaces a latched thread reports it preempted: was latched, not by the kernel", () => {
+  const { engine, kernel, enclave, queue } = rig();
+  const first = spawnGhost(kernel, enclave, hog(), "first");
+  const second = spawnGhost(kernel, enclave, hog(), "second");
+  drain(queue);
+  assertOutcome(
+    commitOne(enclave, 1, first.id, first.barrier, { readyAt: 50 * US }),
+    TXN.COMPLETE,
+  );
+  assertOutcome(commitOne(enclave, 1, second.id, second.barrier), TXN.COMPLETE);
+  assert.equal(first.latchedCpu, -1, "no longer latched");
+  assert.equal(first.state, "runnable");
+  const seen = drain(queue);
+  assert.deepEqual(names(seen), ["TASK_PREEMPT"]);
+  assert.equal(seen[0]!.gtid, first.id);
+  assert.equal(seen[0]!.cpu, 1);
+  assert.equal(seen[0]!.flags, MSG_FLAG_WAS_LATCHED);
+  engine.run({ until: 60 * US });
+  assert.equal(second.cpu, 1);
+  assert.equal(first.cpu, -1);
+  kernel.checkInvariants();
+});
+
 // ghost.md: "TARGET_ONCPU (still running elsewhere)"; core/ghost_abi.ts: "The
 // thread still runs on another CPU". Committing a thread to the CPU it already
 // runs on is not "elsewhere": it should complete and leave it running.
@@ -920,6 +943,22 @@ Deno.test("the watchdog destroys an enclave that starves a thread; running and b
   }
   assert.ok(runs > 3, "the sleeper woke as a fair thread and kept running");
   for (const cpu of kernel.cpus) assert.equal(cpu.agent, null, `no agent on CPU ${cpu.id}`);
+  kernel.checkInvariants();
+});
+
+Deno.test("the watchdog does not count a latched thread, its IPI on the way, as unscheduled", () => {
+  const { engine, kernel, enclave } = rig({ runnableTimeoutNs: MS });
+  const thread = spawnGhost(kernel, enclave, hog(), "t");
+  engine.run({ until: 500 * US });
+  assertOutcome(
+    commitOne(enclave, 1, thread.id, thread.barrier, { readyAt: 5 * MS }),
+    TXN.COMPLETE,
+  );
+  engine.run({ until: 4 * MS });
+  assert.equal(enclave.destroyed, false, "latched, so scheduled");
+  engine.run({ until: 6 * MS });
+  assert.equal(thread.cpu, 1);
+  assert.equal(enclave.destroyed, false);
   kernel.checkInvariants();
 });
 

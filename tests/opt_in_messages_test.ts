@@ -14,6 +14,7 @@ import { hog } from "../core/behaviors.ts";
 import { PAPER_COSTS } from "../core/cost_profile.ts";
 import { Enclave } from "../core/enclave.ts";
 import { Engine } from "../core/engine.ts";
+import { MSG } from "../core/ghost_abi.ts";
 import { Kernel } from "../core/kernel.ts";
 import type { Message } from "../core/message_queue.ts";
 import { Topology } from "../core/topology.ts";
@@ -143,4 +144,36 @@ Deno.test("TASK_AFFINITY_CHANGED: a ghost thread leaves a CPU it may no longer u
   kernel.checkInvariants();
   assert.deepEqual(changed, [thread.id], "the agent heard of the change");
   assert.equal(thread.cpu, target, "it runs where it may");
+});
+
+Deno.test("CPU_TICK's seqnum is the agent barrier and rises by one per tick, polled or linked", () => {
+  for (const linked of [false, true]) {
+    const engine = new Engine(1);
+    const kernel = new Kernel(engine, {
+      topology: new Topology({ name: "two", coresPerLlc: 2 }),
+      costs: PAPER_COSTS,
+    });
+    const enclave = new Enclave(kernel, { cpus: [0, 1], deliverTicks: true });
+    const queue = enclave.createQueue();
+    if (linked) enclave.configQueueWakeup(queue, [0]);
+    enclave.setCpuQueue(0, queue);
+    // The barrier once the tick is delivered (after the wakeup link's ping).
+    const barriers: number[] = [];
+    const deliver = queue.onProduce!;
+    queue.onProduce = (q) => {
+      deliver(q);
+      barriers.push(enclave.agentBarrier[0]!);
+    };
+    kernel.spawn(hog(), { name: "hog", affinity: [0] });
+    engine.run({ until: 10 * MS + 1 });
+    const seqnums: number[] = [];
+    for (let msg = queue.peek(); msg !== null; msg = queue.peek()) {
+      assert.equal(msg.type, MSG.CPU_TICK);
+      seqnums.push(msg.seqnum);
+      queue.pop();
+    }
+    const what = linked ? "linked" : "polled";
+    assert.deepEqual(seqnums, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], `${what}: one per tick, in order`);
+    assert.deepEqual(seqnums, barriers, `${what}: each equals the barrier`);
+  }
 });

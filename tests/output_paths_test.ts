@@ -136,3 +136,44 @@ Deno.test({
     });
   },
 });
+
+/** The repository root: where deno.json is. */
+const REPO_ROOT = new URL("..", import.meta.url).pathname;
+
+/**
+ * Runs `deno task ghostbench ARGS` from `cwd`, as a user in that directory
+ * would: without the INIT_CWD of a task this test may run in (deno task
+ * keeps one it inherits).
+ */
+async function runTask(cwd: string, args: readonly string[]): Promise<Output> {
+  const { INIT_CWD: _, ...env } = Deno.env.toObject();
+  const command = new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "--config", `${REPO_ROOT}deno.json`, "ghostbench", ...args],
+    cwd,
+    clearEnv: true,
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const { code, stdout, stderr } = await command.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
+
+Deno.test("deno task reads and writes relative paths from the directory the user ran it in", async () => {
+  await withTempDir(async (dir) => {
+    // --config and --trace relative to `dir`, not to the repository.
+    const first = await runTask(dir, [...RUN, "--trace", "trace.json"]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(Deno.statSync(`${dir}/trace.json`).isFile, "the trace is where the user ran from");
+    await Deno.writeTextFile(`${dir}/run.json`, first.stdout);
+    const again = await runTask(dir, ["run", "--config", "run.json", "--json"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).config.load, 50_000);
+    // merge inputs and --out: a missing directory is named where the user meant it.
+    const merge = await runTask(dir, ["merge", "shard-a", "--out", "merged"]);
+    assert.equal(merge.code, 2);
+    assert.ok(merge.stderr.includes(`${dir}/shard-a`), merge.stderr);
+  });
+});

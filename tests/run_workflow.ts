@@ -325,7 +325,13 @@ async function runShell(
   const child = new Deno.Command("bash", {
     args: ["--noprofile", "--norc", "-eo", "pipefail", "-c", script],
     cwd: context.workspace,
-    env: { ...context.env, CI: "true", GITHUB_WORKSPACE: context.workspace },
+    // INIT_CWD as a fresh runner's `deno task` sets it (deno task keeps an inherited one).
+    env: {
+      ...context.env,
+      CI: "true",
+      GITHUB_WORKSPACE: context.workspace,
+      INIT_CWD: context.workspace,
+    },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

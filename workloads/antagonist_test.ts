@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
+import { hog } from "../core/behaviors.ts";
+import { PAPER_COSTS } from "../core/cost_profile.ts";
+import { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
+import { Kernel } from "../core/kernel.ts";
+import { Topology } from "../core/topology.ts";
 import { MS } from "../core/units.ts";
 import {
   DEFAULT_RUN_CONFIG,
@@ -65,4 +70,27 @@ Deno.test("antagonists co-located with a workload take the time it leaves and lo
 
 Deno.test("antagonist runs are deterministic for a seed", () => {
   assert.deepEqual(withoutWallClock(run({ seed: 2 })), withoutWallClock(run({ seed: 2 })));
+});
+
+Deno.test("spawnAntagonists makes niced threads: under CFS they leave a CPU to a nice-0 thread", () => {
+  const engine = new Engine(1);
+  const topology = new Topology({ name: "one", coresPerLlc: 1 });
+  const kernel = new Kernel(engine, { topology, costs: PAPER_COSTS });
+  const context = {
+    engine,
+    kernel,
+    enclave: null,
+    policy: "cfs",
+    load: 1,
+    warmupNs: 0,
+    durationNs: 100 * MS,
+    latencyNice: 0,
+  };
+  const [antagonist] = spawnAntagonists(context, 1);
+  const worker = kernel.spawn(hog(), { name: "worker" });
+  engine.run({ until: 100 * MS });
+  kernel.flushAccounting();
+  // Weights 15 (nice 19) and 1024 (nice 0): the worker gets about 98.6%.
+  const share = worker.cpuTime / (worker.cpuTime + antagonist!.cpuTime);
+  assert.ok(share > 0.97, `the nice-0 thread got ${(share * 100).toFixed(1)}%`);
 });

@@ -252,6 +252,12 @@ class RocksDbWorkload implements Workload {
     return this.#ingress.size + this.#dispatch.size + this.#assigned;
   }
 
+  stranded(lost: (thread: Thread) => boolean): number {
+    return this.#slots.filter((slot) =>
+      slot.busy && slot.epoch === this.#epoch && slot.thread !== null && lost(slot.thread)
+    ).length;
+  }
+
   reboot(untilNs: number): number {
     const dropped = this.#ingress.clear() + this.#dispatch.clear() + this.#assigned;
     this.failed += dropped;

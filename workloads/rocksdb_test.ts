@@ -1,14 +1,21 @@
 import assert from "node:assert/strict";
+import { AgentProcess } from "../core/agent_process.ts";
+import { PAPER_COSTS } from "../core/cost_profile.ts";
+import { Enclave } from "../core/enclave.ts";
+import { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
+import { Kernel } from "../core/kernel.ts";
 import { type OptionValues, resolveOptions } from "../core/options.ts";
+import { Topology } from "../core/topology.ts";
 import { MS, US } from "../core/units.ts";
+import { FifoCentralized } from "../policies/fifo_centralized.ts";
 import {
   DEFAULT_RUN_CONFIG,
   type RunConfig,
   runExperiment,
   type RunResult,
 } from "../reports/experiment/run_experiment.ts";
-import { ROCKSDB_OPTIONS } from "./rocksdb.ts";
+import { ROCKSDB, ROCKSDB_OPTIONS } from "./rocksdb.ts";
 
 function run(overrides: Partial<RunConfig> = {}): RunResult {
   return runExperiment({
@@ -112,4 +119,62 @@ Deno.test("rocksdb rejects bad options with a message naming the option and the 
 Deno.test("rocksdb runs are deterministic for a seed", () => {
   const config = { policy: "shinjuku", seed: 4 };
   assert.deepEqual(withoutWallClock(run(config)), withoutWallClock(run(config)));
+});
+
+/** A rocksdb workload with Gets only, alone on an eight-CPU machine, run 10 ms past its arrivals. */
+function runAlone(policy: "cfs" | "fifo-centralized", load: number, given: OptionValues = {}) {
+  const engine = new Engine(1);
+  const topology = new Topology({ name: "eight", coresPerLlc: 8 });
+  const kernel = new Kernel(engine, { topology, costs: PAPER_COSTS });
+  let enclave: Enclave | null = null;
+  if (policy !== "cfs") {
+    const layout = ROCKSDB.layout!(topology);
+    enclave = new Enclave(kernel, { cpus: layout.enclaveCpus });
+    new AgentProcess(kernel, enclave, new FifoCentralized(), { globalCpu: layout.globalCpu })
+      .start();
+  }
+  const context = { engine, kernel, enclave, policy, load, latencyNice: 0 };
+  const options = resolveOptions(ROCKSDB_OPTIONS, { rangeRatio: 0, ...given });
+  const durationNs = 100 * MS;
+  const workload = ROCKSDB.create({ ...context, warmupNs: 0, durationNs }, options);
+  engine.run({ until: durationNs + 10 * MS });
+  kernel.flushAccounting();
+  return { workload, kernel };
+}
+
+/** CPU time of each worker of a rocksdb workload with Gets only, by worker number. */
+function workerTimes(policy: "cfs" | "fifo-centralized", load: number): number[] {
+  const { workload, kernel } = runAlone(policy, load);
+  assert.ok(workload.finished > 20 && workload.inFlight() === 0, `${policy}: requests served`);
+  return [...kernel.threads()].filter((t) => t.name.startsWith("worker")).map((t) => t.cpuTime);
+}
+
+Deno.test("rocksdb hands a request to the worker that went idle last, the highest-numbered at first", () => {
+  for (const policy of ["cfs", "fifo-centralized"] as const) {
+    // Requests 3 ms apart, each 10 us: they never overlap, and one worker,
+    // the last, takes them all.
+    const sparse = workerTimes(policy, 300);
+    const last = sparse.length - 1;
+    assert.ok(sparse[last]! > 0, `${policy}: worker${last} serves`);
+    assert.deepEqual(sparse.slice(0, last), new Array(last).fill(0), `${policy}: no other worker`);
+    // 500 us apart: when two overlap, the one that started later finishes
+    // later and takes the requests that follow, until the next overlap. Two
+    // workers share the work; the rest never run.
+    const overlapping = workerTimes(policy, 2000);
+    const total = overlapping.reduce((a, b) => a + b, 0);
+    const lastTwo = overlapping.slice(-2);
+    assert.ok(lastTwo.every((t) => t > 0.25 * total), `${policy}: ${lastTwo} of ${total}`);
+    assert.equal(lastTwo[0]! + lastTwo[1]!, total, `${policy}: only the last two workers serve`);
+  }
+});
+
+Deno.test("rocksdb serves every request by the end: a freed worker takes the oldest waiting one", () => {
+  // Two workers at 75% load: requests often wait, and each must be taken as
+  // soon as a worker is free, the last one included.
+  for (const policy of ["cfs", "fifo-centralized"] as const) {
+    const { workload } = runAlone(policy, 150_000, { workers: 2 });
+    assert.ok(workload.generated > 10_000, `${policy}: ${workload.generated} requests`);
+    assert.equal(workload.inFlight(), 0, `${policy}: requests left waiting`);
+    assert.equal(workload.finished, workload.generated, `${policy}: all served`);
+  }
 });

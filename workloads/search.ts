@@ -42,7 +42,8 @@
 import type { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
 import type { OptionSpec } from "../core/options.ts";
-import type { Action, Thread } from "../core/thread.ts";
+import type { Kernel } from "../core/kernel.ts";
+import type { Action, Behavior, Thread } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
 import { MS, SEC, US } from "../core/units.ts";
 import { RequestStats } from "../core/metrics/request_stats.ts";
@@ -136,11 +137,13 @@ class SearchWorkload implements Workload {
   /** Queries generated and not finished. */
   #open = 0;
   readonly #engine: Engine;
+  readonly #kernel: Kernel;
 
   constructor(context: WorkloadContext, types: readonly SearchQueryType[]) {
     const { engine, kernel } = context;
     validateTypes(types);
     this.#engine = engine;
+    this.#kernel = kernel;
     this.stats = new RequestStats({ types: types.map((t) => t.name), warmupNs: context.warmupNs });
     const placement = engine.random.stream("search.placement");
     const llcs = kernel.topology.llcs.length;
@@ -182,26 +185,45 @@ class SearchWorkload implements Workload {
     return this.#open;
   }
 
+  stranded(lost: (thread: Thread) => boolean): number {
+    const queries = new Set<Query>();
+    for (const thread of this.#kernel.threads()) {
+      if (thread.behavior instanceof QueryPart && lost(thread)) queries.add(thread.behavior.query);
+    }
+    return queries.size;
+  }
+
   /** One part of a query: compute its work, then exit; the last part records the query. */
-  #part(query: Query, workNs: number) {
+  #part(query: Query, workNs: number): Behavior {
     let started = false;
-    return {
-      next: (thread: Thread): Action => {
-        const now = this.#engine.now;
-        if (!started) {
-          started = true;
-          if (query.start < 0) query.start = now;
-          thread.stepNs = workNs;
-          return "compute";
-        }
-        if (--query.partsLeft === 0) {
-          this.#open--;
-          this.finished++;
-          this.stats.record(query.type, query.arrival, query.start, now);
-        }
-        return "exit";
-      },
-    };
+    return new QueryPart(query, (thread: Thread): Action => {
+      const now = this.#engine.now;
+      if (!started) {
+        started = true;
+        if (query.start < 0) query.start = now;
+        thread.stepNs = workNs;
+        return "compute";
+      }
+      if (--query.partsLeft === 0) {
+        this.#open--;
+        this.finished++;
+        this.stats.record(query.type, query.arrival, query.start, now);
+      }
+      return "exit";
+    });
+  }
+}
+
+/** The program of one part's thread, and the query it belongs to. */
+class QueryPart implements Behavior {
+  /** The query. */
+  readonly query: Query;
+  /** The program's next step. */
+  readonly next: (thread: Thread) => Action;
+
+  constructor(query: Query, next: (thread: Thread) => Action) {
+    this.query = query;
+    this.next = next;
   }
 }
 

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { PAPER_COSTS } from "../core/cost_profile.ts";
+import { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
+import { Kernel } from "../core/kernel.ts";
+import { Topology } from "../core/topology.ts";
 import { MS } from "../core/units.ts";
 import {
   DEFAULT_RUN_CONFIG,
@@ -54,4 +58,24 @@ Deno.test("search rejects a query mix without any load", () => {
 
 Deno.test("search runs are deterministic for a seed", () => {
   assert.deepEqual(withoutWallClock(run({ seed: 3 })), withoutWallClock(run({ seed: 3 })));
+});
+
+Deno.test("search times a fan-out query from its first part's start to its last part's end", () => {
+  const engine = new Engine(1);
+  const topology = new Topology({ name: "two", coresPerLlc: 2 });
+  const kernel = new Kernel(engine, { topology, costs: PAPER_COSTS });
+  const onlyC = SEARCH_QUERY_TYPES.map((type) => ({ ...type, share: type.name === "C" ? 1 : 0 }));
+  const context = { engine, kernel, enclave: null, policy: "cfs", load: 20, latencyNice: 0 };
+  const workload = searchWorkload({ types: onlyC }).create(
+    { ...context, warmupNs: 0, durationNs: 500 * MS },
+    {},
+  );
+  engine.run({ until: 600 * MS });
+  assert.equal(workload.inFlight(), 0);
+  assert.ok(workload.finished >= 5, `${workload.finished} queries`);
+  // Eight 1 ms parts on two CPUs: the first starts at once, the last ends 4 ms on.
+  const queue = workload.stats.summary("queue").C!;
+  const service = workload.stats.summary("service").C!;
+  assert.ok(queue.max < 100, `queued up to ${queue.max} us`);
+  assert.ok(service.p50 >= 4000, `served in ${service.p50} us (median)`);
 });

@@ -19,7 +19,8 @@
 import { parseDistribution } from "../core/distributions.ts";
 import type { Engine } from "../core/engine.ts";
 import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
-import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
+import type { Kernel } from "../core/kernel.ts";
+import { type Action, type Behavior, type Thread, WaitQueue } from "../core/thread.ts";
 import { SEC } from "../core/units.ts";
 import { RequestStats } from "../core/metrics/request_stats.ts";
 import { RequestQueue } from "./_request_queue.ts";
@@ -62,11 +63,13 @@ class SyntheticWorkload implements Workload {
   #downUntil = -1;
   #queue = new RequestQueue();
   readonly #engine: Engine;
+  readonly #kernel: Kernel;
 
   constructor(context: WorkloadContext, options: SyntheticOptions) {
     const { engine, kernel } = context;
     const service = parseDistribution(options.service);
     this.#engine = engine;
+    this.#kernel = kernel;
     this.workers = options.workers;
     this.stats = new RequestStats({ types: service.types, warmupNs: context.warmupNs });
     const arrivals = engine.random.stream("synthetic.arrivals");
@@ -112,6 +115,15 @@ class SyntheticWorkload implements Workload {
     return this.#queue.size + this.#serving;
   }
 
+  stranded(lost: (thread: Thread) => boolean): number {
+    let count = 0;
+    for (const thread of this.#kernel.threads()) {
+      const behavior = thread.behavior;
+      if (behavior instanceof Holder && behavior.epoch === this.#epoch && lost(thread)) count++;
+    }
+    return count;
+  }
+
   reboot(untilNs: number): number {
     const dropped = this.#queue.clear() + this.#serving;
     this.failed += dropped;
@@ -122,60 +134,71 @@ class SyntheticWorkload implements Workload {
   }
 
   /** A pool worker: take the oldest request, serve it, record it, repeat. */
-  #worker(queue: RequestQueue, waiters: WaitQueue) {
-    let serving = false;
+  #worker(queue: RequestQueue, waiters: WaitQueue): Behavior {
     let arrival = 0;
     let start = 0;
     let type = 0;
-    let epoch = 0;
-    return {
-      next: (thread: Thread): Action => {
-        const now = this.#engine.now;
-        if (serving) {
-          serving = false;
-          if (epoch === this.#epoch) {
-            this.#serving--;
-            this.finished++;
-            this.stats.record(type, arrival, start, now);
-          }
-        }
-        if (!queue.shift()) {
-          thread.waitOn = waiters;
-          return "wait";
-        }
-        serving = true;
-        epoch = this.#epoch;
-        this.#serving++;
-        arrival = queue.arrival;
-        type = queue.type;
-        start = now;
-        thread.stepNs = queue.service;
-        return "compute";
-      },
-    };
-  }
-
-  /** A thread for one request: serve it, record it, exit. */
-  #oneShot(arrival: number, service: number, type: number) {
-    let start = -1;
-    const epoch = this.#epoch;
-    this.#serving++;
-    return {
-      next: (thread: Thread): Action => {
-        const now = this.#engine.now;
-        if (start < 0) {
-          start = now;
-          thread.stepNs = service;
-          return "compute";
-        }
-        if (epoch === this.#epoch) {
+    const worker: Holder = new Holder((thread: Thread): Action => {
+      const now = this.#engine.now;
+      if (worker.epoch >= 0) {
+        if (worker.epoch === this.#epoch) {
           this.#serving--;
           this.finished++;
           this.stats.record(type, arrival, start, now);
         }
-        return "exit";
-      },
-    };
+        worker.epoch = -1;
+      }
+      if (!queue.shift()) {
+        thread.waitOn = waiters;
+        return "wait";
+      }
+      worker.epoch = this.#epoch;
+      this.#serving++;
+      arrival = queue.arrival;
+      type = queue.type;
+      start = now;
+      thread.stepNs = queue.service;
+      return "compute";
+    });
+    return worker;
+  }
+
+  /** A thread for one request: serve it, record it, exit. */
+  #oneShot(arrival: number, service: number, type: number): Behavior {
+    let start = -1;
+    this.#serving++;
+    const request: Holder = new Holder((thread: Thread): Action => {
+      const now = this.#engine.now;
+      if (start < 0) {
+        start = now;
+        thread.stepNs = service;
+        return "compute";
+      }
+      if (request.epoch === this.#epoch) {
+        this.#serving--;
+        this.finished++;
+        this.stats.record(type, arrival, start, now);
+      }
+      request.epoch = -1;
+      return "exit";
+    }, this.#epoch);
+    return request;
+  }
+}
+
+/**
+ * A thread's program that may hold a request: `epoch` is the workload's
+ * epoch when it took the request (a reboot bumps it), -1 when it holds none.
+ */
+class Holder implements Behavior {
+  /** Epoch of the request held, or -1. */
+  epoch: number;
+  /** The program's next step. */
+  readonly next: (thread: Thread) => Action;
+
+  constructor(next: (thread: Thread) => Action, epoch = -1) {
+    this.next = next;
+    this.epoch = epoch;
   }
 }
 

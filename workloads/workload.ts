@@ -10,6 +10,7 @@ import type { Enclave } from "../core/enclave.ts";
 import type { Engine } from "../core/engine.ts";
 import type { Kernel } from "../core/kernel.ts";
 import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
+import type { Thread } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
 import type { RequestStats } from "../core/metrics/request_stats.ts";
 
@@ -58,6 +59,12 @@ export interface Workload {
   readonly finished: number;
   /** Requests generated and not finished, counted from the live structures. */
   inFlight(): number;
+  /**
+   * Of the requests in flight, those held by a thread for which `lost` holds
+   * (a message about it was dropped, so its scheduler may never run it).
+   * The run reports them apart from the rest in flight. @default none: 0
+   */
+  stranded?(lost: (thread: Thread) => boolean): number;
   /** Worker threads it runs (its `workers` option or its default), if it has a pool. */
   readonly workers?: number;
   /** Requests failed by a reboot (in flight at it, or arriving while down). @default 0 */

@@ -77,6 +77,7 @@ async function run(init: AgentWorkerInit): Promise<void> {
   try {
     child = new Deno.Command(init.command, {
       args: [...init.args],
+      cwd: init.cwd,
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",

@@ -42,6 +42,8 @@ export interface AgentWorkerInit {
   command: string;
   /** Its arguments. */
   args: readonly string[];
+  /** Directory it runs in. */
+  cwd: string;
   /** Prefix of each line of the agent's stderr passed through. */
   prefix: string;
   /** Control words ({@link CTRL_WORDS} Int32 values). */

@@ -45,6 +45,8 @@ export class AgentError extends Error {
 export interface AgentChannelOptions {
   /** The command's arguments. @default none */
   args?: readonly string[];
+  /** Directory the process runs in. @default the working directory */
+  cwd?: string;
   /** Wall-clock time to wait for each reply (and for the start), ms. @default 10000 */
   timeoutMs?: number;
   /** Prefix of each line of the agent's stderr passed through. @default "[agent] " */
@@ -103,6 +105,7 @@ export class AgentChannel {
     const init: AgentWorkerInit = {
       command,
       args: options.args ?? [],
+      cwd: options.cwd ?? Deno.cwd(),
       prefix: options.stderrPrefix ?? "[agent] ",
       control,
       data: this.#buffer,

@@ -35,6 +35,8 @@ import {
 export interface ExecPolicyOptions {
   /** The command's arguments. @default none */
   args?: readonly string[];
+  /** Directory the agent runs in. @default the working directory */
+  cwd?: string;
   /** The agent's name (the stderr prefix, messages). */
   name: string;
   /** The agent arrangement it declared. */
@@ -77,6 +79,7 @@ export class ExecPolicy implements Policy {
     this.model = options.model;
     this.#channel = new AgentChannel(command, {
       args: options.args ?? [],
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
       timeoutMs: options.timeoutMs ?? 10_000,
       stderrPrefix: `[${options.name}] `,
     });

@@ -12,6 +12,7 @@
 import { InputError } from "../../core/errors.ts";
 import { type OptionSpecs, type OptionValue, resolveOptions } from "../../core/options.ts";
 import { EXIT_POLICY_FAILED, parseFlags, valueFromText } from "../cli/args.ts";
+import { userPath } from "../cli/user_path.ts";
 import { loadPolicySource, policySourceHash, policySourceKind } from "../../policies/sources.ts";
 import { policyFailure } from "../render/write_report.ts";
 import {
@@ -80,11 +81,13 @@ figure, summary.json, manifest.json and index.html into the output directory.
 
 Options:
   --suite quick|full|test
-                      quick (default): reduced sweeps and 1 s runs, a few
-                      minutes on 2 cores; full: the reference experiments'
-                      sweeps and 15 s runs; test: seconds, the scale the
-                      test suite checks the pipeline at (noisy numbers)
-  --out DIR           output directory (default out)
+                      quick (default): reduced sweeps, 5 s runs (RocksDB
+                      figures), 2 s (disruption) and 1 s (search); about 70 s
+                      of CPU time, 40 s on 2 idle cores. full: the reference
+                      experiments' sweeps and 15 s runs. test: runs of 1 s
+                      and less, the scale the test suite checks the pipeline
+                      at (noisy numbers)
+  --out DIR           output directory (default out, in the repository)
   --only A,B          only these figures (default all): ${FIGURES.map((f) => f.name).join(", ")}
   --jobs N            parallel workers (default: the number of CPUs)
   --shard I/N         run only slice I of N of the points (for CI matrices or
@@ -99,7 +102,8 @@ Options:
 Finished points are cached under DIR/.cache, keyed by a hash of the code and
 the point's configuration (and of each policy file and what it imports, or
 an exec agent's files): an interrupted bench resumes where it stopped, and
-editing a policy runs its points again. A point whose policy failed (an
+editing a policy runs its points again. A relative DIR is read from the
+directory you ran the command in. A point whose policy failed (an
 exception, a crashed agent) is marked in summary.json and on the page, and
 bench exits with status 3.`;
 
@@ -107,7 +111,8 @@ bench exits with status 3.`;
 export const MERGE_HELP = `Usage: deno task ghostbench merge DIR... [--out DIR]
 
 Joins the outputs of 'bench --shard I/N' runs (all with the same suite, seed
-and figures) into one report in --out (default out).`;
+and figures) into one report in --out (default out, in the repository).
+Relative paths are read from the directory you ran the command in.`;
 
 /** The options of `bench` that hold a declared value (the others are read by hand). */
 const BENCH_OPTIONS = {
@@ -426,11 +431,15 @@ async function finish(points: BenchPlan, options: FinishOptions): Promise<number
   return EXIT_POLICY_FAILED;
 }
 
-/** The `--out` directory: `out` when not given; an empty path is bad input. */
+/**
+ * The `--out` directory: `out` (in the repository) when not given, else
+ * from where the user ran the command (`userPath`); an empty path is bad
+ * input.
+ */
 function outDir(text: string | undefined): string {
   if (text === undefined) return "out";
   if (text.trim() === "") throw new InputError(`Bad --out "${text}": expected a directory path`);
-  return text;
+  return userPath(text);
 }
 
 /**
@@ -454,7 +463,7 @@ export async function runMerge(
     io.out(MERGE_HELP + "\n");
     return 0;
   }
-  const dirs = parsed.positionals;
+  const dirs = parsed.positionals.map((dir) => userPath(dir));
   if (dirs.length === 0) throw new InputError("merge needs at least one shard directory");
   const out = outDir(parsed.values.out);
   return await reportingEnvironmentErrors(io, out, () => merge(dirs, out, io, version));

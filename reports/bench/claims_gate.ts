@@ -19,6 +19,7 @@
 
 import { parseArgs } from "node:util";
 import { InputError } from "../../core/errors.ts";
+import { userPath } from "../cli/user_path.ts";
 
 /** A claim as summary.json stores it. */
 export interface ClaimVerdict {
@@ -123,7 +124,8 @@ export function main(args: readonly string[], write: (line: string) => void): nu
       strict: true,
     });
     if (positionals.length > 1) throw new InputError("Give one report directory");
-    const result = gateClaims(readClaims(positionals[0] ?? "out"), {
+    const dir = positionals[0];
+    const result = gateClaims(readClaims(dir === undefined ? "out" : userPath(dir)), {
       allowFailing: values["allow-failing"] ?? [],
     });
     for (const line of result.lines) write(line);

@@ -1,5 +1,6 @@
 /**
- * The `ghostbench` command line: `run`, `list`, `bench`, `merge`, `calibrate`, `help`. Bad input
+ * The `ghostbench` command line: `run`, `list`, `bench`, `merge`, `compare`,
+ * `calibrate`, `help`. Bad input
  * becomes one line on stderr and exit code 2; bugs keep their stack trace.
  *
  * @module
@@ -18,10 +19,12 @@ import { CALIBRATE_HELP, runCalibrate } from "../calibrate/calibrate_command.ts"
 import { runExperiment } from "../experiment/run_experiment.ts";
 import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_recorder.ts";
 import { EXIT_POLICY_FAILED, parseFlags } from "./args.ts";
+import { COMPARE_HELP, runCompare } from "./compare.ts";
+import { formatRunResult, overflowWarning } from "./format_result.ts";
+import { parseRunArgs, policySourcesOf, type RunArgs, runHelp } from "./run_args.ts";
+import { userPath } from "./user_path.ts";
 
 export { EXIT_POLICY_FAILED } from "./args.ts";
-import { formatRunResult } from "./format_result.ts";
-import { parseRunArgs, policySourcesOf, type RunArgs, runHelp } from "./run_args.ts";
 
 const VERSION = "0.1.0";
 
@@ -34,10 +37,23 @@ Commands:
   list       list the policies, workloads, machine presets and cost profiles
   bench      regenerate the paper-style figures and check the paper's claims
   merge      join the outputs of sharded bench runs into one report
+  compare    compare two runs or two bench reports point by point; with
+             --fail-above PCT, exit 1 on a regression (for CI)
   calibrate  measure this machine's scheduling costs; --compare: emulation vs host
   help       show this text, or 'help <command>'
 
 Run 'deno task ghostbench <command> --help' for a command's options.`;
+
+/** The commands, for messages. */
+const COMMANDS: readonly string[] = [
+  "run",
+  "list",
+  "bench",
+  "merge",
+  "compare",
+  "calibrate",
+  "help",
+];
 
 const LIST_HELP = `Usage: deno task ghostbench list [--json] [--policy FILE|exec:CMD]...
 
@@ -96,12 +112,9 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
     case "-h":
     case "--help": {
       const topic = rest[0];
-      if (
-        topic !== undefined &&
-        !["run", "list", "bench", "merge", "calibrate", "help"].includes(topic)
-      ) {
+      if (topic !== undefined && !COMMANDS.includes(topic)) {
         throw new InputError(
-          `Unknown help topic "${topic}": expected one of run, list, bench, merge, calibrate`,
+          `Unknown help topic "${topic}": expected one of ${COMMANDS.join(", ")}`,
         );
       }
       const text = topic === "run"
@@ -114,6 +127,8 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
         ? MERGE_HELP
         : topic === "calibrate"
         ? CALIBRATE_HELP
+        : topic === "compare"
+        ? COMPARE_HELP
         : MAIN_HELP;
       io.out(text + "\n");
       return 0;
@@ -132,9 +147,11 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
       return runMerge(rest, io, VERSION);
     case "calibrate":
       return runCalibrate(rest, io);
+    case "compare":
+      return runCompare(rest, io);
     default:
       throw new InputError(
-        `Unknown command "${command}": expected one of run, list, bench, merge, calibrate, help`,
+        `Unknown command "${command}": expected one of ${COMMANDS.join(", ")}`,
       );
   }
 }
@@ -147,7 +164,10 @@ async function runCommand(args: readonly string[], io: CliIo): Promise<number> {
   // Policy files and external agents first: their options are flags.
   await loadPolicySources(policySourcesOf(args));
   const parsed = parseRunArgs(args);
-  if (parsed.trace !== null) await checkTracePath(parsed.trace.path);
+  if (parsed.trace !== null) {
+    parsed.trace.path = userPath(parsed.trace.path);
+    await checkTracePath(parsed.trace.path);
+  }
   return await runAndPrint(parsed, io);
 }
 
@@ -175,6 +195,8 @@ async function runAndPrint({ config, json, trace }: RunArgs, io: CliIo): Promise
     await writeTrace(trace.path, tracer.toJson(config.durationNs));
   }
   io.out(json ? JSON.stringify(result, null, 2) + "\n" : formatRunResult(result));
+  const warning = overflowWarning(result);
+  if (warning !== null) io.err(`ghostbench: warning: ${warning}\n`);
   if (failures.length === 0) return 0;
   const crashes = result.lifecycleEvents.filter((e) => e.cause === "policy error");
   failures.forEach(({ error, policy }, i) => {

@@ -63,7 +63,10 @@ export function formatRunResult(result: RunResult): string {
   lines.push("");
   lines.push(
     `requests: ${result.completed} completed after warm-up, ${result.generated} generated, ` +
-      `${result.inFlight} in flight, ${result.failed > 0 ? `${result.failed} failed, ` : ""}` +
+      `${result.inFlight} in flight, ${
+        result.stranded > 0 ? `${result.stranded} stranded, ` : ""
+      }` +
+      `${result.failed > 0 ? `${result.failed} failed, ` : ""}` +
       `${result.lost} lost`,
   );
   lines.push(`throughput: ${result.throughputRps.toFixed(1)} req/s`);
@@ -102,6 +105,13 @@ export function formatRunResult(result: RunResult): string {
     );
   }
   for (const event of result.lifecycleEvents) {
+    if (event.status === "skipped") {
+      lines.push(
+        `event ${event.kind} at ${event.atUs / 1000} ms: skipped (${event.reason}), ` +
+          `${event.inFlight} in flight, then ${event.policyAfter}`,
+      );
+      continue;
+    }
     lines.push(
       `event ${event.kind} at ${event.atUs / 1000} ms: blackout ${
         event.blackoutUs === null ? "not over" : `${event.blackoutUs} us`
@@ -116,4 +126,36 @@ export function formatRunResult(result: RunResult): string {
     `engine: ${result.events} events, ${(result.eventsPerSec / 1e6).toFixed(2)} M events/s`,
   );
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The warning a run that dropped ghOSt messages deserves, one line without
+ * its newline: how many, which queues (and their size), how many requests
+ * that stranded; null when no message was dropped.
+ *
+ * @example
+ * ```ts
+ * import { overflowWarning } from "./format_result.ts";
+ * const warning = overflowWarning({
+ *   stranded: 3,
+ *   ghost: { overflows: 5, overflowQueues: [{ queue: 0, capacity: 4, overflows: 5 }] },
+ * });
+ * if (warning !== "5 ghOSt messages dropped: queue 0 (4 slots) full; 3 requests stranded") {
+ *   throw new Error(String(warning));
+ * }
+ * ```
+ */
+export function overflowWarning(
+  result: {
+    stranded: number;
+    ghost: Pick<NonNullable<RunResult["ghost"]>, "overflows" | "overflowQueues"> | null;
+  },
+): string | null {
+  const ghost = result.ghost;
+  if (ghost === null || ghost.overflows === 0) return null;
+  const queues = ghost.overflowQueues.map((q) => `${q.queue} (${q.capacity} slots)`);
+  const where = queues.length === 0
+    ? "threads without a queue"
+    : `${queues.length === 1 ? "queue" : "queues"} ${queues.join(", ")} full`;
+  return `${ghost.overflows} ghOSt messages dropped: ${where}; ${result.stranded} requests stranded`;
 }

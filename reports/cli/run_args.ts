@@ -31,6 +31,7 @@ import {
   type TraceOutput,
 } from "../experiment/trace_recorder.ts";
 import { flagOf, type FlagSpec, helpEntry, optionHelp, parseFlags, valueFromText } from "./args.ts";
+import { userPath } from "./user_path.ts";
 
 /** What `run` was asked to do. */
 export interface RunArgs {
@@ -210,7 +211,7 @@ function readOwnOptions(
 function readConfig(path: string): RunConfig {
   let text: string;
   try {
-    text = Deno.readTextFileSync(path);
+    text = Deno.readTextFileSync(userPath(path));
   } catch (error) {
     const why = error instanceof Deno.errors.NotFound ? "no such file" : String(error);
     throw new InputError(`Cannot read --config "${path}": ${why.split("\n")[0]}`);
@@ -292,7 +293,7 @@ export function policySourcesOf(args: readonly string[]): string[] {
   const configPath = values("config").at(-1);
   if (configPath !== undefined) {
     try {
-      const config = runConfigFromJson(JSON.parse(Deno.readTextFileSync(configPath)));
+      const config = runConfigFromJson(JSON.parse(Deno.readTextFileSync(userPath(configPath))));
       names.push(config.policy);
       if (Array.isArray(config.events)) swaps(config.events);
     } catch {
@@ -395,6 +396,7 @@ export function runHelp(): string {
     "",
     "Runs one experiment in the emulator and prints its summary. The configuration",
     "starts from the defaults, or from --config FILE, and the flags override it.",
+    "Relative paths (--config, --trace) are read from the directory you ran it in.",
     "",
     "General:",
     helpEntry(

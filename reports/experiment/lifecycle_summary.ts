@@ -27,6 +27,14 @@ export interface LifecycleSummary {
   atUs: number;
   /** Injected by the run, or a crash of policy code. */
   cause: string;
+  /**
+   * `applied`, or `skipped` when the event could not take effect (a crash
+   * with no agent running, any agent event after the watchdog fell back to
+   * CFS); a skipped event has no blackout of its own.
+   */
+  status: "applied" | "skipped";
+  /** Why a skipped event could not take effect; null when applied. */
+  reason: string | null;
   /** Error message of a crash, if any. */
   error: string | null;
   /** The scheduler after it (a policy, or cfs after the watchdog). */
@@ -37,7 +45,10 @@ export interface LifecycleSummary {
   blackoutUs: number | null;
   /** Requests in flight at the event. */
   inFlight: number;
-  /** Requests failed by the event (reboot only). */
+  /**
+   * Requests failed by the event: a reboot's, from it until the next reboot
+   * (in flight at it, or arriving while down); 0 for agent events.
+   */
   failed: number;
   /** Requests lost over the whole run (neither finished, in flight, nor failed): must be 0. */
   lost: number;
@@ -84,6 +95,8 @@ interface Sample {
   inFlight: number;
   /** Requests failed before the event. */
   failedBefore: number;
+  /** The supervisor's number for an agent event, or -1 (reboot). */
+  agentEvent: number;
 }
 
 /** One event's span and counts: what {@link summarize} turns into a summary. */
@@ -95,6 +108,8 @@ interface EventSpan {
   /** End of the blackout, ns; -1: not over by the end. */
   endNs: number;
   cause: string;
+  status: "applied" | "skipped";
+  reason: string | null;
   error: string | null;
   policyAfter: string;
   inFlight: number;
@@ -125,6 +140,7 @@ export class LifecycleObserver {
     this.#supervisor = run.supervisor;
     this.#rebootTimeNs = options.rebootTimeNs;
     const events = options.events;
+    const agentEvents: number[] = [];
     const kind = engine.register("run.lifecycle", (index) => {
       const event = events[index]!;
       this.#samples.push({
@@ -132,49 +148,53 @@ export class LifecycleObserver {
         atNs: engine.now,
         inFlight: this.#workload.inFlight(),
         failedBefore: this.#workload.failed ?? 0,
+        agentEvent: agentEvents[index]!,
       });
       if (event.kind === "reboot") this.#workload.reboot!(engine.now + this.#rebootTimeNs);
     });
     // Sample before the supervisor acts on the same instant: schedule first.
     events.forEach((event, index) => engine.at(event.atNs, kind, index));
-    for (const event of events) if (event.kind !== "reboot") this.#supervisor!.schedule(event);
+    for (const event of events) {
+      agentEvents.push(event.kind === "reboot" ? -1 : this.#supervisor!.schedule(event));
+    }
   }
 
-  /** The summary of every event, and of every crash of policy code no event injected. */
+  /**
+   * The summary of every event, in time order: each event given once (a
+   * skipped one with its reason), and every crash of policy code.
+   */
   summaries(end: RunEnd): LifecycleSummary[] {
-    const records = this.#supervisor?.records ?? [];
-    const used = new Set<number>();
     const result: LifecycleSummary[] = [];
+    const failedNow = this.#workload.failed ?? 0;
     this.#samples.forEach((sample, i) => {
-      // Failed by this event: until the next event (a reboot fails both the
-      // requests in flight and those arriving while it is down).
-      const until = this.#samples[i + 1]?.failedBefore ?? this.#workload.failed ?? 0;
-      const counts = { inFlight: sample.inFlight, failed: until - sample.failedBefore };
+      const counts = { inFlight: sample.inFlight, failed: 0 };
       if (sample.event.kind === "reboot") {
+        // Only reboots fail requests: this one's run until the next reboot.
+        const next = this.#samples.find((s, j) => j > i && s.event.kind === "reboot");
+        counts.failed = (next?.failedBefore ?? failedNow) - sample.failedBefore;
         result.push(summarize({
           kind: "reboot",
           atNs: sample.atNs,
           startNs: sample.atNs,
           endNs: sample.atNs + this.#rebootTimeNs,
           cause: "injected",
+          status: "applied",
+          reason: null,
           error: null,
           policyAfter: "(unchanged)",
           ...counts,
         }, end));
         return;
       }
-      const index = records.findIndex((r, i) =>
-        !used.has(i) && r.atNs === sample.atNs && r.kind === sample.event.kind
-      );
-      if (index < 0) return; // the enclave was already gone
-      used.add(index);
-      const record = records[index]!;
+      const record = this.#supervisor!.eventRecord(sample.agentEvent);
+      if (record === null) throw new Error(`No record of the ${sample.event.kind} event`);
       result.push(summarize({ ...spanOf(record), kind: sample.event.kind, ...counts }, end));
     });
-    records.forEach((record, i) => {
-      if (used.has(i) || record.cause !== "policy error") return;
+    for (const record of this.#supervisor?.records ?? []) {
+      if (record.cause !== "policy error") continue;
       result.push(summarize({ ...spanOf(record), kind: "crash", inFlight: 0, failed: 0 }, end));
-    });
+    }
+    // Stable: events at one instant keep their order.
     return result.sort((a, b) => a.atUs - b.atUs);
   }
 }
@@ -194,6 +214,8 @@ function spanOf(record: AgentSupervisor["records"][number]) {
     startNs: record.blackoutStartNs,
     endNs: record.blackoutEndNs,
     cause: record.cause,
+    status: record.status,
+    reason: record.reason,
     error: record.error,
     policyAfter: record.policyAfter,
   };
@@ -207,6 +229,8 @@ function summarize(span: EventSpan, end: RunEnd): LifecycleSummary {
     kind: span.kind,
     atUs: span.atNs / US,
     cause: span.cause,
+    status: span.status,
+    reason: span.reason,
     error: span.error,
     policyAfter: span.policyAfter,
     blackoutStartUs: round(span.startNs / US, 3),

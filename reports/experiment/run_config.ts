@@ -61,6 +61,11 @@ export interface RunConfig {
   costs: string;
   /** Timer tick frequency, Hz. */
   tickHz: number;
+  /**
+   * Slots of each ghOSt message queue, a power of two up to
+   * {@link MAX_QUEUE_CAPACITY}. @default 65536
+   */
+  queueCapacity?: number;
   /** Lifecycle events to inject (upgrade, crash, swap, reboot), in any order. */
   events: readonly LifecycleEvent[];
   /** Restart a crashed agent after this delay, ns. @default no restart (the watchdog decides) */
@@ -113,6 +118,9 @@ export const MAX_LOAD = 100_000_000;
 
 /** Longest virtual duration (and warm-up) a run accepts: one hour. */
 export const MAX_DURATION_NS = 3600 * SEC;
+
+/** Largest ghOSt message queue, in slots (the queue's own limit), and the default. */
+export const MAX_QUEUE_CAPACITY = 65536;
 
 /** Most windows a lifecycle time series may have (duration / window). */
 export const MAX_WINDOWS = 100_000;
@@ -195,6 +203,13 @@ export const RUN_OPTIONS = {
     help: "cost profile (see 'list'), or a profile file FILE.json (see 'calibrate')",
   },
   tickHz: { kind: "number", default: D.tickHz, min: 1, max: 100_000, help: "timer tick frequency" },
+  queueCapacity: {
+    kind: "integer",
+    min: 1,
+    max: MAX_QUEUE_CAPACITY,
+    help: `slots of each ghOSt message queue, a power of two (default ${MAX_QUEUE_CAPACITY}); ` +
+      "a full queue drops messages",
+  },
   antagonists: {
     kind: "integer",
     default: D.antagonists,
@@ -279,6 +294,13 @@ export function resolveRunConfig(
   if (config.machine !== undefined && config.cpus !== undefined) {
     throw new InputError(
       `Options ${label("machine")} and ${label("cpus")} conflict: give one of them`,
+    );
+  }
+  const capacity = config.queueCapacity;
+  if (capacity !== undefined && (capacity & (capacity - 1)) !== 0) {
+    throw new InputError(
+      `Bad ${label("queueCapacity")} "${texts.queueCapacity ?? capacity}": expected a power ` +
+        `of two from 1 to ${MAX_QUEUE_CAPACITY}`,
     );
   }
   if (config.warmupNs >= config.durationNs) {

@@ -77,6 +77,8 @@ export interface GhostSummary {
   outcomes: Record<string, number>;
   /** Messages dropped by full queues: must be 0. */
   overflows: number;
+  /** The queues that dropped messages: id, slots, messages dropped. */
+  overflowQueues: { queue: number; capacity: number; overflows: number }[];
   /** Global-agent moves (BOOST_PRIO). */
   agentMigrations: number;
   /** Agent CPU time over the measured window, µs. */
@@ -93,12 +95,17 @@ export interface RunResult {
   generated: number;
   /** Requests that arrived after the warm-up and finished. */
   completed: number;
-  /** Requests neither finished nor in flight at the end: always 0 unless a bug. */
+  /** Requests neither finished, in flight, stranded nor failed at the end: always 0 unless a bug. */
   lost: number;
   /** Requests failed by reboots. */
   failed: number;
-  /** Requests generated and not finished at the end. */
+  /** Requests generated and not finished at the end, but the stranded ones. */
   inFlight: number;
+  /**
+   * Requests unfinished at the end because a message about their thread was
+   * dropped by a full queue: the agent never learnt the thread could run.
+   */
+  stranded: number;
   /** Completed requests per second of the measured window. */
   throughputRps: number;
   /** Total latency (arrival to finish) by request type and `all`. */
@@ -193,9 +200,13 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
   const { engine, kernel, workload } = run;
   const windowNs = resolved.durationNs - resolved.warmupNs;
   const threadCpu = accounting.threadCpu();
-  const inFlight = workload.inFlight();
+  const enclave = run.enclave;
+  const stranded = enclave === null || enclave.stats.overflows === 0
+    ? 0
+    : workload.stranded?.((t) => t.state !== "running" && enclave.lostMessage(t.id)) ?? 0;
+  const inFlight = workload.inFlight() - stranded;
   const failed = workload.failed ?? 0;
-  const lost = workload.generated - workload.finished - inFlight - failed;
+  const lost = workload.generated - workload.finished - inFlight - stranded - failed;
   const stats = workload.stats;
   const timeSeries = timeSeriesOf(run.timeline, resolved.durationNs);
   return {
@@ -206,6 +217,7 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     lost,
     failed,
     inFlight,
+    stranded,
     throughputRps: round(stats.completed / (windowNs / SEC), 3),
     latencyUs: stats.summary("total"),
     stagesUs: {
@@ -328,6 +340,7 @@ function startAgents(
     (crashWithoutRestart ? CRASH_WATCHDOG_NS : undefined);
   const enclave = new Enclave(kernel, {
     cpus: layout.enclaveCpus,
+    ...(config.queueCapacity === undefined ? {} : { queueCapacity: config.queueCapacity }),
     runnableTimeoutNs: watchdogNs ?? DEFAULT_WATCHDOG_NS,
     watchdogArmed: watchdogNs !== undefined,
   });
@@ -450,6 +463,11 @@ function ghostSummary(run: Run, threadCpu: readonly GroupCpu[]): GhostSummary | 
       outcomes.map(([outcome, count]) => [TXN_NAMES[outcome] ?? String(outcome), count]),
     ),
     overflows: run.enclave.stats.overflows,
+    overflowQueues: run.enclave.queues.filter((q) => q.overflows > 0).map((q) => ({
+      queue: q.id,
+      capacity: q.capacity,
+      overflows: q.overflows,
+    })),
     agentMigrations: sum((s) => s.migrations),
     agentCpuUs: threadCpu.find((g) => g.group === "agents")?.cpuUs ?? 0,
   };

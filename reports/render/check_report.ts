@@ -8,8 +8,8 @@
  * and without its data marks, and the two pictures must differ. The page
  * must also log no console errors.
  *
- * It drives Chromium over the DevTools protocol with Deno's own WebSocket,
- * so it needs no npm package, and it installs nothing.
+ * It drives Chromium with puppeteer-core (the DevTools protocol) and reads
+ * the screenshots with fast-png; it downloads no browser of its own.
  *
  * ```sh
  * deno run -A reports/render/check_report.ts [DIR] [--screenshot FILE]
@@ -22,9 +22,12 @@
  * @module
  */
 
+import { decode } from "fast-png";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import puppeteer, { type Page } from "puppeteer-core";
 import { InputError } from "../../core/errors.ts";
+import { userPath } from "../cli/user_path.ts";
 
 /** Where Debian's `chromium` package installs the browser. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -35,7 +38,7 @@ export interface CheckReportOptions {
   chromium?: string;
   /** Where to write a PNG screenshot of the whole page. @default none */
   screenshot?: string;
-  /** Give up after this many milliseconds. @default 60000 */
+  /** Give up on a step (start, load, a screenshot...) after this many milliseconds. @default 60000 */
   timeoutMs?: number;
 }
 
@@ -141,16 +144,38 @@ export async function checkReport(
     throw new InputError(`No report in "${dir}": index.html is missing (run deno task bench)`);
   }
   const expected = expectedFigures(dir);
-  const browser = await Browser.launch(chromium, options.timeoutMs ?? 60_000);
+  const timeout = options.timeoutMs ?? 60_000;
+  const browser = await puppeteer.launch({
+    executablePath: chromium,
+    headless: true,
+    // The flags known to work on a closed network.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--hide-scrollbars",
+    ],
+    defaultViewport: { width: 1280, height: 1000, deviceScaleFactor: 1 },
+    timeout,
+    protocolTimeout: timeout,
+  });
   try {
-    const page = await browser.open(pathToFileURL(Deno.realPathSync(indexPath)).href);
-    const sections = await page.evaluate<SectionProbe[]>(PROBE_SECTIONS);
+    const page = await browser.newPage();
+    page.setDefaultTimeout(timeout);
+    const consoleErrors = watchErrors(page);
+    await page.goto(pathToFileURL(Deno.realPathSync(indexPath)).href, { waitUntil: "load" });
+    await page.evaluate("document.fonts.ready.then(() => true)");
+    const sections = await page.evaluate(PROBE_SECTIONS) as SectionProbe[];
     // Each visible chart twice, with and without its data marks: the difference is what they paint.
     const charts = sections.flatMap((s) =>
       s.svg !== null && s.svg.width >= 1 && s.svg.height >= 1 ? [{ id: s.id, box: s.svg }] : []
     );
     const shown = new Map<string, Picture>();
-    for (const chart of charts) shown.set(chart.id, await page.picture(chart.box));
+    for (const chart of charts) shown.set(chart.id, await picture(page, chart.box));
     await page.evaluate(HIDE_MARKS);
     const shots = new Map<string, Shot>();
     for (const chart of charts) {
@@ -158,12 +183,15 @@ export async function checkReport(
       shots.set(chart.id, {
         ink: inkPixels(withMarks),
         area: withMarks.width * withMarks.height,
-        markPixels: differentPixels(withMarks, await page.picture(chart.box)),
+        markPixels: differentPixels(withMarks, await picture(page, chart.box)),
       });
     }
     await page.evaluate(SHOW_MARKS);
     if (options.screenshot !== undefined) {
-      await Deno.writeFile(options.screenshot, await page.screenshot(null));
+      await Deno.writeFile(
+        options.screenshot,
+        await page.screenshot({ type: "png", fullPage: true, captureBeyondViewport: true }),
+      );
     }
     const figures = sections.map((s) =>
       judgeFigure(s, shots.get(s.id) ?? null, expected.get(s.id) ?? null)
@@ -181,11 +209,51 @@ export async function checkReport(
     if (figures.length === 0) {
       figures.push({ name: "(none)", ok: false, reasons: ["the page has no figure"], summary: "" });
     }
-    const consoleErrors = [...page.errors];
-    return { figures, consoleErrors, ok: consoleErrors.length === 0 && figures.every((f) => f.ok) };
+    const errors = [...consoleErrors];
+    return {
+      figures,
+      consoleErrors: errors,
+      ok: errors.length === 0 && figures.every((f) => f.ok),
+    };
   } finally {
     await browser.close();
   }
+}
+
+/**
+ * Collects the page's console errors (and assertions), uncaught exceptions
+ * and failed loads (Chromium logs those as console errors) from now on.
+ */
+function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on("console", (message) => {
+    const type = message.type();
+    if (type !== "error" && type !== "assert") return;
+    // A browser log entry (a failed load) has no arguments: its text and where.
+    if (message.args().length === 0) {
+      const url = message.location().url;
+      errors.push(`${message.text()}${url === undefined || url === "" ? "" : ` (${url})`}`);
+    } else {
+      errors.push(`console.${type}: ${message.text()}`);
+    }
+  });
+  page.on("pageerror", (error) => {
+    errors.push(`exception: ${error instanceof Error ? error.stack ?? error.message : error}`);
+  });
+  return errors;
+}
+
+/** The decoded pixels of a region of the page (page coordinates in CSS px). */
+async function picture(
+  page: Page,
+  clip: { x: number; y: number; width: number; height: number },
+): Promise<Picture> {
+  const png = await page.screenshot({
+    type: "png",
+    captureBeyondViewport: true,
+    clip: { ...clip, scale: 1 },
+  });
+  return toRgba(decode(png));
 }
 
 /** The report's lines: one per figure, one for the console, a total. */
@@ -314,369 +382,19 @@ function differentPixels(a: Picture, b: Picture): number {
   return count;
 }
 
-/**
- * Decodes the PNGs Chromium writes: 8-bit RGB or RGBA, not interlaced.
- *
- * @throws {TypeError} on any other kind of PNG
- */
-async function decodePng(bytes: Uint8Array<ArrayBuffer>): Promise<Picture> {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let width = 0;
-  let height = 0;
-  let channels = 0;
-  const idat: Uint8Array<ArrayBuffer>[] = [];
-  for (let at = 8; at + 8 <= bytes.length;) {
-    const length = view.getUint32(at);
-    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
-    const data = bytes.subarray(at + 8, at + 8 + length);
-    if (type === "IHDR") {
-      width = view.getUint32(at + 8);
-      height = view.getUint32(at + 12);
-      const [depth, color, , , interlace] = data.subarray(8, 13);
-      channels = color === 6 ? 4 : color === 2 ? 3 : 0;
-      if (depth !== 8 || channels === 0 || interlace !== 0) {
-        throw new TypeError(
-          `Unsupported PNG: bit depth ${depth}, color type ${color}, interlace ${interlace}`,
-        );
-      }
-    } else if (type === "IDAT") {
-      idat.push(data);
-    } else if (type === "IEND") {
-      break;
-    }
-    at += 12 + length;
+/** A decoded PNG as RGBA bytes. */
+function toRgba(png: ReturnType<typeof decode>): Picture {
+  const { width, height, channels, depth, data } = png;
+  if (depth !== 8 || (channels !== 3 && channels !== 4)) {
+    throw new TypeError(`Unsupported screenshot: ${channels} channels of ${depth} bits`);
   }
-  const inflated = new Uint8Array(
-    await new Response(new Blob(idat).stream().pipeThrough(new DecompressionStream("deflate")))
-      .arrayBuffer(),
-  );
-  const stride = width * channels;
-  const raw = new Uint8Array(stride * height);
-  for (let y = 0; y < height; y++) {
-    const filter = inflated[y * (stride + 1)]!;
-    const line = inflated.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    const out = y * stride;
-    for (let x = 0; x < stride; x++) {
-      const left = x >= channels ? raw[out + x - channels]! : 0;
-      const up = y > 0 ? raw[out - stride + x]! : 0;
-      const upLeft = x >= channels && y > 0 ? raw[out - stride + x - channels]! : 0;
-      const predictor = filter === 0
-        ? 0
-        : filter === 1
-        ? left
-        : filter === 2
-        ? up
-        : filter === 3
-        ? (left + up) >> 1
-        : paeth(left, up, upLeft);
-      raw[out + x] = (line[x]! + predictor) & 0xff;
-    }
-  }
-  if (channels === 4) return { width, height, rgba: raw };
+  if (channels === 4) return { width, height, rgba: data as Uint8Array };
   const rgba = new Uint8Array(width * height * 4);
   for (let p = 0; p < width * height; p++) {
-    rgba.set(raw.subarray(p * 3, p * 3 + 3), p * 4);
+    rgba.set(data.subarray(p * 3, p * 3 + 3), p * 4);
     rgba[p * 4 + 3] = 255;
   }
   return { width, height, rgba };
-}
-
-function paeth(a: number, b: number, c: number): number {
-  const p = a + b - c;
-  const pa = Math.abs(p - a);
-  const pb = Math.abs(p - b);
-  const pc = Math.abs(p - c);
-  return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-}
-
-/** A headless Chromium started for one check, with a fresh profile. */
-class Browser {
-  #child: Deno.ChildProcess;
-  #profile: string;
-  #cdp: Cdp | null = null;
-  #timer: ReturnType<typeof setTimeout>;
-  #timedOut: Promise<never>;
-  #stderr = "";
-  #drained: Promise<void>;
-
-  private constructor(child: Deno.ChildProcess, profile: string, timeoutMs: number) {
-    this.#child = child;
-    this.#profile = profile;
-    this.#drained = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-      new WritableStream({
-        write: (chunk) => void (this.#stderr = (this.#stderr + chunk).slice(-4000)),
-      }),
-    ).catch(() => {});
-    let fail: (error: Error) => void = () => {};
-    this.#timedOut = new Promise((_, reject) => fail = reject);
-    this.#timedOut.catch(() => {});
-    this.#timer = setTimeout(
-      () => fail(new Error(`Chromium did not finish within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-  }
-
-  /** Starts Chromium with the flags known to work on a closed network, and connects. */
-  static async launch(executable: string, timeoutMs: number): Promise<Browser> {
-    const profile = await Deno.makeTempDir({ prefix: "check_report_chromium_" });
-    const child = new Deno.Command(executable, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-        "--force-device-scale-factor=1",
-        "--window-size=1280,1000",
-        `--user-data-dir=${profile}`,
-        "--remote-debugging-port=0",
-        "about:blank",
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const browser = new Browser(child, profile, timeoutMs);
-    try {
-      const endpoint = await browser.#within(browser.#endpoint());
-      browser.#cdp = await browser.#within(Cdp.connect(endpoint));
-      return browser;
-    } catch (error) {
-      await browser.close();
-      throw error;
-    }
-  }
-
-  /** Opens `url` in a new tab and waits until it and its fonts have loaded. */
-  async open(url: string): Promise<Page> {
-    const cdp = this.#cdp!;
-    const { targetId } = await this.#within(
-      cdp.send("Target.createTarget", { url: "about:blank" }),
-    );
-    const { sessionId } = await this.#within(
-      cdp.send("Target.attachToTarget", { targetId, flatten: true }),
-    );
-    const page = new Page(cdp, String(sessionId), (p) => this.#within(p));
-    await page.load(url);
-    return page;
-  }
-
-  /** Closes the browser, ends its process and removes its profile. */
-  async close(): Promise<void> {
-    clearTimeout(this.#timer);
-    let exited = false;
-    const status = this.#child.status.then(() => exited = true);
-    if (this.#cdp !== null) {
-      this.#cdp.send("Browser.close").catch(() => {});
-      // Give Chromium a few seconds to close its helper processes itself.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([status, new Promise((resolve) => timer = setTimeout(resolve, 5000))]);
-      clearTimeout(timer);
-      this.#cdp.close();
-    }
-    if (!exited) this.#child.kill("SIGKILL");
-    await status;
-    await this.#drained;
-    await Deno.remove(this.#profile, { recursive: true }).catch(() => {});
-  }
-
-  /** Waits for `promise`, or fails when the check's time is up. */
-  #within<T>(promise: Promise<T>): Promise<T> {
-    return Promise.race([promise, this.#timedOut]);
-  }
-
-  /** The browser's DevTools WebSocket address, read from the profile once Chromium is up. */
-  async #endpoint(): Promise<string> {
-    let exited = false;
-    this.#child.status.then(() => exited = true);
-    for (;;) {
-      try {
-        const [port, path] = Deno.readTextFileSync(`${this.#profile}/DevToolsActivePort`)
-          .split("\n");
-        if (port && path) return `ws://127.0.0.1:${port}${path}`;
-      } catch {
-        // Not written yet.
-      }
-      if (exited) {
-        await this.#drained;
-        const last = this.#stderr.trim().split("\n").slice(-3).join(" | ");
-        throw new Error(`Chromium exited before it was ready: ${last}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
-
-/** A tab of the browser: loads a page, evaluates in it, takes pictures, collects errors. */
-class Page {
-  /** Console errors, exceptions and failed loads so far. */
-  readonly errors: string[] = [];
-  #cdp: Cdp;
-  #session: string;
-  #within: <T>(promise: Promise<T>) => Promise<T>;
-  #loaded: Promise<void>;
-
-  constructor(cdp: Cdp, session: string, within: <T>(promise: Promise<T>) => Promise<T>) {
-    this.#cdp = cdp;
-    this.#session = session;
-    this.#within = within;
-    let loaded: () => void = () => {};
-    this.#loaded = new Promise((resolve) => loaded = resolve);
-    cdp.listen((method, params, sessionId) => {
-      if (sessionId !== session) return;
-      if (method === "Page.loadEventFired") loaded();
-      else if (method === "Runtime.consoleAPICalled") {
-        const type = String(params.type);
-        if (type === "error" || type === "assert") {
-          const args = params.args as { value?: unknown; description?: string }[];
-          this.errors.push(
-            `console.${type}: ${args.map((a) => a.description ?? String(a.value)).join(" ")}`,
-          );
-        }
-      } else if (method === "Runtime.exceptionThrown") {
-        const details = params.exceptionDetails as {
-          text: string;
-          exception?: { description?: string };
-        };
-        this.errors.push(`exception: ${details.exception?.description ?? details.text}`);
-      } else if (method === "Log.entryAdded") {
-        const entry = params.entry as { level: string; text: string; url?: string };
-        if (entry.level === "error") {
-          this.errors.push(`${entry.text}${entry.url ? ` (${entry.url})` : ""}`);
-        }
-      }
-    });
-  }
-
-  /** Navigates to `url` and waits for the load event and the fonts. */
-  async load(url: string): Promise<void> {
-    for (const domain of ["Page", "Runtime", "Log"]) await this.#send(`${domain}.enable`);
-    const navigation = await this.#send("Page.navigate", { url });
-    if (typeof navigation.errorText === "string" && navigation.errorText !== "") {
-      throw new Error(`Chromium could not open ${url}: ${navigation.errorText}`);
-    }
-    await this.#within(this.#loaded);
-    await this.evaluate("document.fonts.ready.then(() => true)");
-  }
-
-  /** Evaluates a JS expression in the page (awaiting a promise) and returns its JSON value. */
-  async evaluate<T>(expression: string): Promise<T> {
-    const result = await this.#send("Runtime.evaluate", {
-      expression,
-      awaitPromise: true,
-      returnByValue: true,
-    });
-    const thrown = result.exceptionDetails as { text: string } | undefined;
-    if (thrown !== undefined) throw new Error(`Page script failed: ${thrown.text}`);
-    return (result.result as { value: T }).value;
-  }
-
-  /** A PNG of a region of the page (page coordinates in CSS px), or of the whole page. */
-  async screenshot(
-    clip: { x: number; y: number; width: number; height: number } | null,
-  ): Promise<Uint8Array<ArrayBuffer>> {
-    let region = clip;
-    if (region === null) {
-      const metrics = await this.#send("Page.getLayoutMetrics");
-      const size = metrics.cssContentSize as { width: number; height: number };
-      region = { x: 0, y: 0, width: size.width, height: size.height };
-    }
-    const shot = await this.#send("Page.captureScreenshot", {
-      format: "png",
-      captureBeyondViewport: true,
-      clip: { ...region, scale: 1 },
-    });
-    return Uint8Array.from(atob(String(shot.data)), (c) => c.charCodeAt(0));
-  }
-
-  /** The decoded pixels of a region of the page. */
-  async picture(clip: { x: number; y: number; width: number; height: number }): Promise<Picture> {
-    return await decodePng(await this.screenshot(clip));
-  }
-
-  #send(method: string, params: Record<string, unknown> = {}) {
-    return this.#within(this.#cdp.send(method, params, this.#session));
-  }
-}
-
-/** A minimal Chrome DevTools protocol client over one WebSocket. */
-class Cdp {
-  #socket: WebSocket;
-  #next = 1;
-  #pending = new Map<
-    number,
-    { resolve: (value: Record<string, unknown>) => void; reject: (error: Error) => void }
-  >();
-  #listeners: ((method: string, params: Record<string, unknown>, session: string) => void)[] = [];
-
-  private constructor(socket: WebSocket) {
-    this.#socket = socket;
-    socket.onmessage = (event) => {
-      const message = JSON.parse(String(event.data));
-      if (typeof message.id === "number") {
-        const waiting = this.#pending.get(message.id);
-        this.#pending.delete(message.id);
-        if (message.error) {
-          waiting?.reject(new Error(`DevTools ${message.error.message ?? "error"}`));
-        } else waiting?.resolve(message.result ?? {});
-        return;
-      }
-      for (const listener of this.#listeners) {
-        listener(message.method, message.params ?? {}, message.sessionId ?? "");
-      }
-    };
-    socket.onclose = () => {
-      for (const waiting of this.#pending.values()) {
-        waiting.reject(new Error("DevTools connection closed"));
-      }
-      this.#pending.clear();
-    };
-  }
-
-  /** Connects to a DevTools WebSocket address. */
-  static connect(url: string): Promise<Cdp> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url);
-      socket.onopen = () => resolve(new Cdp(socket));
-      socket.onerror = () => reject(new Error(`Cannot connect to Chromium's DevTools at ${url}`));
-    });
-  }
-
-  /** Sends a command (to a page session when `session` is given) and waits for its result. */
-  send(
-    method: string,
-    params: Record<string, unknown> = {},
-    session?: string,
-  ): Promise<Record<string, unknown>> {
-    const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
-      this.#socket.send(
-        JSON.stringify(
-          session === undefined ? { id, method, params } : {
-            id,
-            method,
-            params,
-            sessionId: session,
-          },
-        ),
-      );
-    });
-  }
-
-  /** Calls `listener` on every event. */
-  listen(listener: (method: string, params: Record<string, unknown>, session: string) => void) {
-    this.#listeners.push(listener);
-  }
-
-  /** Closes the connection. */
-  close(): void {
-    this.#socket.close();
-  }
 }
 
 const USAGE = `Usage: deno run -A reports/render/check_report.ts [DIR] [--screenshot FILE]
@@ -711,9 +429,12 @@ export async function main(args: readonly string[]): Promise<number> {
     return 2;
   }
   const options: CheckReportOptions = {};
-  if (parsed.values.screenshot !== undefined) options.screenshot = parsed.values.screenshot;
+  if (parsed.values.screenshot !== undefined) {
+    options.screenshot = userPath(parsed.values.screenshot);
+  }
+  const dir = parsed.positionals[0];
   try {
-    const check = await checkReport(parsed.positionals[0] ?? "out", options);
+    const check = await checkReport(dir === undefined ? "out" : userPath(dir), options);
     console.log(formatReportCheck(check));
     return check.ok ? 0 : 1;
   } catch (error) {

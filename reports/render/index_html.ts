@@ -164,7 +164,7 @@ function figureSection(figure: ReportFigure): string {
     '<table class="settings"><caption>Settings</caption>',
     "<thead><tr><th>setting</th><th>value</th></tr></thead><tbody>",
     ...settings.map(([key, value]) =>
-      `<tr><td>${escapeHtml(key)}</td><td>${escapeHtml(String(value))}</td></tr>`
+      `<tr><td>${escapeHtml(settingLabel(key))}</td><td>${escapeHtml(String(value))}</td></tr>`
     ),
     "</tbody></table>",
     '<table class="claims"><caption>Claims</caption>',
@@ -183,6 +183,30 @@ function figureSection(figure: ReportFigure): string {
     ...(figure.table === undefined ? [] : dataTable(figure.table.title, figure.table.rows)),
     "</section>",
   ].join("\n");
+}
+
+/** Units a setting's key may end with, and how a label shows them. */
+const SETTING_UNITS: readonly (readonly [string, string])[] = [
+  ["Ms", "ms"],
+  ["Us", "µs"],
+  ["Ns", "ns"],
+  ["S", "s"],
+];
+
+/**
+ * A setting's key as a reader's label: `durationS` "duration (s)",
+ * `eventAtS` "event at (s)", `threadsPerCpu` "threads per CPU".
+ */
+export function settingLabel(key: string): string {
+  const unit = SETTING_UNITS.find(([suffix]) =>
+    key.endsWith(suffix) && key.length > suffix.length &&
+    /[a-z]/.test(key[key.length - suffix.length - 1]!)
+  );
+  const stem = unit === undefined ? key : key.slice(0, -unit[0].length);
+  const words = stem.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase()
+    .replace(/\bcpu(s?)\b/g, "CPU$1").replace(/\bwarmup\b/g, "warm-up")
+    .replace(/\bqps\b/g, "QPS");
+  return unit === undefined ? words : `${words} (${unit[1]})`;
 }
 
 function dataTable(title: string, rows: readonly Record<string, unknown>[]): string[] {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
+import { renderIndexHtml, type ReportFigure, settingLabel } from "./index_html.ts";
 
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg"><g id="a"></g></svg>';
 
@@ -46,4 +46,16 @@ Deno.test("renderIndexHtml shows each claim's source and counts calibration chec
   assert.ok(html.includes("reference-runs: google/ghost-userspace issue #9"));
   assert.equal(html.split('<tr class="calibration">').length - 1, 2, "calibration rows marked");
   assert.equal(html.split('<span class="tag">calibration</span>').length - 1, 2);
+});
+
+Deno.test("settingLabel turns a setting's key into words with its unit", () => {
+  assert.equal(settingLabel("durationS"), "duration (s)");
+  assert.equal(settingLabel("eventAtS"), "event at (s)");
+  assert.equal(settingLabel("warmupS"), "warm-up (s)");
+  assert.equal(settingLabel("restartDelayMs"), "restart delay (ms)");
+  assert.equal(settingLabel("threadsPerCpu"), "threads per CPU");
+  assert.equal(settingLabel("cpus"), "CPUs");
+  assert.equal(settingLabel("qps"), "QPS");
+  assert.equal(settingLabel("loads"), "loads");
+  assert.equal(settingLabel("S"), "s");
 });

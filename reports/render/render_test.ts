@@ -146,6 +146,13 @@ Deno.test("toCsv orders columns by first appearance and quotes as RFC 4180 says"
     "note,policy",
   );
   assert.equal(toCsv([]), "\n");
+  assert.equal(toCsv([{}, {}]), "\n\n\n");
+  assert.equal(
+    toCsv([{ a: "x\ry", b: false, c: -0, d: "" }, { a: "p\r\nq", b: 1e21 }], {
+      lineEnding: "\r\n",
+    }),
+    'a,b,c,d\r\n"x\ry",false,0,\r\n"p\r\nq",1e+21,,\r\n',
+  );
   assert.throws(() => toCsv([{ a: { nested: 1 } }]), TypeError);
 });
 
@@ -226,7 +233,7 @@ Deno.test("renderIndexHtml shows every figure inline with its settings, claims a
   ) {
     assert.ok(html.includes(`href="${file}"`), file);
   }
-  assert.ok(html.includes("<td>windowMs</td><td>20</td>"));
+  assert.ok(html.includes("<td>window (ms)</td><td>20</td>"), "settings by label");
   assert.equal(
     renderIndexHtml({ suite: "quick", seed: 42, figures }),
     renderIndexHtml({ suite: "quick", seed: 42, figures }),

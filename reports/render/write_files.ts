@@ -6,6 +6,7 @@
  * @module
  */
 
+import { stringify } from "csv-stringify/sync";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { InputError } from "../../core/errors.ts";
 
@@ -136,7 +137,9 @@ export async function writeFileAtomic(
  * Formats rows as CSV: a header line, then one line per row, each line
  * ending in `lineEnding` (the last one too). A cell is quoted when it holds
  * a comma, a double quote, a carriage return or a line feed, with inner
- * quotes doubled (RFC 4180).
+ * quotes doubled (RFC 4180); `true` and `false` are written as words, null
+ * and undefined as empty cells, and any other object is a TypeError. The
+ * quoting is csv-stringify's.
  *
  * @example
  * ```ts
@@ -146,14 +149,25 @@ export async function writeFileAtomic(
  * ```
  */
 export function toCsv<Row extends object>(rows: readonly Row[], options: CsvOptions = {}): string {
-  const end = options.lineEnding ?? "\n";
   const columns = options.columns ?? columnsOf(rows);
-  const lines = [columns.map((column) => csvCell(column)).join(",")];
-  for (const row of rows) {
-    const record = new Map<string, unknown>(Object.entries(row));
-    lines.push(columns.map((column) => csvCell(record.get(column), column)).join(","));
-  }
-  return lines.map((line) => line + end).join("");
+  // csv-stringify prints nothing without columns: an empty header and an empty line per row.
+  if (columns.length === 0) return (options.lineEnding ?? "\n").repeat(rows.length + 1);
+  return stringify(rows as unknown as Record<string, unknown>[], {
+    header: true,
+    columns: [...columns],
+    record_delimiter: options.lineEnding ?? "\n",
+    // Its default quotes a line feed only as part of the record delimiter.
+    quoted_match: /[\r\n]/,
+    cast: {
+      boolean: (value) => String(value),
+      object: (_, context) => {
+        throw new TypeError(
+          `CSV column "${context.column ?? ""}" holds an object: expected a string, number or ` +
+            "boolean",
+        );
+      },
+    },
+  });
 }
 
 /**
@@ -261,17 +275,6 @@ function columnsOf(rows: readonly object[]): string[] {
     }
   }
   return columns;
-}
-
-function csvCell(value: unknown, column?: string): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (typeof value !== "string") {
-    throw new TypeError(
-      `CSV column "${column ?? ""}" holds a ${typeof value}: expected a string, number or boolean`,
-    );
-  }
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 function fileKind(info: Deno.FileInfo): string {
