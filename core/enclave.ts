@@ -22,6 +22,7 @@
  * @module
  */
 
+import { IdRanges } from "./_id_ranges.ts";
 import { AGENT_FLAG, MSG, TARGET, TXN, type TxnOutcome } from "./ghost_abi.ts";
 import type { Kernel } from "./kernel.ts";
 import {
@@ -132,7 +133,8 @@ export class Enclave implements GhostHooks {
   readonly #queues: MessageQueue[] = [];
   readonly #taskQueue = new Map<number, MessageQueue>();
   readonly #tasks = new Map<number, Thread>();
-  readonly #dead = new Set<number>();
+  /** The threads that died in the enclave (TARGET_STALE, not INVALID_TARGET). */
+  readonly #dead = new IdRanges();
   readonly #queueCapacity: number;
   readonly #runnableTimeout: number;
   readonly #deliverTicks: boolean;

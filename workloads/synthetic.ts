@@ -19,7 +19,8 @@
 import { parseDistribution } from "../core/distributions.ts";
 import type { Engine } from "../core/engine.ts";
 import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
-import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
+import type { SpawnOptions } from "../core/kernel.ts";
+import { type Action, type Behavior, type Thread, WaitQueue } from "../core/thread.ts";
 import { SEC } from "../core/units.ts";
 import { RequestStats } from "../core/metrics/request_stats.ts";
 import { RequestQueue } from "./_request_queue.ts";
@@ -75,6 +76,9 @@ class SyntheticWorkload implements Workload {
     const waiters = new WaitQueue("synthetic.workers");
     const queue = this.#queue;
     const schedClass = schedClassOf(context);
+    // One object for every request's thread (the kernel copies what it keeps).
+    const requestOptions: SpawnOptions = { name: "request", group: "requests", ...schedClass };
+    const draft: OneShotRequest = { arrival: 0, service: 0, type: 0 };
 
     const arrive = engine.register("synthetic.arrival", () => {
       const now = engine.now;
@@ -87,11 +91,11 @@ class SyntheticWorkload implements Workload {
         queue.push(now, ns, type);
         kernel.wakeOne(waiters, -1);
       } else {
-        kernel.spawn(this.#oneShot(now, ns, type), {
-          name: "request",
-          group: "requests",
-          ...schedClass,
-        });
+        this.#serving++;
+        draft.arrival = now;
+        draft.service = ns;
+        draft.type = type;
+        kernel.spawn(new OneShot(this, draft), requestOptions);
       }
       const next = now + Math.max(1, Math.round(arrivals.exponential(meanGap)));
       if (next < context.durationNs) engine.at(next, arrive);
@@ -155,27 +159,66 @@ class SyntheticWorkload implements Workload {
     };
   }
 
-  /** A thread for one request: serve it, record it, exit. */
-  #oneShot(arrival: number, service: number, type: number) {
-    let start = -1;
-    const epoch = this.#epoch;
-    this.#serving++;
-    return {
-      next: (thread: Thread): Action => {
-        const now = this.#engine.now;
-        if (start < 0) {
-          start = now;
-          thread.stepNs = service;
-          return "compute";
-        }
-        if (epoch === this.#epoch) {
-          this.#serving--;
-          this.finished++;
-          this.stats.record(type, arrival, start, now);
-        }
-        return "exit";
-      },
-    };
+  /** Virtual time, ns. */
+  get now(): number {
+    return this.#engine.now;
+  }
+
+  /** The workload's epoch (bumped by a reboot). */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** A one-shot request finished now: recorded unless a reboot failed it. */
+  finishOneShot(request: OneShot): void {
+    if (request.epoch !== this.#epoch) return;
+    this.#serving--;
+    this.finished++;
+    this.stats.record(request.type, request.arrival, request.start, this.#engine.now);
+  }
+}
+
+/** What a one-shot request's thread serves. */
+interface OneShotRequest {
+  /** Arrival time, ns. */
+  arrival: number;
+  /** Service time, ns. */
+  service: number;
+  /** Request type index. */
+  type: number;
+}
+
+/**
+ * The thread of one request: serve it, record it, exit. A class, not a
+ * closure: one object per request.
+ */
+class OneShot implements Behavior {
+  readonly #workload: SyntheticWorkload;
+  readonly arrival: number;
+  readonly service: number;
+  readonly type: number;
+  /** The workload's epoch at arrival: a reboot since then failed the request. */
+  readonly epoch: number;
+  /** When it started running, ns, or -1. */
+  start = -1;
+
+  /** Copies the request: the caller may reuse the object. */
+  constructor(workload: SyntheticWorkload, request: Readonly<OneShotRequest>) {
+    this.#workload = workload;
+    this.arrival = request.arrival;
+    this.service = request.service;
+    this.type = request.type;
+    this.epoch = workload.epoch;
+  }
+
+  next(thread: Thread): Action {
+    if (this.start < 0) {
+      this.start = this.#workload.now;
+      thread.stepNs = this.service;
+      return "compute";
+    }
+    this.#workload.finishOneShot(this);
+    return "exit";
   }
 }
 
