@@ -35,19 +35,45 @@ export class IdRanges {
     const joinsRight = i + 1 < starts.length && starts[i + 1] === id + 1;
     if (joinsLeft && joinsRight) {
       ends[i] = ends[i + 1]!;
-      starts.splice(i + 1, 1);
-      ends.splice(i + 1, 1);
+      this.#remove(i + 1);
     } else if (joinsLeft) {
       ends[i] = id + 1;
     } else if (joinsRight) {
       starts[i + 1] = id;
-    } else if (i + 1 === starts.length) {
-      starts.push(id);
-      ends.push(id + 1);
     } else {
-      starts.splice(i + 1, 0, id);
-      ends.splice(i + 1, 0, id + 1);
+      this.#insert(i + 1, id);
     }
+  }
+
+  // Ids arrive near the end, so the shifts below move few ranges: cheaper
+  // than a splice.
+
+  /** Inserts the range `[id, id + 1)` at index `at`. */
+  #insert(at: number, id: number): void {
+    const starts = this.#starts;
+    const ends = this.#ends;
+    let i = starts.length;
+    starts.push(id);
+    ends.push(id + 1);
+    for (; i > at; i--) {
+      starts[i] = starts[i - 1]!;
+      ends[i] = ends[i - 1]!;
+    }
+    starts[at] = id;
+    ends[at] = id + 1;
+  }
+
+  /** Removes the range at index `at`. */
+  #remove(at: number): void {
+    const starts = this.#starts;
+    const ends = this.#ends;
+    const last = starts.length - 1;
+    for (let i = at; i < last; i++) {
+      starts[i] = starts[i + 1]!;
+      ends[i] = ends[i + 1]!;
+    }
+    starts.pop();
+    ends.pop();
   }
 
   /** The index of the last range starting at or before `id`, or -1. */

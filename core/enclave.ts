@@ -23,6 +23,7 @@
  */
 
 import { IdRanges } from "./_id_ranges.ts";
+import { GtidMap, type ReadonlyGtidMap } from "./gtid_map.ts";
 import { AGENT_FLAG, MSG, TARGET, TXN, type TxnOutcome } from "./ghost_abi.ts";
 import type { Kernel } from "./kernel.ts";
 import {
@@ -131,8 +132,7 @@ export class Enclave implements GhostHooks {
 
   readonly #member: Uint8Array;
   readonly #queues: MessageQueue[] = [];
-  readonly #taskQueue = new Map<number, MessageQueue>();
-  readonly #tasks = new Map<number, Thread>();
+  readonly #tasks = new GtidMap<Thread>();
   /** The threads that died in the enclave (TARGET_STALE, not INVALID_TARGET). */
   readonly #dead = new IdRanges();
   readonly #queueCapacity: number;
@@ -245,7 +245,7 @@ export class Enclave implements GhostHooks {
   }
 
   /** The ghost threads of the enclave, by gtid. */
-  get tasks(): ReadonlyMap<number, Thread> {
+  get tasks(): ReadonlyGtidMap<Thread> {
     return this.#tasks;
   }
 
@@ -310,7 +310,7 @@ export class Enclave implements GhostHooks {
   associateQueue(gtid: number, queue: MessageQueue, barrier: number): boolean {
     const thread = this.#tasks.get(gtid);
     if (thread === undefined || thread.barrier !== barrier) return false;
-    this.#taskQueue.set(gtid, queue);
+    thread.ghostQueue = queue;
     return true;
   }
 
@@ -322,7 +322,7 @@ export class Enclave implements GhostHooks {
 
   /** The queue a task's messages go to. */
   queueOf(gtid: number): MessageQueue | undefined {
-    return this.#taskQueue.get(gtid);
+    return this.#tasks.get(gtid)?.ghostQueue ?? undefined;
   }
 
   #onProduce(queue: MessageQueue): void {
@@ -357,10 +357,10 @@ export class Enclave implements GhostHooks {
   }
 
   /** Delivers a task message to the task's queue (a task with none counts an overflow). */
-  #send(message: Message): void {
+  #send(thread: Thread, message: Message): void {
     const { type, gtid, time } = message;
-    const queue = this.#taskQueue.get(gtid);
-    if (queue === undefined) {
+    const queue = thread.ghostQueue;
+    if (queue === null) {
       this.stats.overflows++;
       return;
     }
@@ -376,48 +376,48 @@ export class Enclave implements GhostHooks {
     }
     this.#tasks.set(thread.id, thread);
     const queue = this.#defaultQueue ?? this.#queues[0];
-    if (queue !== undefined) this.#taskQueue.set(thread.id, queue);
+    thread.ghostQueue = queue ?? null;
     const message = this.#taskMessage(thread, MSG.TASK_NEW, -1);
     message.flags = thread.state === "runnable" ? MSG_FLAG_RUNNABLE : 0;
     message.aux = thread.nice;
-    this.#send(message);
+    this.#send(thread, message);
   }
 
   /** TASK_WAKEUP. */
   taskWakeup(thread: Thread, wakerCpu: number): void {
     const message = this.#taskMessage(thread, MSG.TASK_WAKEUP, thread.lastCpu);
     message.aux = wakerCpu;
-    this.#send(message);
+    this.#send(thread, message);
   }
 
   /** TASK_BLOCKED. */
   taskBlocked(thread: Thread, cpu: number): void {
-    this.#send(this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
   }
 
   /** TASK_YIELD. */
   taskYield(thread: Thread, cpu: number): void {
-    this.#send(this.#taskMessage(thread, MSG.TASK_YIELD, cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_YIELD, cpu));
   }
 
   /** TASK_PREEMPT, with MSG_FLAG_WAS_LATCHED and MSG_FLAG_BY_KERNEL as `flags` says. */
   taskPreempt(thread: Thread, cpu: number, flags: number): void {
     const message = this.#taskMessage(thread, MSG.TASK_PREEMPT, cpu);
     message.flags = flags;
-    this.#send(message);
+    this.#send(thread, message);
   }
 
   /** TASK_AFFINITY_CHANGED. */
   taskAffinityChanged(thread: Thread): void {
-    this.#send(this.#taskMessage(thread, MSG.TASK_AFFINITY_CHANGED, thread.cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_AFFINITY_CHANGED, thread.cpu));
   }
 
   /** TASK_BLOCKED then TASK_DEAD: the thread exited. */
   taskDead(thread: Thread, cpu: number): void {
-    this.#send(this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
-    this.#send(this.#taskMessage(thread, MSG.TASK_DEAD, cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_DEAD, cpu));
     this.#tasks.delete(thread.id);
-    this.#taskQueue.delete(thread.id);
+    thread.ghostQueue = null;
     this.#dead.add(thread.id);
   }
 
@@ -428,9 +428,9 @@ export class Enclave implements GhostHooks {
     if (!this.#tasks.has(thread.id)) throw new Error(`Thread ${thread.id} is not in the enclave`);
     const message = this.#taskMessage(thread, MSG.TASK_DEPARTED, thread.cpu);
     message.flags = thread.state === "running" ? MSG_FLAG_WAS_CURRENT : 0;
-    this.#send(message);
+    this.#send(thread, message);
     this.#tasks.delete(thread.id);
-    this.#taskQueue.delete(thread.id);
+    thread.ghostQueue = null;
     this.kernel.moveToFair(thread);
   }
 
@@ -464,7 +464,7 @@ export class Enclave implements GhostHooks {
 
   /** TASK_ON_CPU, when opted in: a committed thread started running. */
   taskOnCpu(thread: Thread, cpu: number): void {
-    if (this.#deliverOnCpu) this.#send(this.#taskMessage(thread, MSG.TASK_ON_CPU, cpu));
+    if (this.#deliverOnCpu) this.#send(thread, this.#taskMessage(thread, MSG.TASK_ON_CPU, cpu));
   }
 
   /** An enclave CPU has nothing to run. */
@@ -649,9 +649,11 @@ export class Enclave implements GhostHooks {
     const agent = this.#agent;
     this.#agent = null;
     agent?.destroyed();
-    for (const thread of [...this.#tasks.values()]) this.kernel.moveToFair(thread);
+    for (const thread of [...this.#tasks.values()]) {
+      thread.ghostQueue = null;
+      this.kernel.moveToFair(thread);
+    }
     this.#tasks.clear();
-    this.#taskQueue.clear();
     for (const cpu of this.cpus) {
       this.kernel.cpus[cpu]!.ghost = null;
       this.kernel.resched(cpu);

@@ -8,6 +8,7 @@
  */
 
 import type { GhostHooks } from "./ghost_class.ts";
+import type { MessageQueue } from "./message_queue.ts";
 
 /**
  * What a thread does next. The step's argument is set on the thread. `spin`
@@ -146,6 +147,11 @@ export class Thread {
   spinning = false;
   /** The enclave of a ghost-class thread (or of an agent), else null. */
   ghost: GhostHooks | null = null;
+  /**
+   * The message queue of its enclave that its messages go to (ghost.c's
+   * `dst_q`), or null; the enclave's to change.
+   */
+  ghostQueue: MessageQueue | null = null;
   /** Task barrier (Tseq) of the status word: bumped by every message about it. */
   barrier = 0;
   /** CPU it is latched on by a commit, or -1. */
