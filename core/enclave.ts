@@ -85,6 +85,11 @@ export interface CommitOptions {
   readyAt?: number;
   /** Switch overhead charged on each remote CPU when its thread starts (target side), ns. @default 0 */
   targetCost?: number;
+  /**
+   * How many of the listed CPUs, from the first, form the group (a caller
+   * may pass a longer reused list). @default all of them
+   */
+  count?: number;
 }
 
 /** Per-enclave counters, reported by runs. */
@@ -523,11 +528,17 @@ export class Enclave implements GhostHooks {
    * latches at once, without cost, and runs when the agent yields.
    */
   commit(cpus: ArrayLike<number>, options: Readonly<CommitOptions> = {}): number {
-    const poison = this.#validateGroup(cpus) && options.syncGroup === true;
+    const count = options.count ?? cpus.length;
+    if (!(Number.isInteger(count) && count >= 0 && count <= cpus.length)) {
+      throw new RangeError(
+        `Invalid commit count ${count}: expected an integer in [0, ${cpus.length}]`,
+      );
+    }
+    const poison = this.#validateGroup(cpus, count) && options.syncGroup === true;
     const readyAt = options.readyAt ?? this.kernel.engine.now;
     const targetCost = options.targetCost ?? 0;
     let completed = 0;
-    for (let i = 0; i < cpus.length; i++) {
+    for (let i = 0; i < count; i++) {
       const cpu = cpus[i]!;
       if (this.#txnOpen[cpu] !== 1) continue; // listed twice
       let outcome = this.#txnOutcome[cpu] as TxnOutcome;
@@ -542,12 +553,13 @@ export class Enclave implements GhostHooks {
   }
 
   /**
-   * Validates the open transactions of a group in order, recording each
-   * outcome in its slot; returns whether one failed.
+   * Validates the open transactions of a group (the first `count` CPUs of
+   * the list) in order, recording each outcome in its slot; returns whether
+   * one failed.
    */
-  #validateGroup(cpus: ArrayLike<number>): boolean {
+  #validateGroup(cpus: ArrayLike<number>, count: number): boolean {
     let failed = false;
-    for (let i = 0; i < cpus.length; i++) {
+    for (let i = 0; i < count; i++) {
       const cpu = cpus[i]!;
       if (this.#txnOpen[cpu] !== 1) throw new Error(`No open transaction on CPU ${cpu}`);
       let outcome = this.#validate(cpu);

@@ -59,6 +59,13 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
     return this.#size;
   }
 
+  /** Number of pages allocated (for tests: memory is proportional to it). */
+  get pages(): number {
+    let count = 0;
+    for (const page of this.#pages) if (page !== undefined) count++;
+    return count;
+  }
+
   /** The value of `gtid`, or undefined (also for an id that is not a non-negative integer). */
   get(gtid: number): V | undefined {
     const number = gtid >>> PAGE_BITS;
@@ -84,7 +91,12 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
     let page = number < pages.length ? pages[number] : undefined;
     if (page === undefined) {
       page = { slots: new Array<V | undefined>(PAGE_SIZE).fill(undefined), count: 0 };
-      while (pages.length < number) pages.push(undefined);
+      if (number >= pages.length) {
+        // The last page stays when it empties (see delete); it goes once it is not the last.
+        const last = pages.length - 1;
+        if (last >= 0 && pages[last]?.count === 0) pages[last] = undefined;
+        while (pages.length < number) pages.push(undefined);
+      }
       pages[number] = page;
     }
     const slot = gtid & PAGE_MASK;

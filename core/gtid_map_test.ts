@@ -44,3 +44,14 @@ Deno.test("GtidMap clear empties it and keeps it usable", () => {
   map.set(5, "five");
   assert.deepEqual([...map], [[5, "five"]]);
 });
+
+Deno.test("GtidMap keeps only the pages that hold entries, and the last one", () => {
+  const map = new GtidMap<number>();
+  // Ids handed out in order, at most a few alive at once, the map often empty.
+  for (let id = 1; id < 100_000; id++) {
+    map.set(id, id);
+    if (id % 4 === 3) { for (let dead = id - 3; dead <= id; dead++) map.delete(dead); }
+  }
+  map.set(7, 7); // a long-lived thread keeps its page
+  assert.equal(map.pages, 2);
+});

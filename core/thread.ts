@@ -76,9 +76,13 @@ export class WaitQueue {
 
   /** Removes a given waiter (when it is woken another way); false if absent. */
   remove(thread: Thread): boolean {
-    const index = this.#items.indexOf(thread, this.#head);
+    const items = this.#items;
+    const index = items.indexOf(thread, this.#head);
     if (index < 0) return false;
-    this.#items.splice(index, 1);
+    // Shifted by hand: a splice would allocate the array of removed items.
+    const last = items.length - 1;
+    for (let i = index; i < last; i++) items[i] = items[i + 1]!;
+    items.pop();
     return true;
   }
 }
