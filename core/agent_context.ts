@@ -48,7 +48,7 @@ export class Context implements AgentContext {
   readonly #pending: Int32Array;
   /** The transaction and commit options handed to the enclave, reused (it copies them). */
   readonly #txn = { gtid: 0, barrier: 0, agentCpu: -1, agentBarrier: -1 };
-  readonly #commitOptions = { syncGroup: false, readyAt: 0, targetCost: 0 };
+  readonly #commitOptions = { syncGroup: false, readyAt: 0, targetCost: 0, count: 0 };
 
   /** Creates the context of a process. */
   constructor(host: ContextHost) {
@@ -137,13 +137,13 @@ export class Context implements AgentContext {
       this.roundCost += costs.remoteScheduleAgent + (remote - 1) * costs.groupCommitPerTxn;
     }
     const readyAt = this.now + this.roundCost + costs.ipi;
-    const pending = this.#pending.subarray(0, count);
     const enclave = host.enclave;
     const options = this.#commitOptions;
     options.syncGroup = mode === "sync-group";
     options.readyAt = readyAt;
     options.targetCost = costs.remoteScheduleTarget;
-    const completed = enclave.commit(pending, options);
+    options.count = count;
+    const completed = enclave.commit(this.#pending, options);
     host.countCommits(completed, count);
     if (mode !== "async" && remote > 0) {
       // A sync commit returns once the remote CPUs have switched.

@@ -10,6 +10,7 @@
 
 import type { Context } from "./agent_context.ts";
 import { isTaskMessage, MSG } from "./ghost_abi.ts";
+import type { GtidMap } from "./gtid_map.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Message, MessageQueue } from "./message_queue.ts";
 import type { Policy } from "./policy.ts";
@@ -30,7 +31,7 @@ export interface LoopHost {
   /** Agent CPU time to deliver one message, ns. */
   readonly deliveryCost: number;
   /** Per task: the barrier of the last message the agent read. */
-  readonly lastSeq: Map<number, number>;
+  readonly lastSeq: GtidMap<number>;
   /** Counts handled messages. */
   countMessage(): void;
   /** The queue the agent on `cpu` drains. */
@@ -161,7 +162,7 @@ export class AgentLoop implements Behavior {
 }
 
 /** Checks a task message's seqnum against the last one read, and records it. */
-function checkSequence(lastSeq: Map<number, number>, queue: MessageQueue, msg: Message): void {
+function checkSequence(lastSeq: GtidMap<number>, queue: MessageQueue, msg: Message): void {
   const last = lastSeq.get(msg.gtid);
   if (last !== undefined && msg.seqnum <= last) {
     throw new Error(`Message out of sequence: ${MessageQueue.describe(msg)} after seqnum ${last}`);

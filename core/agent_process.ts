@@ -28,6 +28,7 @@ import { Context, type ContextHost } from "./agent_context.ts";
 import { AgentLoop, type LoopHost } from "./agent_loop.ts";
 import type { AgentAttachment, Enclave } from "./enclave.ts";
 import { AGENT_FLAG, MSG } from "./ghost_abi.ts";
+import { GtidMap } from "./gtid_map.ts";
 import type { Kernel } from "./kernel.ts";
 import {
   type Message,
@@ -116,7 +117,7 @@ export class AgentProcess {
   readonly #queues: (MessageQueue | null)[];
   readonly #threads: (Thread | null)[];
   readonly #sleep: WaitQueue[];
-  readonly #lastSeq = new Map<number, number>();
+  readonly #lastSeq = new GtidMap<number>();
   readonly #deliveryCost: number;
   readonly #host: Host;
   readonly #context: Context;

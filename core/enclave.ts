@@ -22,6 +22,8 @@
  * @module
  */
 
+import { IdRanges } from "./_id_ranges.ts";
+import { GtidMap, type ReadonlyGtidMap } from "./gtid_map.ts";
 import { AGENT_FLAG, MSG, TARGET, TXN, type TxnOutcome } from "./ghost_abi.ts";
 import type { Kernel } from "./kernel.ts";
 import {
@@ -91,6 +93,11 @@ export interface CommitOptions {
   readyAt?: number;
   /** Switch overhead charged on each remote CPU when its thread starts (target side), ns. @default 0 */
   targetCost?: number;
+  /**
+   * How many of the listed CPUs, from the first, form the group (a caller
+   * may pass a longer reused list). @default all of them
+   */
+  count?: number;
 }
 
 /** Per-enclave counters, reported by runs. */
@@ -138,9 +145,9 @@ export class Enclave implements GhostHooks {
 
   readonly #member: Uint8Array;
   readonly #queues: MessageQueue[] = [];
-  readonly #taskQueue = new Map<number, MessageQueue>();
-  readonly #tasks = new Map<number, Thread>();
-  readonly #dead = new Set<number>();
+  readonly #tasks = new GtidMap<Thread>();
+  /** The threads that died in the enclave (TARGET_STALE, not INVALID_TARGET). */
+  readonly #dead = new IdRanges();
   /** Threads of the enclave a message about which was dropped since an agent last attached. */
   readonly #lostMessage = new Set<number>();
   readonly #queueCapacity: number;
@@ -271,7 +278,7 @@ export class Enclave implements GhostHooks {
   }
 
   /** The ghost threads of the enclave, by gtid. */
-  get tasks(): ReadonlyMap<number, Thread> {
+  get tasks(): ReadonlyGtidMap<Thread> {
     return this.#tasks;
   }
 
@@ -350,7 +357,7 @@ export class Enclave implements GhostHooks {
   associateQueue(gtid: number, queue: MessageQueue, barrier: number): boolean {
     const thread = this.#tasks.get(gtid);
     if (thread === undefined || thread.barrier !== barrier) return false;
-    this.#taskQueue.set(gtid, queue);
+    thread.ghostQueue = queue;
     return true;
   }
 
@@ -362,7 +369,7 @@ export class Enclave implements GhostHooks {
 
   /** The queue a task's messages go to. */
   queueOf(gtid: number): MessageQueue | undefined {
-    return this.#taskQueue.get(gtid);
+    return this.#tasks.get(gtid)?.ghostQueue ?? undefined;
   }
 
   #onProduce(queue: MessageQueue): void {
@@ -397,10 +404,10 @@ export class Enclave implements GhostHooks {
   }
 
   /** Delivers a task message to the task's queue (a task with none counts an overflow). */
-  #send(message: Message): void {
+  #send(thread: Thread, message: Message): void {
     const { type, gtid, time } = message;
-    const queue = this.#taskQueue.get(gtid);
-    if (queue === undefined) {
+    const queue = thread.ghostQueue;
+    if (queue === null) {
       this.stats.overflows++;
       this.#lostMessage.add(gtid);
       return;
@@ -420,48 +427,48 @@ export class Enclave implements GhostHooks {
     }
     this.#tasks.set(thread.id, thread);
     const queue = this.#defaultQueue ?? this.#queues[0];
-    if (queue !== undefined) this.#taskQueue.set(thread.id, queue);
+    thread.ghostQueue = queue ?? null;
     const message = this.#taskMessage(thread, MSG.TASK_NEW, -1);
     message.flags = thread.state === "runnable" ? MSG_FLAG_RUNNABLE : 0;
     message.aux = thread.nice;
-    this.#send(message);
+    this.#send(thread, message);
   }
 
   /** TASK_WAKEUP. */
   taskWakeup(thread: Thread, wakerCpu: number): void {
     const message = this.#taskMessage(thread, MSG.TASK_WAKEUP, thread.lastCpu);
     message.aux = wakerCpu;
-    this.#send(message);
+    this.#send(thread, message);
   }
 
   /** TASK_BLOCKED. */
   taskBlocked(thread: Thread, cpu: number): void {
-    this.#send(this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
   }
 
   /** TASK_YIELD. */
   taskYield(thread: Thread, cpu: number): void {
-    this.#send(this.#taskMessage(thread, MSG.TASK_YIELD, cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_YIELD, cpu));
   }
 
   /** TASK_PREEMPT, with MSG_FLAG_WAS_LATCHED and MSG_FLAG_BY_KERNEL as `flags` says. */
   taskPreempt(thread: Thread, cpu: number, flags: number): void {
     const message = this.#taskMessage(thread, MSG.TASK_PREEMPT, cpu);
     message.flags = flags;
-    this.#send(message);
+    this.#send(thread, message);
   }
 
   /** TASK_AFFINITY_CHANGED. */
   taskAffinityChanged(thread: Thread): void {
-    this.#send(this.#taskMessage(thread, MSG.TASK_AFFINITY_CHANGED, thread.cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_AFFINITY_CHANGED, thread.cpu));
   }
 
   /** TASK_BLOCKED then TASK_DEAD: the thread exited. */
   taskDead(thread: Thread, cpu: number): void {
-    this.#send(this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
-    this.#send(this.#taskMessage(thread, MSG.TASK_DEAD, cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));
+    this.#send(thread, this.#taskMessage(thread, MSG.TASK_DEAD, cpu));
     this.#tasks.delete(thread.id);
-    this.#taskQueue.delete(thread.id);
+    thread.ghostQueue = null;
     this.#lostMessage.delete(thread.id);
     this.#dead.add(thread.id);
   }
@@ -473,9 +480,9 @@ export class Enclave implements GhostHooks {
     if (!this.#tasks.has(thread.id)) throw new Error(`Thread ${thread.id} is not in the enclave`);
     const message = this.#taskMessage(thread, MSG.TASK_DEPARTED, thread.cpu);
     message.flags = thread.state === "running" ? MSG_FLAG_WAS_CURRENT : 0;
-    this.#send(message);
+    this.#send(thread, message);
     this.#tasks.delete(thread.id);
-    this.#taskQueue.delete(thread.id);
+    thread.ghostQueue = null;
     this.#lostMessage.delete(thread.id);
     this.kernel.moveToFair(thread);
   }
@@ -510,7 +517,7 @@ export class Enclave implements GhostHooks {
 
   /** TASK_ON_CPU, when opted in: a committed thread started running. */
   taskOnCpu(thread: Thread, cpu: number): void {
-    if (this.#deliverOnCpu) this.#send(this.#taskMessage(thread, MSG.TASK_ON_CPU, cpu));
+    if (this.#deliverOnCpu) this.#send(thread, this.#taskMessage(thread, MSG.TASK_ON_CPU, cpu));
   }
 
   /** An enclave CPU has nothing to run. */
@@ -569,11 +576,17 @@ export class Enclave implements GhostHooks {
    * latches at once, without cost, and runs when the agent yields.
    */
   commit(cpus: ArrayLike<number>, options: Readonly<CommitOptions> = {}): number {
-    const poison = this.#validateGroup(cpus) && options.syncGroup === true;
+    const count = options.count ?? cpus.length;
+    if (!(Number.isInteger(count) && count >= 0 && count <= cpus.length)) {
+      throw new RangeError(
+        `Invalid commit count ${count}: expected an integer in [0, ${cpus.length}]`,
+      );
+    }
+    const poison = this.#validateGroup(cpus, count) && options.syncGroup === true;
     const readyAt = options.readyAt ?? this.kernel.engine.now;
     const targetCost = options.targetCost ?? 0;
     let completed = 0;
-    for (let i = 0; i < cpus.length; i++) {
+    for (let i = 0; i < count; i++) {
       const cpu = cpus[i]!;
       if (this.#txnOpen[cpu] !== 1) continue; // listed twice
       let outcome = this.#txnOutcome[cpu] as TxnOutcome;
@@ -588,12 +601,13 @@ export class Enclave implements GhostHooks {
   }
 
   /**
-   * Validates the open transactions of a group in order, recording each
-   * outcome in its slot; returns whether one failed.
+   * Validates the open transactions of a group (the first `count` CPUs of
+   * the list) in order, recording each outcome in its slot; returns whether
+   * one failed.
    */
-  #validateGroup(cpus: ArrayLike<number>): boolean {
+  #validateGroup(cpus: ArrayLike<number>, count: number): boolean {
     let failed = false;
-    for (let i = 0; i < cpus.length; i++) {
+    for (let i = 0; i < count; i++) {
       const cpu = cpus[i]!;
       if (this.#txnOpen[cpu] !== 1) throw new Error(`No open transaction on CPU ${cpu}`);
       let outcome = this.#validate(cpu);
@@ -695,9 +709,11 @@ export class Enclave implements GhostHooks {
     const agent = this.#agent;
     this.#agent = null;
     agent?.destroyed();
-    for (const thread of [...this.#tasks.values()]) this.kernel.moveToFair(thread);
+    for (const thread of [...this.#tasks.values()]) {
+      thread.ghostQueue = null;
+      this.kernel.moveToFair(thread);
+    }
     this.#tasks.clear();
-    this.#taskQueue.clear();
     this.#lostMessage.clear();
     for (const cpu of this.cpus) {
       this.kernel.cpus[cpu]!.ghost = null;

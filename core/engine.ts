@@ -191,9 +191,12 @@ export class Engine {
     const handlers = this.#handlers;
     this.#stopped = false;
     let count = 0;
-    while (queue.size > 0 && queue.peekTime() <= until) {
-      if (count >= maxEvents) return;
-      queue.pop();
+    for (;;) {
+      if (count >= maxEvents) {
+        if (queue.peekTime() <= until) return;
+        break;
+      }
+      if (!queue.popUntil(until)) break;
       this.#now = queue.time;
       this.#countInstant(queue.kind);
       this.#events++;

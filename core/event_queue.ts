@@ -1,23 +1,31 @@
 /**
- * The pending-event set of the engine: a binary min-heap ordered by time,
- * then by insertion sequence, that allocates nothing per event.
+ * The pending-event set of the engine: a 4-ary min-heap ordered by time,
+ * then by insertion sequence, beside a FIFO of the events pushed for the
+ * current time, and allocating nothing per event.
  *
  * @module
  */
 
 /**
- * A binary min-heap of events `(time, kind, a, b)` ordered by time, then by
+ * A min-queue of events `(time, kind, a, b)` ordered by time, then by
  * insertion sequence, so events with equal times pop in the order they were
  * pushed.
  *
- * The heap is two parallel typed arrays in heap order: a `Float64Array` of
- * times (so the sift loops compare contiguous memory) and an `Int32Array` of
- * slot numbers. The sequence number (read only to break ties) and the
- * payload (`kind`, `a`, `b`) live in typed arrays indexed by slot, and freed
- * slots go on a stack for reuse. Pushing and popping allocate nothing;
- * storage grows by doubling.
- * After {@linkcode EventQueue.pop} returns true, the popped event is in the
- * public fields `time`, `kind`, `a` and `b`.
+ * Two parts hold the events, and a pop takes the earlier of their heads:
+ *
+ * - A FIFO ring of events pushed for the time of the last popped event (a
+ *   simulation's "now": zero delays, a large share of a scheduler's events).
+ *   They share one time and arrive in sequence order, so a ring keeps them
+ *   sorted at O(1) per push and pop.
+ * - A 4-ary heap of every other event: three parallel typed arrays in heap
+ *   order, the times (`Float64Array`), the sequence numbers that break ties
+ *   and the slot numbers of the payloads. Four children per node halve the
+ *   heap's depth, and the children of a node share a cache line. The
+ *   payload (`kind`, `a`, `b`) lives in typed arrays indexed by slot, freed
+ *   slots going on a stack for reuse.
+ *
+ * Storage grows by doubling. After {@linkcode EventQueue.pop} returns true,
+ * the popped event is in the public fields `time`, `kind`, `a` and `b`.
  *
  * @example
  * ```ts
@@ -42,22 +50,31 @@ export class EventQueue {
   /** Second payload number of the last popped event. */
   b = 0;
 
+  #nextSeq = 0;
+
+  // The heap, in heap order: position 0 is the earliest event.
   #capacity: number;
   #size = 0;
-  #nextSeq = 0;
-  // The heap, in heap order: position 0 is the earliest event. Times are kept
-  // beside the slot numbers so the sift loops read contiguous memory.
   #heapTimes: Float64Array;
+  #heapSeqs: Float64Array;
   #heapSlots: Int32Array;
-  // Per slot: the insertion sequence number (read only to break ties in
-  // time) and the payload (touched once on push and once on pop).
-  #seqs: Float64Array;
+  // Per slot: the payload (touched once on push and once on pop).
   #kinds: Int32Array;
   #as: Float64Array;
   #bs: Float64Array;
   /** Stack of free slot numbers; `#freeCount` of them are valid. */
   #free: Int32Array;
   #freeCount: number;
+
+  // The FIFO of events at `#fifoTime`, a ring of a power-of-two size.
+  #fifoTime = 0;
+  #fifoHead = 0;
+  #fifoCount = 0;
+  #fifoMask: number;
+  #fifoSeqs: Float64Array;
+  #fifoKinds: Int32Array;
+  #fifoAs: Float64Array;
+  #fifoBs: Float64Array;
 
   /** Creates an empty queue with room for `initialCapacity` events before it grows. */
   constructor(initialCapacity = 1024) {
@@ -69,26 +86,39 @@ export class EventQueue {
     const capacity = initialCapacity;
     this.#capacity = capacity;
     this.#heapTimes = new Float64Array(capacity);
+    this.#heapSeqs = new Float64Array(capacity);
     this.#heapSlots = new Int32Array(capacity);
-    this.#seqs = new Float64Array(capacity);
     this.#kinds = new Int32Array(capacity);
     this.#as = new Float64Array(capacity);
     this.#bs = new Float64Array(capacity);
     this.#free = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
     this.#freeCount = capacity;
+    const ring = 2 ** Math.ceil(Math.log2(Math.max(2, Math.min(capacity, 1024))));
+    this.#fifoMask = ring - 1;
+    this.#fifoSeqs = new Float64Array(ring);
+    this.#fifoKinds = new Int32Array(ring);
+    this.#fifoAs = new Float64Array(ring);
+    this.#fifoBs = new Float64Array(ring);
   }
 
   /** Number of pending events. */
   get size(): number {
-    return this.#size;
+    return this.#size + this.#fifoCount;
   }
 
   /** Adds an event; `a` and `b` are arbitrary numbers (up to 2^53 exactly). */
   push(time: number, kind: number, a: number, b: number): void {
+    const seq = this.#nextSeq++;
+    // An event for the FIFO's time (or, with the FIFO empty, for the time of
+    // the last pop) has the largest sequence number of that time so far:
+    // appending keeps the FIFO sorted.
+    if (this.#fifoCount > 0 ? time === this.#fifoTime : time === this.time) {
+      this.#fifoPush(time, seq, kind, a, b);
+      return;
+    }
     if (this.#freeCount === 0) this.#grow();
     const slot = this.#free[--this.#freeCount]!;
-    this.#seqs[slot] = this.#nextSeq++;
     this.#kinds[slot] = kind;
     this.#as[slot] = a;
     this.#bs[slot] = b;
@@ -97,17 +127,20 @@ export class EventQueue {
     // new event has the largest sequence number, so it goes above a parent
     // only when strictly earlier.
     const times = this.#heapTimes;
+    const seqs = this.#heapSeqs;
     const slots = this.#heapSlots;
     let i = this.#size++;
     while (i > 0) {
-      const parent = (i - 1) >> 1;
+      const parent = (i - 1) >> 2;
       const parentTime = times[parent]!;
       if (parentTime <= time) break;
       times[i] = parentTime;
+      seqs[i] = seqs[parent]!;
       slots[i] = slots[parent]!;
       i = parent;
     }
     times[i] = time;
+    seqs[i] = seq;
     slots[i] = slot;
   }
 
@@ -117,65 +150,43 @@ export class EventQueue {
    * empty.
    */
   pop(): boolean {
-    if (this.#size === 0) return false;
-    const times = this.#heapTimes;
-    const slots = this.#heapSlots;
-    const seqs = this.#seqs;
-    const top = slots[0]!;
-    this.time = times[0]!;
-    this.kind = this.#kinds[top]!;
-    this.a = this.#as[top]!;
-    this.b = this.#bs[top]!;
-    this.#free[this.#freeCount++] = top;
+    return this.popUntil(Infinity);
+  }
 
-    const size = --this.#size;
-    if (size === 0) return true;
-    // Floyd's bottom-up deletion: move the hole from the root down to a leaf
-    // along the smaller children, then sift the last event up from there.
-    // The last event usually belongs near the bottom, so this saves the
-    // comparison with it at every level on the way down.
-    const time = times[size]!;
-    const slot = slots[size]!;
-    const seq = seqs[slot]!;
-    const half = size >> 1;
-    let i = 0;
-    while (i < half) {
-      let child = 2 * i + 1;
-      let childTime = times[child]!;
-      const right = child + 1;
-      if (right < size) {
-        const rightTime = times[right]!;
-        if (
-          rightTime < childTime ||
-          (rightTime === childTime && seqs[slots[right]!]! < seqs[slots[child]!]!)
-        ) {
-          child = right;
-          childTime = rightTime;
-        }
-      }
-      times[i] = childTime;
-      slots[i] = slots[child]!;
-      i = child;
-    }
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const parentTime = times[parent]!;
+  /**
+   * Like {@linkcode EventQueue.pop}, but only when the earliest event's time
+   * is at most `limit`: returns false (and leaves the fields alone) when the
+   * queue is empty or its earliest event is later.
+   */
+  popUntil(limit: number): boolean {
+    const size = this.#size;
+    if (this.#fifoCount > 0) {
+      const fifoTime = this.#fifoTime;
+      if (fifoTime > limit) return false;
       if (
-        parentTime < time ||
-        (parentTime === time && seqs[slots[parent]!]! < seq)
-      ) break;
-      times[i] = parentTime;
-      slots[i] = slots[parent]!;
-      i = parent;
+        size === 0 || fifoTime < this.#heapTimes[0]! ||
+        (fifoTime === this.#heapTimes[0]! && this.#fifoSeqs[this.#fifoHead]! < this.#heapSeqs[0]!)
+      ) {
+        const head = this.#fifoHead;
+        this.time = fifoTime;
+        this.kind = this.#fifoKinds[head]!;
+        this.a = this.#fifoAs[head]!;
+        this.b = this.#fifoBs[head]!;
+        this.#fifoHead = (head + 1) & this.#fifoMask;
+        this.#fifoCount--;
+        return true;
+      }
+    } else if (size === 0 || this.#heapTimes[0]! > limit) {
+      return false;
     }
-    times[i] = time;
-    slots[i] = slot;
+    this.#heapPop();
     return true;
   }
 
   /** Time of the earliest pending event, or `Infinity` when the queue is empty. */
   peekTime(): number {
-    return this.#size === 0 ? Infinity : this.#heapTimes[0]!;
+    const heapTime = this.#size === 0 ? Infinity : this.#heapTimes[0]!;
+    return this.#fifoCount > 0 && this.#fifoTime < heapTime ? this.#fifoTime : heapTime;
   }
 
   /** Removes every pending event (capacity is kept). */
@@ -184,15 +195,100 @@ export class EventQueue {
     for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
     this.#freeCount = capacity;
     this.#size = 0;
+    this.#fifoHead = 0;
+    this.#fifoCount = 0;
   }
 
-  /** Doubles the storage; called only when every slot is in use. */
+  /** Pops the heap's root into the public fields; the heap is not empty. */
+  #heapPop(): void {
+    const times = this.#heapTimes;
+    const seqs = this.#heapSeqs;
+    const slots = this.#heapSlots;
+    const top = slots[0]!;
+    this.time = times[0]!;
+    this.kind = this.#kinds[top]!;
+    this.a = this.#as[top]!;
+    this.b = this.#bs[top]!;
+    this.#free[this.#freeCount++] = top;
+
+    const size = --this.#size;
+    if (size === 0) return;
+    // Floyd's bottom-up deletion: move the hole from the root down to a leaf
+    // along the smallest children, then sift the last event up from there.
+    // The last event usually belongs near the bottom, so this saves the
+    // comparison with it at every level on the way down.
+    const time = times[size]!;
+    const seq = seqs[size]!;
+    const slot = slots[size]!;
+    let i = 0;
+    for (;;) {
+      const first = 4 * i + 1;
+      if (first >= size) break;
+      let child = first;
+      let childTime = times[first]!;
+      let childSeq = seqs[first]!;
+      const end = first + 4 < size ? first + 4 : size;
+      for (let c = first + 1; c < end; c++) {
+        const t = times[c]!;
+        if (t < childTime || (t === childTime && seqs[c]! < childSeq)) {
+          child = c;
+          childTime = t;
+          childSeq = seqs[c]!;
+        }
+      }
+      times[i] = childTime;
+      seqs[i] = childSeq;
+      slots[i] = slots[child]!;
+      i = child;
+    }
+    while (i > 0) {
+      const parent = (i - 1) >> 2;
+      const parentTime = times[parent]!;
+      if (parentTime < time || (parentTime === time && seqs[parent]! < seq)) break;
+      times[i] = parentTime;
+      seqs[i] = seqs[parent]!;
+      slots[i] = slots[parent]!;
+      i = parent;
+    }
+    times[i] = time;
+    seqs[i] = seq;
+    slots[i] = slot;
+  }
+
+  #fifoPush(time: number, seq: number, kind: number, a: number, b: number): void {
+    if (this.#fifoCount > this.#fifoMask) this.#growFifo();
+    const at = (this.#fifoHead + this.#fifoCount) & this.#fifoMask;
+    this.#fifoSeqs[at] = seq;
+    this.#fifoKinds[at] = kind;
+    this.#fifoAs[at] = a;
+    this.#fifoBs[at] = b;
+    this.#fifoTime = time;
+    this.#fifoCount++;
+  }
+
+  /** Doubles the FIFO ring, unrolling it to start at 0. */
+  #growFifo(): void {
+    const old = this.#fifoMask + 1;
+    const head = this.#fifoHead;
+    const unroll = <A extends Float64Array | Int32Array>(array: A, grown: A): A => {
+      for (let i = 0; i < old; i++) grown[i] = array[(head + i) & (old - 1)]!;
+      return grown;
+    };
+    this.#fifoSeqs = unroll(this.#fifoSeqs, new Float64Array(2 * old));
+    this.#fifoKinds = unroll(this.#fifoKinds, new Int32Array(2 * old));
+    this.#fifoAs = unroll(this.#fifoAs, new Float64Array(2 * old));
+    this.#fifoBs = unroll(this.#fifoBs, new Float64Array(2 * old));
+    this.#fifoHead = 0;
+    this.#fifoMask = 2 * old - 1;
+  }
+
+  /** Doubles the heap's storage; called only when every slot is in use. */
   #grow(): void {
     const old = this.#capacity;
     const capacity = old * 2;
     this.#heapTimes = grownFloat64(this.#heapTimes, capacity);
+    this.#heapSeqs = grownFloat64(this.#heapSeqs, capacity);
     this.#heapSlots = grownInt32(this.#heapSlots, capacity);
-    this.#seqs = grownFloat64(this.#seqs, capacity);
     this.#kinds = grownInt32(this.#kinds, capacity);
     this.#as = grownFloat64(this.#as, capacity);
     this.#bs = grownFloat64(this.#bs, capacity);

@@ -43,6 +43,7 @@ import {
   TopologySlowdown,
 } from "./topology_costs.ts";
 import type { Tracer } from "./metrics/tracer.ts";
+import { GtidMap } from "./gtid_map.ts";
 
 /** Options of the kernel. */
 export interface KernelOptions {
@@ -140,7 +141,7 @@ export class Kernel {
   /** Receives scheduling events (run --trace), or null. */
   tracer: Tracer | null = null;
 
-  readonly #threads = new Map<number, Thread>();
+  readonly #threads = new GtidMap<Thread>();
   readonly #fair: FairClass;
   readonly #ghost: GhostClass;
   readonly #slowdown: TopologySlowdown;

@@ -1,6 +1,8 @@
 /**
  * A ghOSt message queue: a bounded ring of kernel-to-agent messages in typed
- * arrays. The capacity is a power of two of at most 65536 slots. A full ring
+ * arrays. The capacity is a power of two of at most 65536 slots; the ring
+ * starts at 64 slots and doubles as its backlog needs, so that memory
+ * follows the deepest backlog, not the capacity. A full ring
  * drops the message and counts an overflow, which the run reports (the real
  * library aborts: an overflow must never pass silently). It models
  * ghost-kernel's `ghost_queue` ring of `ghost_msg` headers and payloads,
@@ -28,6 +30,9 @@ export const MSG_FLAG_BY_KERNEL = 16;
  * it as on that CPU instead of queueing it.
  */
 export const MSG_FLAG_ON_CPU = 32;
+
+/** Slots a queue allocates at first; it doubles them as its backlog needs, up to its capacity. */
+const INITIAL_SLOTS = 64;
 
 /** One message as read from a queue. A queue reuses one object for reads. */
 export interface Message {
@@ -70,15 +75,17 @@ export class MessageQueue {
   /** Called after a message is produced (the enclave wakes or pokes the agent). */
   onProduce: ((queue: MessageQueue) => void) | null = null;
 
-  readonly #mask: number;
-  readonly #type: Int8Array;
-  readonly #gtid: Float64Array;
-  readonly #seq: Float64Array;
-  readonly #cpu: Int32Array;
-  readonly #runtime: Float64Array;
-  readonly #flags: Int32Array;
-  readonly #time: Float64Array;
-  readonly #aux: Int32Array;
+  // The ring as allocated so far: it starts small and doubles when full, up
+  // to `capacity`, so that memory follows the deepest backlog, not the bound.
+  #mask: number;
+  #type: Int8Array;
+  #gtid: Float64Array;
+  #seq: Float64Array;
+  #cpu: Int32Array;
+  #runtime: Float64Array;
+  #flags: Int32Array;
+  #time: Float64Array;
+  #aux: Int32Array;
   #head = 0;
   #tail = 0;
   readonly #view: Message = {
@@ -123,15 +130,16 @@ export class MessageQueue {
     }
     this.id = id;
     this.capacity = capacity;
-    this.#mask = capacity - 1;
-    this.#type = new Int8Array(capacity);
-    this.#gtid = new Float64Array(capacity);
-    this.#seq = new Float64Array(capacity);
-    this.#cpu = new Int32Array(capacity);
-    this.#runtime = new Float64Array(capacity);
-    this.#flags = new Int32Array(capacity);
-    this.#time = new Float64Array(capacity);
-    this.#aux = new Int32Array(capacity);
+    const size = Math.min(capacity, INITIAL_SLOTS);
+    this.#mask = size - 1;
+    this.#type = new Int8Array(size);
+    this.#gtid = new Float64Array(size);
+    this.#seq = new Float64Array(size);
+    this.#cpu = new Int32Array(size);
+    this.#runtime = new Float64Array(size);
+    this.#flags = new Int32Array(size);
+    this.#time = new Float64Array(size);
+    this.#aux = new Int32Array(size);
   }
 
   /** Number of unread messages. */
@@ -144,9 +152,13 @@ export class MessageQueue {
    * when the ring is full. The caller may reuse the object.
    */
   produce(message: Readonly<Message>): boolean {
-    if (this.#tail - this.#head >= this.capacity) {
-      this.overflows++;
-      return false;
+    const size = this.#tail - this.#head;
+    if (size > this.#mask) {
+      if (size >= this.capacity) {
+        this.overflows++;
+        return false;
+      }
+      this.#grow();
     }
     const slot = this.#tail & this.#mask;
     this.#type[slot] = message.type;
@@ -183,6 +195,28 @@ export class MessageQueue {
   pop(): void {
     if (this.#tail === this.#head) throw new Error(`Pop from empty message queue ${this.id}`);
     this.#head++;
+  }
+
+  /** Doubles the allocated ring (it is full), unrolling it to start at slot 0. */
+  #grow(): void {
+    const old = this.#mask + 1;
+    const head = this.#head;
+    const mask = this.#mask;
+    const unroll = <A extends Int8Array | Int32Array | Float64Array>(from: A, to: A): A => {
+      for (let i = 0; i < old; i++) to[i] = from[(head + i) & mask]!;
+      return to;
+    };
+    this.#type = unroll(this.#type, new Int8Array(2 * old));
+    this.#gtid = unroll(this.#gtid, new Float64Array(2 * old));
+    this.#seq = unroll(this.#seq, new Float64Array(2 * old));
+    this.#cpu = unroll(this.#cpu, new Int32Array(2 * old));
+    this.#runtime = unroll(this.#runtime, new Float64Array(2 * old));
+    this.#flags = unroll(this.#flags, new Int32Array(2 * old));
+    this.#time = unroll(this.#time, new Float64Array(2 * old));
+    this.#aux = unroll(this.#aux, new Int32Array(2 * old));
+    this.#head = 0;
+    this.#tail = old;
+    this.#mask = 2 * old - 1;
   }
 
   /** A readable form of a message, for errors. */

@@ -45,3 +45,29 @@ Deno.test("MessageQueue rejects a capacity that is not a power of two up to 6553
   assert.throws(() => new MessageQueue(0, { capacity: 3 }), RangeError);
   assert.throws(() => new MessageQueue(0, { capacity: 131072 }), RangeError);
 });
+
+Deno.test("MessageQueue keeps messages in order while its ring grows to its capacity", () => {
+  const queue = new MessageQueue(0, { capacity: 1024 });
+  const draft = message(MSG.TASK_WAKEUP, 0);
+  let produced = 0;
+  let consumed = 0;
+  // Produce two, consume one: the backlog grows through every ring size while wrapped.
+  while (produced < 2046) {
+    for (let i = 0; i < 2; i++) {
+      draft.seqnum = ++produced;
+      assert.equal(queue.produce(draft), true);
+    }
+    assert.equal(queue.peek()!.seqnum, ++consumed);
+    queue.pop();
+  }
+  assert.equal(queue.size, 1023);
+  draft.seqnum = ++produced;
+  assert.equal(queue.produce(draft), true);
+  assert.equal(queue.produce(draft), false); // full at its capacity
+  assert.equal(queue.overflows, 1);
+  while (queue.size > 0) {
+    assert.equal(queue.peek()!.seqnum, ++consumed);
+    queue.pop();
+  }
+  assert.equal(consumed, produced);
+});

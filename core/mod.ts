@@ -119,3 +119,4 @@ export type {
   OptionValuesOf,
 } from "./options.ts";
 export * from "./metrics/mod.ts";
+export { GtidMap, type ReadonlyGtidMap } from "./gtid_map.ts";

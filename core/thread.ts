@@ -8,6 +8,7 @@
  */
 
 import type { GhostHooks } from "./ghost_class.ts";
+import type { MessageQueue } from "./message_queue.ts";
 
 /**
  * What a thread does next. The step's argument is set on the thread. `spin`
@@ -75,9 +76,13 @@ export class WaitQueue {
 
   /** Removes a given waiter (when it is woken another way); false if absent. */
   remove(thread: Thread): boolean {
-    const index = this.#items.indexOf(thread, this.#head);
+    const items = this.#items;
+    const index = items.indexOf(thread, this.#head);
     if (index < 0) return false;
-    this.#items.splice(index, 1);
+    // Shifted by hand: a splice would allocate the array of removed items.
+    const last = items.length - 1;
+    for (let i = index; i < last; i++) items[i] = items[i + 1]!;
+    items.pop();
     return true;
   }
 }
@@ -146,6 +151,11 @@ export class Thread {
   spinning = false;
   /** The enclave of a ghost-class thread (or of an agent), else null. */
   ghost: GhostHooks | null = null;
+  /**
+   * The message queue of its enclave that its messages go to (ghost.c's
+   * `dst_q`), or null; the enclave's to change.
+   */
+  ghostQueue: MessageQueue | null = null;
   /** Task barrier (Tseq) of the status word: bumped by every message about it. */
   barrier = 0;
   /** CPU it is latched on by a commit, or -1. */

@@ -1,6 +1,7 @@
 /**
  * A double-ended queue of thread ids in a growable ring: the run queue of
- * the FIFO-like policies. No allocation per operation.
+ * the FIFO-like policies. No allocation per operation; the ring's size is a
+ * power of two, so positions wrap with a mask.
  *
  * @module
  */
@@ -8,12 +9,15 @@
 /** A ring deque of integers. */
 export class Deque {
   #items: Float64Array;
+  #mask: number;
   #head = 0;
   #size = 0;
 
-  /** Creates an empty deque. */
+  /** Creates an empty deque with room for `capacity` items (rounded up to a power of two) before it grows. */
   constructor(capacity = 64) {
-    this.#items = new Float64Array(capacity);
+    const size = 2 ** Math.ceil(Math.log2(Math.max(2, capacity)));
+    this.#items = new Float64Array(size);
+    this.#mask = size - 1;
   }
 
   /** Number of items. */
@@ -23,15 +27,15 @@ export class Deque {
 
   /** Appends at the back. */
   pushBack(value: number): void {
-    if (this.#size === this.#items.length) this.#grow();
-    this.#items[(this.#head + this.#size) % this.#items.length] = value;
+    if (this.#size > this.#mask) this.#grow();
+    this.#items[(this.#head + this.#size) & this.#mask] = value;
     this.#size++;
   }
 
   /** Inserts at the front. */
   pushFront(value: number): void {
-    if (this.#size === this.#items.length) this.#grow();
-    this.#head = (this.#head - 1 + this.#items.length) % this.#items.length;
+    if (this.#size > this.#mask) this.#grow();
+    this.#head = (this.#head - 1) & this.#mask;
     this.#items[this.#head] = value;
     this.#size++;
   }
@@ -40,7 +44,7 @@ export class Deque {
   popFront(): number {
     if (this.#size === 0) return -1;
     const value = this.#items[this.#head]!;
-    this.#head = (this.#head + 1) % this.#items.length;
+    this.#head = (this.#head + 1) & this.#mask;
     this.#size--;
     return value;
   }
@@ -52,11 +56,13 @@ export class Deque {
 
   /** Removes the first occurrence of a value (O(n)); false if absent. */
   remove(value: number): boolean {
-    const n = this.#items.length;
+    const items = this.#items;
+    const mask = this.#mask;
+    const head = this.#head;
     for (let i = 0; i < this.#size; i++) {
-      if (this.#items[(this.#head + i) % n] !== value) continue;
+      if (items[(head + i) & mask] !== value) continue;
       for (let j = i; j < this.#size - 1; j++) {
-        this.#items[(this.#head + j) % n] = this.#items[(this.#head + j + 1) % n]!;
+        items[(head + j) & mask] = items[(head + j + 1) & mask]!;
       }
       this.#size--;
       return true;
@@ -65,11 +71,11 @@ export class Deque {
   }
 
   #grow(): void {
-    const items = new Float64Array(this.#items.length * 2);
-    for (let i = 0; i < this.#size; i++) {
-      items[i] = this.#items[(this.#head + i) % this.#items.length]!;
-    }
+    const old = this.#items;
+    const items = new Float64Array(old.length * 2);
+    for (let i = 0; i < this.#size; i++) items[i] = old[(this.#head + i) & this.#mask]!;
     this.#items = items;
+    this.#mask = items.length - 1;
     this.#head = 0;
   }
 }

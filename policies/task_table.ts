@@ -20,6 +20,7 @@
  */
 
 import { CpuSet } from "../core/cpu_set.ts";
+import { GtidMap } from "../core/gtid_map.ts";
 import { type Message, MSG_FLAG_ON_CPU, MSG_FLAG_RUNNABLE } from "../core/message_queue.ts";
 import type { AgentContext } from "../core/policy.ts";
 
@@ -99,7 +100,7 @@ export interface TaskHooks<T extends Task> {
 export class TaskTable<T extends Task> {
   readonly #policy: string;
   readonly #hooks: TaskHooks<T>;
-  readonly #tasks = new Map<number, T>();
+  readonly #tasks = new GtidMap<T>();
   /** Per CPU: the gtid of the task it holds, or -1. */
   #holder: Int32Array = new Int32Array(0);
   #idle: CpuSet = new CpuSet(0);

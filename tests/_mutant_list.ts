@@ -21,9 +21,9 @@ export const MUTANTS: readonly Mutant[] = [
   // ---- engine ---------------------------------------------------------------
   {
     id: "engine-until-exclusive",
-    file: "core/engine.ts",
-    find: "while (queue.size > 0 && queue.peekTime() <= until) {",
-    replace: "while (queue.size > 0 && queue.peekTime() < until) {",
+    file: "core/event_queue.ts",
+    find: "} else if (size === 0 || this.#heapTimes[0]! > limit) {",
+    replace: "} else if (size === 0 || this.#heapTimes[0]! >= limit) {",
     bug: "run leaves events at exactly `until` pending",
     tests: ENGINE,
   },
@@ -46,8 +46,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "engine-max-events-off-by-one",
     file: "core/engine.ts",
-    find: "if (count >= maxEvents) return;",
-    replace: "if (count > maxEvents) return;",
+    find: "if (count >= maxEvents) {",
+    replace: "if (count > maxEvents) {",
     bug: "run processes maxEvents + 1 events",
     tests: ENGINE,
   },
@@ -72,8 +72,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "event-queue-pop-ties",
     file: "core/event_queue.ts",
-    find: "(rightTime === childTime && seqs[slots[right]!]! < seqs[slots[child]!]!)",
-    replace: "(rightTime === childTime && seqs[slots[right]!]! > seqs[slots[child]!]!)",
+    find: "if (t < childTime || (t === childTime && seqs[c]! < childSeq)) {",
+    replace: "if (t < childTime || (t === childTime && seqs[c]! > childSeq)) {",
     bug: "pop breaks a tie in time by the later insertion",
     tests: EVENT_QUEUE,
   },
@@ -296,10 +296,10 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "enclave-dead-before-blocked",
     file: "core/enclave.ts",
-    find: "    this.#send(this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));\n" +
-      "    this.#send(this.#taskMessage(thread, MSG.TASK_DEAD, cpu));",
-    replace: "    this.#send(this.#taskMessage(thread, MSG.TASK_DEAD, cpu));\n" +
-      "    this.#send(this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));",
+    find: "    this.#send(thread, this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));\n" +
+      "    this.#send(thread, this.#taskMessage(thread, MSG.TASK_DEAD, cpu));",
+    replace: "    this.#send(thread, this.#taskMessage(thread, MSG.TASK_DEAD, cpu));\n" +
+      "    this.#send(thread, this.#taskMessage(thread, MSG.TASK_BLOCKED, cpu));",
     bug: "an exiting thread reports TASK_DEAD before TASK_BLOCKED",
     tests: CONFORMANCE,
   },
@@ -332,8 +332,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "message-queue-overfill",
     file: "core/message_queue.ts",
-    find: "if (this.#tail - this.#head >= this.capacity) {",
-    replace: "if (this.#tail - this.#head > this.capacity) {",
+    find: "if (size >= this.capacity) {",
+    replace: "if (size > this.capacity) {",
     bug: "a full ring takes one more message and overwrites the oldest",
     tests: ["core/message_queue_test.ts"],
   },

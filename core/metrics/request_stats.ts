@@ -84,7 +84,10 @@ const STAGES: readonly LatencyStage[] = ["ingress", "dispatch", "queue", "servic
 export class RequestStats {
   readonly #types: readonly string[];
   readonly #warmupNs: number;
-  /** Per stage, one histogram per type, then the one of all types at index `types.length`. */
+  /**
+   * Per stage, one histogram per type, then the one of all types at index
+   * `types.length` (the same object as the type's when there is one type).
+   */
   readonly #ingress: Histogram[];
   readonly #dispatch: Histogram[];
   readonly #queue: Histogram[];
@@ -122,11 +125,11 @@ export class RequestStats {
     }
     this.#types = types;
     this.#warmupNs = warmupNs;
-    this.#ingress = histograms(types.length + 1);
-    this.#dispatch = histograms(types.length + 1);
-    this.#queue = histograms(types.length + 1);
-    this.#service = histograms(types.length + 1);
-    this.#total = histograms(types.length + 1);
+    this.#ingress = histograms(types.length);
+    this.#dispatch = histograms(types.length);
+    this.#queue = histograms(types.length);
+    this.#service = histograms(types.length);
+    this.#total = histograms(types.length);
   }
 
   /** The request type names, in index order. */
@@ -185,15 +188,17 @@ export class RequestStats {
     const service = finishNs - startNs;
     const total = finishNs - arrivalNs;
     this.#ingress[type]!.record(ingress);
-    this.#ingress[types]!.record(ingress);
     this.#dispatch[type]!.record(dispatch);
-    this.#dispatch[types]!.record(dispatch);
     this.#queue[type]!.record(queue);
-    this.#queue[types]!.record(queue);
     this.#service[type]!.record(service);
-    this.#service[types]!.record(service);
     this.#total[type]!.record(total);
-    this.#total[types]!.record(total);
+    if (types > 1) {
+      this.#ingress[types]!.record(ingress);
+      this.#dispatch[types]!.record(dispatch);
+      this.#queue[types]!.record(queue);
+      this.#service[types]!.record(service);
+      this.#total[types]!.record(total);
+    }
     this.#completed++;
   }
 
@@ -250,8 +255,14 @@ export class RequestStats {
   }
 }
 
-function histograms(n: number): Histogram[] {
-  return Array.from({ length: n }, () => new Histogram());
+/**
+ * One histogram per type, then the one of all types; with a single type,
+ * "all" is that type's histogram itself (recorded once).
+ */
+function histograms(types: number): Histogram[] {
+  const list = Array.from({ length: types }, () => new Histogram());
+  list.push(types === 1 ? list[0]! : new Histogram());
+  return list;
 }
 
 /** The microsecond summary of a nanosecond histogram; all zeros when empty. */

@@ -27,7 +27,6 @@ import {
 } from "../figures/figure.ts";
 import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
 import type { PointOutcome, PointSpec } from "../bench/point.ts";
-import { renderPng, renderSvg } from "./render.ts";
 import { resolveOutputFile, toCsv, writeFileAtomic } from "./write_files.ts";
 
 /** One figure's points and their outcomes. */
@@ -187,6 +186,9 @@ async function writeStaged(
   // Cache keys hash the code too: they go to the manifest, not the data.
   const pointKeys: string[] = [];
   const pages: ReportFigure[] = [];
+  // Loaded here, not at start: vega and resvg take a third of a second and
+  // 40 MB to load, which only a report needs (`run` never does).
+  const { renderPng, renderSvg } = await import("./render.ts");
   for (const { figure, specs, keys, outcomes } of results) {
     onFigure?.(figure.name);
     const pointResults = outcomes.map((o) => o.result);

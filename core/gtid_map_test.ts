@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { GtidMap } from "./gtid_map.ts";
+import { RandomStreams } from "./random.ts";
+
+Deno.test("GtidMap holds what a Map holds under random sets and deletes", () => {
+  const rng = new RandomStreams(3).stream("ops");
+  const map = new GtidMap<number>();
+  const reference = new Map<number, number>();
+  for (let i = 0; i < 20_000; i++) {
+    // A sliding window of ids, as threads come and go, plus a few long-lived low ones.
+    const id = rng.next() < 0.1 ? rng.below(8) : i + rng.below(300);
+    if (rng.next() < 0.5) {
+      map.set(id, i);
+      reference.set(id, i);
+    } else {
+      assert.equal(map.delete(id), reference.delete(id));
+    }
+    assert.equal(map.size, reference.size);
+  }
+  for (const [id, value] of reference) assert.equal(map.get(id), value);
+  assert.deepEqual([...map.keys()], [...reference.keys()].sort((a, b) => a - b));
+  assert.deepEqual([...map].map(([id]) => id), [...map.keys()]);
+  assert.deepEqual([...map.values()], [...map.keys()].map((id) => reference.get(id)));
+});
+
+Deno.test("GtidMap answers undefined for ids that are not non-negative integers", () => {
+  const map = new GtidMap<string>();
+  map.set(0, "zero");
+  map.set(1, "one");
+  assert.equal(map.get(0.5), undefined);
+  assert.equal(map.get(-1), undefined);
+  assert.equal(map.has(NaN), false);
+  assert.equal(map.delete(1.5), false);
+  assert.throws(() => map.set(-1, "minus one"), RangeError);
+  assert.throws(() => map.set(2.5, "two and a half"), RangeError);
+});
+
+Deno.test("GtidMap clear empties it and keeps it usable", () => {
+  const map = new GtidMap<string>();
+  for (let id = 0; id < 2_000; id++) map.set(id, String(id));
+  map.clear();
+  assert.equal(map.size, 0);
+  assert.equal(map.get(5), undefined);
+  map.set(5, "five");
+  assert.deepEqual([...map], [[5, "five"]]);
+});
+
+Deno.test("GtidMap keeps only the pages that hold entries, and the last one", () => {
+  const map = new GtidMap<number>();
+  // Ids handed out in order, at most a few alive at once, the map often empty.
+  for (let id = 1; id < 100_000; id++) {
+    map.set(id, id);
+    if (id % 4 === 3) { for (let dead = id - 3; dead <= id; dead++) map.delete(dead); }
+  }
+  map.set(7, 7); // a long-lived thread keeps its page
+  assert.equal(map.pages, 2);
+});
