@@ -7,10 +7,15 @@
  * @module
  */
 
-/** Slots are below this; a handle is `slot + SLOT_LIMIT * generation`. */
-const SLOT_LIMIT = 2 ** 30;
-/** Generations wrap here, so that a handle stays below 2^53. */
-const GENERATION_LIMIT = 2 ** 22;
+/**
+ * A handle is `generation << SLOT_BITS | slot`: below 2^30, a small integer
+ * that V8 passes around without allocating. Slots from 2^22 on (4M pending
+ * events) get no handle.
+ */
+const SLOT_BITS = 22;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+/** Generations wrap here (a handle is only checked against its slot's current one). */
+const GENERATION_MASK = (1 << (30 - SLOT_BITS)) - 1;
 
 /**
  * A min-queue of events `(time, kind, a, b)` ordered by time, then by
@@ -137,7 +142,8 @@ export class EventQueue {
   /**
    * Adds an event; `a` and `b` are arbitrary numbers (up to 2^53 exactly).
    * Returns a handle for {@linkcode EventQueue.remove}, or -1 for an event
-   * of the current time (the time of the last pop), which cannot be removed.
+   * of the current time (the time of the last pop), which cannot be removed
+   * (nor can the events beyond the first 4M pending).
    */
   push(time: number, kind: number, a: number, b: number): number {
     const seq = this.#nextSeq++;
@@ -172,7 +178,7 @@ export class EventQueue {
     }
     times[i] = time;
     slots[i] = slot;
-    return slot + SLOT_LIMIT * this.#generations[slot]!;
+    return slot <= SLOT_MASK ? (this.#generations[slot]! << SLOT_BITS) | slot : -1;
   }
 
   /**
@@ -228,9 +234,9 @@ export class EventQueue {
    * event (-1, or an event already popped or removed).
    */
   remove(handle: number): boolean {
-    if (!(handle >= 0)) return false;
-    const generation = Math.floor(handle / SLOT_LIMIT);
-    const slot = handle - generation * SLOT_LIMIT;
+    if (!(handle >= 0 && handle === (handle | 0))) return false;
+    const generation = handle >>> SLOT_BITS;
+    const slot = handle & SLOT_MASK;
     if (
       slot >= this.#capacity || this.#generations[slot] !== generation ||
       this.#removed[slot] === 1
@@ -266,7 +272,7 @@ export class EventQueue {
       this.#removed[slot] = 0;
       this.#removedCount--;
     }
-    this.#generations[slot] = (this.#generations[slot]! + 1) % GENERATION_LIMIT;
+    this.#generations[slot] = (this.#generations[slot]! + 1) & GENERATION_MASK;
     this.#free[this.#freeCount++] = slot;
   }
 
@@ -403,7 +409,6 @@ export class EventQueue {
   #grow(): void {
     const old = this.#capacity;
     const capacity = old * 2;
-    if (capacity > SLOT_LIMIT) throw new RangeError(`Event queue full: ${old} pending events`);
     this.#heapTimes = grownFloat64(this.#heapTimes, capacity);
     this.#seqs = grownFloat64(this.#seqs, capacity);
     this.#heapSlots = grownInt32(this.#heapSlots, capacity);
