@@ -5,18 +5,21 @@
  * (startup included) and peak resident memory.
  *
  * ```sh
- * deno task perf [MODEL]... [--repeat N] [--json]
+ * deno task perf [MODEL]... [--repeat N] [--duration TIME] [--json]
  * ```
  *
  * `MODEL` names models (default: all of them); `--repeat N` runs each N
- * times and keeps the fastest (the peak memory is the largest). Exit codes:
- * 0 done, 2 a bad option or model name.
+ * times and keeps the fastest (the peak memory is the largest);
+ * `--duration TIME` runs every model that long instead (its warm-up cut to
+ * a tenth), e.g. `60s` to check that memory stays flat. Exit codes: 0 done,
+ * 2 a bad option or model name.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { InputError } from "../../core/errors.ts";
+import { parseDuration } from "../../core/units.ts";
 import { peakRssMb, PERF_MODELS, type PerfModel, perfModel } from "./perf_models.ts";
 
 /** What one run of a model measured. */
@@ -46,11 +49,12 @@ interface ChildReport {
 }
 
 /** Runs a model as `ghostbench run` in this process (the child side); returns its report. */
-async function runChild(model: PerfModel): Promise<ChildReport> {
+async function runChild(model: PerfModel, duration: string | undefined): Promise<ChildReport> {
   const { main } = await import("../../mod.ts");
   let out = "";
   let err = "";
-  const code = await main(["run", ...model.flags, "--json"], {
+  const flags = [...model.flags, ...durationFlags(duration), "--json"];
+  const code = await main(["run", ...flags], {
     out: (text) => out += text,
     err: (text) => err += text,
     errIsTerminal: false,
@@ -69,11 +73,36 @@ async function runChild(model: PerfModel): Promise<ChildReport> {
   };
 }
 
+/** Options of {@link measureModel}. */
+export interface MeasureOptions {
+  /** Run this long instead of the model's duration (a `--duration` value). @default the model's */
+  duration?: string;
+}
+
+/** The flags that run a model `duration` long, warm-up a tenth of it; none without one. */
+function durationFlags(duration: string | undefined): string[] {
+  if (duration === undefined) return [];
+  const ns = parseDuration(duration);
+  return ["--duration", duration, "--warmup", `${Math.floor(ns / 10)}ns`];
+}
+
 /** Runs a model in a fresh process and measures it. */
-export async function measureModel(model: PerfModel): Promise<PerfMeasurement> {
+export async function measureModel(
+  model: PerfModel,
+  options: MeasureOptions = {},
+): Promise<PerfMeasurement> {
   const started = performance.now();
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(import.meta.url).pathname, "--child", model.name],
+    // The flags of `deno task ghostbench` (deno.json), so that this measures what it runs.
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--max-semi-space-size=4",
+      new URL(import.meta.url).pathname,
+      "--child",
+      model.name,
+      ...(options.duration === undefined ? [] : ["--duration", options.duration]),
+    ],
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -117,7 +146,7 @@ export async function perfMain(args: readonly string[]): Promise<number> {
   try {
     const { values, positionals } = parseOptions(args);
     if (values.child !== undefined) {
-      console.log(JSON.stringify(await runChild(perfModel(values.child))));
+      console.log(JSON.stringify(await runChild(perfModel(values.child), values.duration)));
       return 0;
     }
     const repeat = Number(values.repeat ?? 1);
@@ -125,10 +154,12 @@ export async function perfMain(args: readonly string[]): Promise<number> {
       throw new InputError(`Bad --repeat "${values.repeat}": expected an integer >= 1`);
     }
     const models = positionals.length === 0 ? PERF_MODELS : positionals.map(modelOf);
+    durationFlags(values.duration); // a bad duration fails here, not in a child
+    const options = values.duration === undefined ? {} : { duration: values.duration };
     const rows: PerfMeasurement[] = [];
     for (const model of models) {
       const runs: PerfMeasurement[] = [];
-      for (let i = 0; i < repeat; i++) runs.push(await measureModel(model));
+      for (let i = 0; i < repeat; i++) runs.push(await measureModel(model, options));
       // The fastest run, with the largest peak memory of all.
       const fastest = runs.reduce((a, b) => b.wallSeconds < a.wallSeconds ? b : a);
       rows.push({ ...fastest, peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)) });
@@ -150,6 +181,7 @@ function parseOptions(args: readonly string[]) {
       options: {
         child: { type: "string" },
         repeat: { type: "string" },
+        duration: { type: "string" },
         json: { type: "boolean" },
       },
       allowPositionals: true,

@@ -42,9 +42,11 @@ Deno.test("perfMain rejects unknown models and options with exit code 2", async 
     assert.equal(await perfMain(["mm5"]), 2);
     assert.equal(await perfMain(["--repeat", "0"]), 2);
     assert.equal(await perfMain(["--fast"]), 2);
+    assert.equal(await perfMain(["--duration", "5"]), 2);
   } finally {
     console.error = error;
   }
   assert.match(errors[0]!, /Unknown model "mm5"/);
-  assert.equal(errors.length, 3);
+  assert.match(errors[3]!, /Malformed duration "5"/);
+  assert.equal(errors.length, 4);
 });
