@@ -73,6 +73,16 @@ export interface AgentProcessOptions {
 type Host = ContextHost & LoopHost & AgentAttachment;
 
 /**
+ * The host's fields that change, plain data so that the agent loop reads
+ * them at no cost (its readers see them read-only); the process keeps them
+ * equal to its own.
+ */
+interface HostState {
+  exited: boolean;
+  globalCpu: number;
+}
+
+/**
  * An agent process: attaches to an enclave, creates its queues and one agent
  * thread per enclave CPU, and runs the policy.
  *
@@ -119,7 +129,7 @@ export class AgentProcess {
   readonly #sleep: WaitQueue[];
   readonly #lastSeq = new GtidMap<number>();
   readonly #deliveryCost: number;
-  readonly #host: Host;
+  readonly #host: Host & HostState;
   readonly #context: Context;
   readonly #timerKind: number;
   readonly #readyKind: number;
@@ -258,7 +268,7 @@ export class AgentProcess {
   }
 
   /** The process as its enclave, context and agent loops see it. */
-  #makeHost(): Host {
+  #makeHost(): Host & HostState {
     // deno-lint-ignore no-this-alias
     const process = this;
     return {
@@ -271,12 +281,8 @@ export class AgentProcess {
       get context() {
         return process.#context;
       },
-      get exited() {
-        return process.#exited;
-      },
-      get globalCpu() {
-        return process.#globalCpu;
-      },
+      exited: this.#exited,
+      globalCpu: this.#globalCpu,
       lastSeen: (gtid) => this.#lastSeq.get(gtid) ?? -1,
       queueOf: (cpu) => this.#queues[cpu]!,
       sleepQueue: (cpu) => this.#sleep[cpu]!,
@@ -328,6 +334,7 @@ export class AgentProcess {
   #exit(error: unknown): void {
     if (this.#exited) return;
     this.#exited = true;
+    this.#host.exited = true;
     this.#exitedAt = this.kernel.engine.now;
     this.policy.close?.();
     this.enclave.detach(this.#host);
@@ -449,6 +456,7 @@ export class AgentProcess {
     if (target < 0) return false;
     flags[cpu] = flags[cpu]! & ~AGENT_FLAG.BOOST_PRIO;
     this.#globalCpu = target;
+    this.#host.globalCpu = target;
     this.stats.migrations++;
     const thread = this.#threads[target]!;
     if (thread.state === "blocked") this.kernel.wake(thread, -1);

@@ -80,6 +80,13 @@ export class Engine {
   /** The instant whose events `#instantEvents` counts. */
   #instant = -1;
   #instantEvents = 0;
+  /**
+   * Times of cancelled events not counted yet: a cancelled event counts as
+   * processed once the clock reaches its time, as if it had popped and done
+   * nothing, so that cancelling changes no count.
+   */
+  #phantoms = new Float64Array(64);
+  #phantomCount = 0;
 
   /** Creates an engine at time 0 whose random streams derive from `seed`. */
   constructor(seed: number, options: EngineOptions = {}) {
@@ -96,12 +103,16 @@ export class Engine {
     return this.#now;
   }
 
-  /** Number of events processed so far. */
+  /**
+   * Number of events processed so far, cancelled ones included once the
+   * clock has reached their time.
+   */
   get events(): number {
+    this.#countPhantoms(this.#now);
     return this.#events;
   }
 
-  /** Number of pending events. */
+  /** Number of pending events (cancelled ones excluded). */
   get pending(): number {
     return this.#queue.size;
   }
@@ -124,22 +135,27 @@ export class Engine {
   }
 
   /**
-   * Schedules event `kind` at absolute time `time` (an integer >= now).
-   * Throws a RangeError for an event in the past, a time that is not a
-   * finite integer, or an unregistered kind.
+   * Schedules event `kind` at absolute time `time` (an integer >= now) and
+   * returns a handle for {@linkcode Engine.cancel} (-1 for an event at the
+   * current time, which cannot be cancelled). Throws a RangeError for an
+   * event in the past, a time that is not a finite integer, or an
+   * unregistered kind.
    */
-  at(time: number, kind: number, a = 0, b = 0): void {
+  at(time: number, kind: number, a = 0, b = 0): number {
     if (
       !(time >= this.#now && Number.isInteger(time) && (kind >>> 0) === kind &&
         kind < this.#handlers.length)
     ) {
       this.#reject(time, kind);
     }
-    this.#queue.push(time, kind, a, b);
+    return this.#queue.push(time, kind, a, b);
   }
 
-  /** Schedules event `kind` `delay` ns from now (`delay` an integer >= 0). */
-  after(delay: number, kind: number, a = 0, b = 0): void {
+  /**
+   * Schedules event `kind` `delay` ns from now (`delay` an integer >= 0);
+   * returns a handle as {@linkcode Engine.at} does.
+   */
+  after(delay: number, kind: number, a = 0, b = 0): number {
     // One combined check on the hot path; the slow path says what is wrong.
     if (
       !(delay >= 0 && Number.isInteger(delay) && (kind >>> 0) === kind &&
@@ -147,7 +163,43 @@ export class Engine {
     ) {
       this.#reject(this.#now + delay, kind);
     }
-    this.#queue.push(this.#now + delay, kind, a, b);
+    return this.#queue.push(this.#now + delay, kind, a, b);
+  }
+
+  /**
+   * Cancels a pending event by the handle {@linkcode Engine.at} returned:
+   * its handler will not run. It still counts in {@linkcode Engine.events}
+   * once the clock reaches its time, as a handler that ignores a stale event
+   * would (so a model that cancels what it would otherwise ignore counts
+   * the same events, with a smaller queue). Returns false when the handle
+   * names no pending event.
+   */
+  cancel(handle: number): boolean {
+    const queue = this.#queue;
+    if (!queue.remove(handle)) return false;
+    if (this.#phantomCount === this.#phantoms.length) {
+      // Those the clock has passed count now; only future ones take room.
+      this.#countPhantoms(this.#now);
+      if (2 * this.#phantomCount >= this.#phantoms.length) {
+        const grown = new Float64Array(2 * this.#phantoms.length);
+        grown.set(this.#phantoms);
+        this.#phantoms = grown;
+      }
+    }
+    this.#phantoms[this.#phantomCount++] = queue.removedTime;
+    return true;
+  }
+
+  /** Counts the cancelled events at or before `time` as processed. */
+  #countPhantoms(time: number): void {
+    const phantoms = this.#phantoms;
+    let kept = 0;
+    for (let i = 0; i < this.#phantomCount; i++) {
+      const phantom = phantoms[i]!;
+      if (phantom <= time) this.#events++;
+      else phantoms[kept++] = phantom;
+    }
+    this.#phantomCount = kept;
   }
 
   #reject(time: number, kind: number): never {
@@ -207,7 +259,16 @@ export class Engine {
         return;
       }
     }
-    if (options.until !== undefined) this.#now = until;
+    if (options.until !== undefined) {
+      this.#now = until;
+      this.#countPhantoms(until);
+      return;
+    }
+    // Drained: the cancelled events left would have popped last.
+    for (let i = 0; i < this.#phantomCount; i++) {
+      if (this.#phantoms[i]! > this.#now) this.#now = this.#phantoms[i]!;
+    }
+    this.#countPhantoms(this.#now);
   }
 
   /** Makes {@linkcode Engine.run} return after the event being processed. */

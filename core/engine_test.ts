@@ -196,3 +196,35 @@ Deno.test("Engine allows maxEventsPerInstant events at each instant, counted aga
   assert.throws(() => new Engine(1, { maxEventsPerInstant: 0 }), RangeError);
   assert.throws(() => new Engine(1, { maxEventsPerInstant: 1.5 }), RangeError);
 });
+
+Deno.test("Engine cancel drops an event's handler and counts it once the clock passes its time", () => {
+  const engine = new Engine(1);
+  const seen: number[] = [];
+  const kind = engine.register("mark", (a) => void seen.push(a));
+  const kept = engine.at(100, kind, 1);
+  const dropped = engine.at(200, kind, 2);
+  engine.at(300, kind, 3);
+  assert.equal(engine.at(0, kind, 4), -1); // the current time: cannot be cancelled
+  assert.equal(engine.cancel(dropped), true);
+  assert.equal(engine.cancel(dropped), false);
+  assert.equal(engine.pending, 3);
+  engine.run({ until: 150 });
+  assert.deepEqual(seen, [4, 1]);
+  assert.equal(engine.events, 2);
+  engine.run({ until: 250 });
+  assert.equal(engine.events, 3); // the cancelled event at 200, as a no-op would have been
+  assert.equal(engine.cancel(kept), false); // already ran
+  engine.run();
+  assert.deepEqual(seen, [4, 1, 3]);
+  assert.equal(engine.events, 4);
+});
+
+Deno.test("Engine run without until ends at the last event, cancelled ones included", () => {
+  const engine = new Engine(1);
+  const kind = engine.register("noop", () => {});
+  engine.at(100, kind);
+  engine.cancel(engine.at(500, kind));
+  engine.run();
+  assert.equal(engine.now, 500);
+  assert.equal(engine.events, 2);
+});

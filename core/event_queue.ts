@@ -1,10 +1,21 @@
 /**
- * The pending-event set of the engine: a 4-ary min-heap ordered by time,
+ * The pending-event set of the engine: a binary min-heap ordered by time,
  * then by insertion sequence, beside a FIFO of the events pushed for the
- * current time, and allocating nothing per event.
+ * current time, allocating nothing per event. Heap events can be removed
+ * before they pop.
  *
  * @module
  */
+
+/**
+ * A handle is `generation << SLOT_BITS | slot`: below 2^30, a small integer
+ * that V8 passes around without allocating. Slots from 2^22 on (4M pending
+ * events) get no handle.
+ */
+const SLOT_BITS = 22;
+const SLOT_MASK = (1 << SLOT_BITS) - 1;
+/** Generations wrap here (a handle is only checked against its slot's current one). */
+const GENERATION_MASK = (1 << (30 - SLOT_BITS)) - 1;
 
 /**
  * A min-queue of events `(time, kind, a, b)` ordered by time, then by
@@ -17,15 +28,22 @@
  *   simulation's "now": zero delays, a large share of a scheduler's events).
  *   They share one time and arrive in sequence order, so a ring keeps them
  *   sorted at O(1) per push and pop.
- * - A 4-ary heap of every other event: three parallel typed arrays in heap
- *   order, the times (`Float64Array`), the sequence numbers that break ties
- *   and the slot numbers of the payloads. Four children per node halve the
- *   heap's depth, and the children of a node share a cache line. The
- *   payload (`kind`, `a`, `b`) lives in typed arrays indexed by slot, freed
- *   slots going on a stack for reuse.
+ * - A binary heap of every other event: two parallel typed arrays in heap
+ *   order, the times (`Float64Array`, so the sift loops compare contiguous
+ *   memory) and the slot numbers of the payloads. The sequence number (read
+ *   only to break ties) and the payload (`kind`, `a`, `b`, and the time
+ *   again) live in typed arrays indexed by slot, freed slots going on a
+ *   stack for reuse. (A 4-ary heap measured no faster at a
+ *   scheduler's queue depths: a few dozen events.)
  *
- * Storage grows by doubling. After {@linkcode EventQueue.pop} returns true,
- * the popped event is in the public fields `time`, `kind`, `a` and `b`.
+ * {@linkcode EventQueue.push} returns a handle by which
+ * {@linkcode EventQueue.remove} takes a heap event out before it pops (an
+ * event for the current time cannot be removed: its handle is -1). A
+ * removed event is only marked: it leaves the heap when it reaches the top,
+ * or when the marked ones outnumber the rest and the heap is rebuilt
+ * without them, so removal costs the other operations nothing. Storage
+ * grows by doubling. After {@linkcode EventQueue.pop} returns true, the
+ * popped event is in the public fields `time`, `kind`, `a` and `b`.
  *
  * @example
  * ```ts
@@ -34,7 +52,9 @@
  * const queue = new EventQueue();
  * queue.push(20, 1, 0, 0);
  * queue.push(10, 2, 7, 0);
+ * const handle = queue.push(15, 4, 0, 0);
  * queue.push(10, 3, 8, 0);
+ * queue.remove(handle);
  * const kinds: number[] = [];
  * while (queue.pop()) kinds.push(queue.kind);
  * if (kinds.join() !== "2,3,1") throw new Error(`wrong order: ${kinds}`);
@@ -49,6 +69,8 @@ export class EventQueue {
   a = 0;
   /** Second payload number of the last popped event. */
   b = 0;
+  /** Time of the last event taken out by {@linkcode EventQueue.remove}. */
+  removedTime = 0;
 
   #nextSeq = 0;
 
@@ -56,12 +78,19 @@ export class EventQueue {
   #capacity: number;
   #size = 0;
   #heapTimes: Float64Array;
-  #heapSeqs: Float64Array;
   #heapSlots: Int32Array;
-  // Per slot: the payload (touched once on push and once on pop).
+  // Per slot: the payload (touched once on push and once on pop), the time,
+  // whether the event was removed, and the generation (bumped when the slot
+  // is freed, so that an old handle finds nothing).
+  #seqs: Float64Array;
   #kinds: Int32Array;
   #as: Float64Array;
   #bs: Float64Array;
+  #slotTimes: Float64Array;
+  #removed: Uint8Array;
+  #generations: Int32Array;
+  /** Removed events still in the heap. */
+  #removedCount = 0;
   /** Stack of free slot numbers; `#freeCount` of them are valid. */
   #free: Int32Array;
   #freeCount: number;
@@ -78,19 +107,22 @@ export class EventQueue {
 
   /** Creates an empty queue with room for `initialCapacity` events before it grows. */
   constructor(initialCapacity = 1024) {
-    if (!Number.isInteger(initialCapacity) || initialCapacity < 1 || initialCapacity > 2 ** 30) {
+    if (!Number.isInteger(initialCapacity) || initialCapacity < 1 || initialCapacity > 2 ** 29) {
       throw new RangeError(
-        `Invalid initial capacity ${initialCapacity}: expected an integer in [1, 2^30]`,
+        `Invalid initial capacity ${initialCapacity}: expected an integer in [1, 2^29]`,
       );
     }
     const capacity = initialCapacity;
     this.#capacity = capacity;
     this.#heapTimes = new Float64Array(capacity);
-    this.#heapSeqs = new Float64Array(capacity);
     this.#heapSlots = new Int32Array(capacity);
+    this.#seqs = new Float64Array(capacity);
     this.#kinds = new Int32Array(capacity);
     this.#as = new Float64Array(capacity);
     this.#bs = new Float64Array(capacity);
+    this.#slotTimes = new Float64Array(capacity);
+    this.#removed = new Uint8Array(capacity);
+    this.#generations = new Int32Array(capacity);
     this.#free = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
     this.#freeCount = capacity;
@@ -104,44 +136,49 @@ export class EventQueue {
 
   /** Number of pending events. */
   get size(): number {
-    return this.#size + this.#fifoCount;
+    return this.#size - this.#removedCount + this.#fifoCount;
   }
 
-  /** Adds an event; `a` and `b` are arbitrary numbers (up to 2^53 exactly). */
-  push(time: number, kind: number, a: number, b: number): void {
+  /**
+   * Adds an event; `a` and `b` are arbitrary numbers (up to 2^53 exactly).
+   * Returns a handle for {@linkcode EventQueue.remove}, or -1 for an event
+   * of the current time (the time of the last pop), which cannot be removed
+   * (nor can the events beyond the first 4M pending).
+   */
+  push(time: number, kind: number, a: number, b: number): number {
     const seq = this.#nextSeq++;
     // An event for the FIFO's time (or, with the FIFO empty, for the time of
     // the last pop) has the largest sequence number of that time so far:
     // appending keeps the FIFO sorted.
     if (this.#fifoCount > 0 ? time === this.#fifoTime : time === this.time) {
       this.#fifoPush(time, seq, kind, a, b);
-      return;
+      return -1;
     }
     if (this.#freeCount === 0) this.#grow();
     const slot = this.#free[--this.#freeCount]!;
+    this.#seqs[slot] = seq;
     this.#kinds[slot] = kind;
     this.#as[slot] = a;
     this.#bs[slot] = b;
+    this.#slotTimes[slot] = time;
 
     // Sift up with a hole: move parents down until the new event fits. The
     // new event has the largest sequence number, so it goes above a parent
     // only when strictly earlier.
     const times = this.#heapTimes;
-    const seqs = this.#heapSeqs;
     const slots = this.#heapSlots;
     let i = this.#size++;
     while (i > 0) {
-      const parent = (i - 1) >> 2;
+      const parent = (i - 1) >> 1;
       const parentTime = times[parent]!;
       if (parentTime <= time) break;
       times[i] = parentTime;
-      seqs[i] = seqs[parent]!;
       slots[i] = slots[parent]!;
       i = parent;
     }
     times[i] = time;
-    seqs[i] = seq;
     slots[i] = slot;
+    return slot <= SLOT_MASK ? (this.#generations[slot]! << SLOT_BITS) | slot : -1;
   }
 
   /**
@@ -159,13 +196,15 @@ export class EventQueue {
    * queue is empty or its earliest event is later.
    */
   popUntil(limit: number): boolean {
+    if (this.#removedCount > 0) this.#dropRemovedTop();
     const size = this.#size;
     if (this.#fifoCount > 0) {
       const fifoTime = this.#fifoTime;
       if (fifoTime > limit) return false;
       if (
         size === 0 || fifoTime < this.#heapTimes[0]! ||
-        (fifoTime === this.#heapTimes[0]! && this.#fifoSeqs[this.#fifoHead]! < this.#heapSeqs[0]!)
+        (fifoTime === this.#heapTimes[0]! &&
+          this.#fifoSeqs[this.#fifoHead]! < this.#seqs[this.#heapSlots[0]!]!)
       ) {
         const head = this.#fifoHead;
         this.time = fifoTime;
@@ -179,79 +218,163 @@ export class EventQueue {
     } else if (size === 0 || this.#heapTimes[0]! > limit) {
       return false;
     }
-    this.#heapPop();
+    const top = this.#heapSlots[0]!;
+    this.time = this.#heapTimes[0]!;
+    this.kind = this.#kinds[top]!;
+    this.a = this.#as[top]!;
+    this.b = this.#bs[top]!;
+    this.#release(top);
+    this.#siftDownLast();
+    return true;
+  }
+
+  /**
+   * Takes out a pending heap event by the handle its push returned, its time
+   * going to `removedTime`. Returns false when the handle names no pending
+   * event (-1, or an event already popped or removed).
+   */
+  remove(handle: number): boolean {
+    if (!(handle >= 0 && handle === (handle | 0))) return false;
+    const generation = handle >>> SLOT_BITS;
+    const slot = handle & SLOT_MASK;
+    if (
+      slot >= this.#capacity || this.#generations[slot] !== generation ||
+      this.#removed[slot] === 1
+    ) {
+      return false;
+    }
+    this.removedTime = this.#slotTimes[slot]!;
+    this.#removed[slot] = 1;
+    this.#removedCount++;
+    if (this.#removedCount > 32 && 2 * this.#removedCount > this.#size) this.#rebuild();
     return true;
   }
 
   /** Time of the earliest pending event, or `Infinity` when the queue is empty. */
   peekTime(): number {
+    if (this.#removedCount > 0) this.#dropRemovedTop();
     const heapTime = this.#size === 0 ? Infinity : this.#heapTimes[0]!;
     return this.#fifoCount > 0 && this.#fifoTime < heapTime ? this.#fifoTime : heapTime;
   }
 
-  /** Removes every pending event (capacity is kept). */
+  /** Removes every pending event (capacity is kept; handles given so far name nothing). */
   clear(): void {
-    const capacity = this.#capacity;
-    for (let i = 0; i < capacity; i++) this.#free[i] = capacity - 1 - i;
-    this.#freeCount = capacity;
+    for (let i = 0; i < this.#size; i++) this.#release(this.#heapSlots[i]!);
     this.#size = 0;
+    this.#removedCount = 0;
     this.#fifoHead = 0;
     this.#fifoCount = 0;
   }
 
-  /** Pops the heap's root into the public fields; the heap is not empty. */
-  #heapPop(): void {
-    const times = this.#heapTimes;
-    const seqs = this.#heapSeqs;
-    const slots = this.#heapSlots;
-    const top = slots[0]!;
-    this.time = times[0]!;
-    this.kind = this.#kinds[top]!;
-    this.a = this.#as[top]!;
-    this.b = this.#bs[top]!;
-    this.#free[this.#freeCount++] = top;
+  /** Frees a slot: its handle names nothing from now on. */
+  #release(slot: number): void {
+    if (this.#removed[slot] === 1) {
+      this.#removed[slot] = 0;
+      this.#removedCount--;
+    }
+    this.#generations[slot] = (this.#generations[slot]! + 1) & GENERATION_MASK;
+    this.#free[this.#freeCount++] = slot;
+  }
 
+  /** Discards removed events from the top of the heap. */
+  #dropRemovedTop(): void {
+    while (this.#size > 0 && this.#removed[this.#heapSlots[0]!] === 1) {
+      this.#release(this.#heapSlots[0]!);
+      this.#siftDownLast();
+    }
+  }
+
+  /** Rebuilds the heap without its removed events (Floyd's bottom-up heapify). */
+  #rebuild(): void {
+    const times = this.#heapTimes;
+    const slots = this.#heapSlots;
+    let kept = 0;
+    for (let i = 0; i < this.#size; i++) {
+      const slot = slots[i]!;
+      if (this.#removed[slot] === 1) {
+        this.#release(slot);
+        continue;
+      }
+      times[kept] = times[i]!;
+      slots[kept] = slot;
+      kept++;
+    }
+    this.#size = kept;
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+  }
+
+  /** Whether heap position `i` holds an earlier event than position `j`. */
+  #before(i: number, j: number): boolean {
+    const ti = this.#heapTimes[i]!;
+    const tj = this.#heapTimes[j]!;
+    return ti < tj ||
+      (ti === tj && this.#seqs[this.#heapSlots[i]!]! < this.#seqs[this.#heapSlots[j]!]!);
+  }
+
+  /** Sifts the event at heap position `start` down to its place (rebuilds only). */
+  #siftDown(start: number): void {
+    const times = this.#heapTimes;
+    const slots = this.#heapSlots;
+    const size = this.#size;
+    let i = start;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= size) break;
+      if (child + 1 < size && this.#before(child + 1, child)) child++;
+      if (!this.#before(child, i)) break;
+      const time = times[i]!;
+      const slot = slots[i]!;
+      times[i] = times[child]!;
+      slots[i] = slots[child]!;
+      times[child] = time;
+      slots[child] = slot;
+      i = child;
+    }
+  }
+
+  /** Fills the root's hole (its event just left) with the last event, restoring the heap order. */
+  #siftDownLast(): void {
     const size = --this.#size;
     if (size === 0) return;
+    const times = this.#heapTimes;
+    const slots = this.#heapSlots;
+    const seqs = this.#seqs;
+    const time = times[size]!;
+    const slot = slots[size]!;
+    const seq = seqs[slot]!;
     // Floyd's bottom-up deletion: move the hole from the root down to a leaf
-    // along the smallest children, then sift the last event up from there.
+    // along the smaller children, then sift the last event up from there.
     // The last event usually belongs near the bottom, so this saves the
     // comparison with it at every level on the way down.
-    const time = times[size]!;
-    const seq = seqs[size]!;
-    const slot = slots[size]!;
+    const half = size >> 1;
     let i = 0;
-    for (;;) {
-      const first = 4 * i + 1;
-      if (first >= size) break;
-      let child = first;
-      let childTime = times[first]!;
-      let childSeq = seqs[first]!;
-      const end = first + 4 < size ? first + 4 : size;
-      for (let c = first + 1; c < end; c++) {
-        const t = times[c]!;
-        if (t < childTime || (t === childTime && seqs[c]! < childSeq)) {
-          child = c;
-          childTime = t;
-          childSeq = seqs[c]!;
+    while (i < half) {
+      let child = 2 * i + 1;
+      let childTime = times[child]!;
+      const right = child + 1;
+      if (right < size) {
+        const rightTime = times[right]!;
+        if (
+          rightTime < childTime ||
+          (rightTime === childTime && seqs[slots[right]!]! < seqs[slots[child]!]!)
+        ) {
+          child = right;
+          childTime = rightTime;
         }
       }
       times[i] = childTime;
-      seqs[i] = childSeq;
       slots[i] = slots[child]!;
       i = child;
     }
     while (i > 0) {
-      const parent = (i - 1) >> 2;
+      const parent = (i - 1) >> 1;
       const parentTime = times[parent]!;
-      if (parentTime < time || (parentTime === time && seqs[parent]! < seq)) break;
+      if (parentTime < time || (parentTime === time && seqs[slots[parent]!]! < seq)) break;
       times[i] = parentTime;
-      seqs[i] = seqs[parent]!;
       slots[i] = slots[parent]!;
       i = parent;
     }
     times[i] = time;
-    seqs[i] = seq;
     slots[i] = slot;
   }
 
@@ -287,11 +410,16 @@ export class EventQueue {
     const old = this.#capacity;
     const capacity = old * 2;
     this.#heapTimes = grownFloat64(this.#heapTimes, capacity);
-    this.#heapSeqs = grownFloat64(this.#heapSeqs, capacity);
+    this.#seqs = grownFloat64(this.#seqs, capacity);
     this.#heapSlots = grownInt32(this.#heapSlots, capacity);
     this.#kinds = grownInt32(this.#kinds, capacity);
     this.#as = grownFloat64(this.#as, capacity);
     this.#bs = grownFloat64(this.#bs, capacity);
+    this.#slotTimes = grownFloat64(this.#slotTimes, capacity);
+    const removed = new Uint8Array(capacity);
+    removed.set(this.#removed);
+    this.#removed = removed;
+    this.#generations = grownInt32(this.#generations, capacity);
     // Every slot was in use, so the new free stack holds only the new slots.
     const free = new Int32Array(capacity);
     for (let i = 0; i < old; i++) free[i] = capacity - 1 - i;

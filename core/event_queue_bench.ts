@@ -16,6 +16,9 @@
  *   the queue, the density of ~1,000 pending events with 10 us delays.
  * - `hold-dense-ties`: mean delay 10 us, about 10 events per ns: most
  *   comparisons near the head are ties.
+ * - `hold-half-now`: 1,000 pending events, and every other hold pushes for
+ *   the current time (delay 0), as a scheduler's wake-ups and reschedules
+ *   do: the queue's FIFO takes those, the bare heap sifts them.
  *
  * Run: `deno bench -A core/event_queue_bench.ts`
  *
@@ -27,14 +30,14 @@ import { EventQueue } from "./event_queue.ts";
 import { RandomStreams } from "./random.ts";
 import { MS, US } from "./units.ts";
 
-const PENDING = 100_000;
+const DEFAULT_PENDING = 100_000;
 const HOLDS_PER_ITERATION = 100_000;
 const DELAY_COUNT = 1 << 16;
 const DELAY_MASK = DELAY_COUNT - 1;
 
 /** A bare binary min-heap of Float64 times: the baseline. */
 class BareHeap {
-  #times = new Float64Array(PENDING + 1);
+  #times = new Float64Array(DEFAULT_PENDING + 1);
   #size = 0;
 
   push(time: number): void {
@@ -85,8 +88,10 @@ function exponentialDelays(mean: number): Float64Array {
   return delays;
 }
 
-function addGroup(group: string, meanDelay: number): void {
+function addGroup(group: string, meanDelay: number, options: GroupOptions = {}): void {
   const delays = exponentialDelays(meanDelay);
+  if (options.halfNow) { for (let i = 0; i < DELAY_COUNT; i += 2) delays[i] = 0; }
+  const PENDING = options.pending ?? DEFAULT_PENDING;
 
   const bare = new BareHeap();
   let bareNext = 0;
@@ -133,5 +138,14 @@ function addGroup(group: string, meanDelay: number): void {
   });
 }
 
+/** How a group differs from the default hold model. */
+interface GroupOptions {
+  /** Pending events. @default 100_000 */
+  pending?: number;
+  /** Every other delay is 0. @default false */
+  halfNow?: boolean;
+}
+
 addGroup("hold", 1 * MS);
 addGroup("hold-dense-ties", 10 * US);
+addGroup("hold-half-now", 10 * US, { pending: 1_000, halfNow: true });

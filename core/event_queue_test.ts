@@ -145,3 +145,85 @@ Deno.test("EventQueue matches a sorted reference under random pushes and pops", 
     { numRuns: 300 },
   );
 });
+
+Deno.test("EventQueue removes heap events by handle, and refuses stale handles", () => {
+  const queue = new EventQueue(2);
+  const first = queue.push(30, 1, 0, 0);
+  const second = queue.push(20, 2, 0, 0);
+  queue.push(10, 3, 0, 0);
+  assert.equal(queue.remove(second), true);
+  assert.equal(queue.removedTime, 20);
+  assert.equal(queue.remove(second), false); // already removed
+  assert.equal(queue.size, 2);
+  assert.equal(queue.pop(), true);
+  assert.equal(queue.kind, 3);
+  assert.equal(queue.push(10, 4, 0, 0), -1); // the current time: a FIFO event, not removable
+  assert.deepEqual(popAll(queue).map(([, kind]) => kind), [4, 1]);
+  assert.equal(queue.remove(first), false); // popped
+  assert.equal(queue.remove(-1), false);
+});
+
+Deno.test("EventQueue matches a sorted reference under random pushes, pops and removals", () => {
+  const operation = fc.oneof(
+    fc.record({ op: fc.constant("push" as const), time: fc.integer({ min: 0, max: 30 }) }),
+    fc.record({ op: fc.constant("pop" as const), time: fc.constant(0) }),
+    fc.record({ op: fc.constant("remove" as const), time: fc.nat() }),
+  );
+  fc.assert(
+    fc.property(fc.array(operation, { maxLength: 500, size: "max" }), (operations) => {
+      const queue = new EventQueue(4);
+      const reference: (Reference & { handle: number })[] = [];
+      const handles: number[] = [];
+      let seq = 0;
+      let now = 0;
+      for (const { op, time } of operations) {
+        if (op === "push") {
+          const at = now + time; // never in the past, as the engine pushes
+          const handle = queue.push(at, seq % 5, seq, -seq);
+          reference.push({ time: at, seq, kind: seq % 5, a: seq, b: -seq, handle });
+          reference.sort((x, y) => x.time - y.time || x.seq - y.seq);
+          handles.push(handle);
+          seq++;
+        } else if (op === "pop") {
+          const expected = reference.shift();
+          assert.equal(queue.pop(), expected !== undefined);
+          if (expected !== undefined) {
+            now = expected.time;
+            assert.deepEqual([queue.time, queue.a], [expected.time, expected.a]);
+          }
+        } else if (handles.length > 0) {
+          const handle = handles[time % handles.length]!;
+          const index = handle < 0 ? -1 : reference.findIndex((e) => e.handle === handle);
+          assert.equal(queue.remove(handle), index >= 0);
+          if (index >= 0) {
+            assert.equal(queue.removedTime, reference[index]!.time);
+            reference.splice(index, 1);
+          }
+        }
+        assert.equal(queue.size, reference.length);
+        assert.equal(queue.peekTime(), reference[0]?.time ?? Infinity);
+      }
+      for (const expected of reference) {
+        assert.equal(queue.pop(), true);
+        assert.deepEqual([queue.time, queue.a], [expected.time, expected.a]);
+      }
+      assert.equal(queue.pop(), false);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+Deno.test("EventQueue keeps its order when most events are removed (the heap is rebuilt)", () => {
+  const queue = new EventQueue(8);
+  const handles: number[] = [];
+  for (let i = 0; i < 1_000; i++) handles.push(queue.push(1 + ((i * 7919) % 1_000), i, i, 0));
+  for (let i = 0; i < 1_000; i++) if (i % 10 !== 3) assert.equal(queue.remove(handles[i]!), true);
+  assert.equal(queue.size, 100);
+  const popped = popAll(queue);
+  assert.deepEqual(
+    popped.map(([, kind]) => kind),
+    [...Array(1_000).keys()].filter((i) => i % 10 === 3).sort((x, y) =>
+      ((x * 7919) % 1_000) - ((y * 7919) % 1_000)
+    ),
+  );
+});

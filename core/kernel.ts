@@ -79,6 +79,12 @@ export class CpuState {
   curr: Thread | null = null;
   /** Generation of the pending step event (a stale one is ignored). */
   stepGen = 0;
+  /**
+   * Handle of the pending step event of the current generation, or -1: the
+   * kernel cancels it when the generation moves on, so that a long step cut
+   * short leaves nothing in the event queue.
+   */
+  stepEvent: number = -1;
   /** Generation of the tick chain. */
   tickGen = 0;
   /** Whether a tick event is pending. */
@@ -410,10 +416,22 @@ export class Kernel {
       cpu.overheadNs -= thread.lastUpdate - now;
       thread.lastUpdate = now;
     }
-    cpu.stepGen++;
+    this.#invalidateStep(cpu);
     cpu.curr = null;
     thread.cpu = -1;
     this.tracer?.threadOff(cpu.id, thread, now);
+  }
+
+  /**
+   * The pending step event of the CPU becomes stale: a new generation, and
+   * the old event leaves the queue (it still counts as an event at its time).
+   */
+  #invalidateStep(cpu: CpuState): void {
+    cpu.stepGen++;
+    if (cpu.stepEvent >= 0) {
+      this.engine.cancel(cpu.stepEvent);
+      cpu.stepEvent = -1;
+    }
   }
 
   #onResched(cpuId: number): void {
@@ -545,7 +563,12 @@ export class Kernel {
     if (!cpu.tickArmed) this.#armTick(cpu);
     if (thread.spinning) return; // back to spinning until poked
     if (thread.remaining > 0 || cost > 0) {
-      this.engine.at(now + cost + this.#wallTime(thread), this.#kindStep, cpu.id, cpu.stepGen);
+      cpu.stepEvent = this.engine.at(
+        now + cost + this.#wallTime(thread),
+        this.#kindStep,
+        cpu.id,
+        cpu.stepGen,
+      );
     } else {
       this.#advance(cpu, thread);
     }
@@ -563,6 +586,7 @@ export class Kernel {
   #onStep(cpuId: number, gen: number): void {
     const cpu = this.cpus[cpuId]!;
     if (gen !== cpu.stepGen) return;
+    cpu.stepEvent = -1;
     const thread = cpu.curr;
     if (thread === null) throw new Error(`Step event on idle CPU ${cpuId}`);
     this.#updateCurr(cpu, thread);
@@ -572,7 +596,7 @@ export class Kernel {
     }
     if (thread.pendingYield) {
       thread.pendingYield = false;
-      cpu.stepGen++;
+      this.#invalidateStep(cpu);
       if (thread.schedClass === "ghost") {
         this.#detach(cpu, thread);
         this.#ghost.yielded(cpu, thread);
@@ -611,7 +635,12 @@ export class Kernel {
           if (ns === 0) continue;
           thread.remaining = ns;
           thread.lastUpdate = now;
-          this.engine.at(now + this.#wallTime(thread), this.#kindStep, cpu.id, cpu.stepGen);
+          cpu.stepEvent = this.engine.at(
+            now + this.#wallTime(thread),
+            this.#kindStep,
+            cpu.id,
+            cpu.stepGen,
+          );
           return;
         }
         case "yield":
@@ -648,7 +677,7 @@ export class Kernel {
     thread.remaining = ns;
     thread.lastUpdate = now;
     thread.pendingYield = true;
-    this.engine.at(now + ns, this.#kindStep, cpu.id, cpu.stepGen);
+    cpu.stepEvent = this.engine.at(now + ns, this.#kindStep, cpu.id, cpu.stepGen);
   }
 
   /** The thread blocks on its wait queue (TASK_BLOCKED for a ghost thread). */
@@ -709,7 +738,7 @@ export class Kernel {
     this.#updateCurr(cpu, thread);
     thread.spinning = false;
     thread.remaining = 0;
-    this.engine.at(this.engine.now, this.#kindStep, cpu.id, cpu.stepGen);
+    cpu.stepEvent = this.engine.at(this.engine.now, this.#kindStep, cpu.id, cpu.stepGen);
   }
 
   // ---- tick ---------------------------------------------------------------

@@ -86,7 +86,8 @@ export class RequestStats {
   readonly #warmupNs: number;
   /**
    * Per stage, one histogram per type, then the one of all types at index
-   * `types.length` (the same object as the type's when there is one type).
+   * `types.length` (the same object as the type's when there is one type,
+   * else merged from them when read).
    */
   readonly #ingress: Histogram[];
   readonly #dispatch: Histogram[];
@@ -94,6 +95,8 @@ export class RequestStats {
   readonly #service: Histogram[];
   readonly #total: Histogram[];
   #completed = 0;
+  /** Requests were recorded since the histograms of all types were merged. */
+  #allStale = false;
   /** Also records every finished request (warm-up included) per time window, when set. */
   timeline: Timeline | null = null;
 
@@ -192,13 +195,7 @@ export class RequestStats {
     this.#queue[type]!.record(queue);
     this.#service[type]!.record(service);
     this.#total[type]!.record(total);
-    if (types > 1) {
-      this.#ingress[types]!.record(ingress);
-      this.#dispatch[types]!.record(dispatch);
-      this.#queue[types]!.record(queue);
-      this.#service[types]!.record(service);
-      this.#total[types]!.record(total);
-    }
+    this.#allStale = true;
     this.#completed++;
   }
 
@@ -210,6 +207,7 @@ export class RequestStats {
    * @throws {RangeError} if `stage` is not a stage.
    */
   summary(stage: LatencyStage = "total"): StageSummary {
+    this.#mergeAll();
     const stageHistograms = this.#byStage(stage);
     const entries: [string, LatencySummary][] = [
       ["all", summarize(stageHistograms[this.#types.length]!)],
@@ -221,20 +219,41 @@ export class RequestStats {
 
   /**
    * The live histogram (nanoseconds) of one type index, or of `"all"`, for
-   * one stage (default `"total"`); for CDF plots. Mutating it changes these
-   * statistics.
+   * one stage (default `"total"`); for CDF plots. Mutating a type's
+   * histogram changes these statistics; with several types, `"all"` is the
+   * merge of theirs as of this call.
    *
    * @throws {RangeError} if `type` is not a type index or `"all"`, or `stage` is not a stage.
    */
   histogram(type: number | "all", stage: LatencyStage = "total"): Histogram {
     const types = this.#types.length;
-    if (type === "all") return this.#byStage(stage)[types]!;
+    if (type === "all") {
+      this.#mergeAll();
+      return this.#byStage(stage)[types]!;
+    }
     if (!(Number.isInteger(type) && type >= 0 && type < types)) {
       throw new RangeError(
         `Invalid request type ${type}: expected "all" or an integer in [0, ${types})`,
       );
     }
     return this.#byStage(stage)[type]!;
+  }
+
+  /**
+   * Brings the histograms of all types up to date: the merge of the types'
+   * own (the same values as recording each request twice, with half the
+   * work per request; with one type, "all" is that type's histogram).
+   */
+  #mergeAll(): void {
+    if (!this.#allStale) return;
+    this.#allStale = false;
+    const types = this.#types.length;
+    if (types === 1) return;
+    for (const stage of [this.#ingress, this.#dispatch, this.#queue, this.#service, this.#total]) {
+      const all = stage[types]!;
+      all.reset();
+      for (let i = 0; i < types; i++) all.merge(stage[i]!);
+    }
   }
 
   #byStage(stage: LatencyStage): Histogram[] {

@@ -63,6 +63,14 @@ export interface GroupCpu {
   cpuUs: number;
 }
 
+/** CPU time of a group of threads, ns: at the warm-up, and in total; and how many exited. */
+interface GroupTime {
+  readonly name: string;
+  atWarmup: number;
+  total: number;
+  exited: number;
+}
+
 /** ghOSt counters of a run. */
 export interface GhostSummary {
   /** Agent arrangement. */
@@ -366,8 +374,9 @@ function startAgents(
 class CpuAccounting {
   readonly #kernel: Kernel;
   readonly #busyAtWarmup: Float64Array;
-  readonly #groups = new Map<string, { atWarmup: number; total: number }>();
-  readonly #exited = new Map<string, number>();
+  readonly #groups = new Map<string, GroupTime>();
+  /** The group of the last thread that exited: most exits are of one group (requests). */
+  #lastGroup: GroupTime | null = null;
   readonly #antagonistAtWarmup = new Map<number, number>();
   #warmedUp = false;
 
@@ -376,8 +385,13 @@ class CpuAccounting {
     this.#kernel = kernel;
     this.#busyAtWarmup = new Float64Array(kernel.topology.size);
     kernel.onThreadExit = (thread) => {
-      this.#group(thread.group).total += thread.cpuTime;
-      this.#exited.set(thread.group, (this.#exited.get(thread.group) ?? 0) + 1);
+      let group = this.#lastGroup;
+      if (group === null || group.name !== thread.group) {
+        group = this.#group(thread.group);
+        this.#lastGroup = group;
+      }
+      group.total += thread.cpuTime;
+      group.exited++;
     };
     engine.at(warmupNs, engine.register("run.warmup", () => this.#snapshot()));
   }
@@ -400,7 +414,7 @@ class CpuAccounting {
     }
     return [...this.#groups.entries()].sort(([a], [b]) => a < b ? -1 : 1).map(([name, g]) => ({
       group: name,
-      threads: (threadCount.get(name) ?? 0) + (this.#exited.get(name) ?? 0),
+      threads: (threadCount.get(name) ?? 0) + g.exited,
       cpuUs: round((g.total - g.atWarmup) / US, 3),
     }));
   }
@@ -433,10 +447,10 @@ class CpuAccounting {
     this.#warmedUp = true;
   }
 
-  #group(name: string): { atWarmup: number; total: number } {
+  #group(name: string): GroupTime {
     let group = this.#groups.get(name);
     if (group === undefined) {
-      group = { atWarmup: 0, total: 0 };
+      group = { name, atWarmup: 0, total: 0, exited: 0 };
       this.#groups.set(name, group);
     }
     return group;
