@@ -38,8 +38,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "engine-clock-stays",
     file: "core/engine.ts",
-    find: "if (options.until !== undefined) this.#now = until;",
-    replace: "",
+    find: "      this.#now = until;\n      this.#countPhantoms(until);",
+    replace: "      this.#countPhantoms(until);",
     bug: "run({ until }) leaves the clock at the last event",
     tests: ENGINE,
   },
@@ -72,8 +72,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "event-queue-pop-ties",
     file: "core/event_queue.ts",
-    find: "if (t < childTime || (t === childTime && seqs[c]! < childSeq)) {",
-    replace: "if (t < childTime || (t === childTime && seqs[c]! > childSeq)) {",
+    find: "(rightTime === childTime && seqs[slots[right]!]! < seqs[slots[child]!]!)",
+    replace: "(rightTime === childTime && seqs[slots[right]!]! > seqs[slots[child]!]!)",
     bug: "pop breaks a tie in time by the later insertion",
     tests: EVENT_QUEUE,
   },
