@@ -12,30 +12,10 @@
 
 import assert from "node:assert/strict";
 import { PAPER_COSTS } from "../core/cost_profile.ts";
-import { type CliIo, main } from "../reports/cli/cli.ts";
+import { type CliOutput, runMain } from "../reports/cli/_testing.ts";
 import { WALL_CLOCK_FIELDS } from "../reports/experiment/run_experiment.ts";
 
 const REPO_ROOT = new URL("../", import.meta.url);
-
-/** What one invocation of the CLI produced. */
-interface CliOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process and captures its output. */
-async function runMain(args: readonly string[]): Promise<CliOutput> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    out: (text) => stdout += text,
-    err: (text) => stderr += text,
-    errIsTerminal: false,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
 
 /** Runs the CLI as a real process (`deno run -A mod.ts ...`) from the repository root. */
 async function runProcess(args: readonly string[]): Promise<CliOutput> {

@@ -9,25 +9,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliIo, main } from "../reports/cli/cli.ts";
-
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function runMain(args: readonly string[]): Promise<Output> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    out: (text) => stdout += text,
-    err: (text) => stderr += text,
-    errIsTerminal: false,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
+import { type CliOutput as Output, runMain } from "../reports/cli/_testing.ts";
 
 const RUN = [
   "run",

@@ -7,7 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { type CliIo, EXIT_POLICY_FAILED, main } from "../reports/cli/cli.ts";
+import { EXIT_POLICY_FAILED } from "../reports/cli/cli.ts";
+import { runMain } from "../reports/cli/_testing.ts";
 import {
   type AgentContext,
   DEFAULT_RUN_CONFIG,
@@ -135,14 +136,6 @@ Deno.test("--watchdog 0 turns the default watchdog off: a failed policy's thread
 });
 
 /** Runs the CLI in this process. */
-async function runMain(args: readonly string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = { out: (t) => stdout += t, err: (t) => stderr += t, errIsTerminal: false };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
-
 const RUN = ["run", "--cpus", "4", "--duration", "200ms", "--warmup", "10ms", "--json"];
 
 Deno.test("run prints a policy file's failure with its stack and exits with 3", async () => {

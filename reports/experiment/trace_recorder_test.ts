@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { MSG_NAMES, TXN_NAMES } from "../../core/ghost_abi.ts";
 import { Thread } from "../../core/thread.ts";
 import { MS } from "../../core/units.ts";
-import { type CliIo, main } from "../cli/cli.ts";
+import { runMain } from "../cli/_testing.ts";
 import {
   DEFAULT_RUN_CONFIG,
   type RunConfig,
@@ -230,24 +230,6 @@ Deno.test("TraceRecorder throws on two threads at once on one CPU and on a bad w
 
 // ---------------------------------------------------------------------------
 // The command line
-
-interface CliOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function runMain(args: readonly string[]): Promise<CliOutput> {
-  let stdout = "";
-  let stderr = "";
-  const io: CliIo = {
-    out: (text) => stdout += text,
-    err: (text) => stderr += text,
-    errIsTerminal: false,
-  };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
 
 const QUICK_RUN = [
   "run",
