@@ -48,6 +48,14 @@ export interface TaskStatus {
   readonly homeLlc: number;
   /** How memory-bound its work is, 0..1 (a placement hint). */
   readonly memoryIntensity: number;
+  /**
+   * Absolute deadline of its current work, ns, or Infinity: written by the
+   * application (`ThreadOptions.deadline` at spawn, or `thread.deadline`),
+   * like a sched item of ghOSt's PrioTable. No message announces a change:
+   * a policy reads it when the thread becomes runnable (the application
+   * writes it before waking or yielding the thread) and while it runs.
+   */
+  readonly deadline: number;
   /** Whether its affinity mask allows `cpu`. */
   allowed(cpu: number): boolean;
 }

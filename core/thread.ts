@@ -97,6 +97,8 @@ export interface ThreadOptions {
   nice?: number;
   /** CPUs the thread may run on. @default every CPU */
   affinity?: readonly number[] | undefined;
+  /** Absolute deadline of its work, ns (see `Thread.deadline`). @default Infinity: none */
+  deadline?: number;
 }
 
 /** A thread of the emulated kernel. Fields are the kernel's to change. */
@@ -170,6 +172,13 @@ export class Thread {
   memoryIntensity = 0;
   /** Slowdown of its work on the CPU it runs on (1: full speed). */
   slowdown = 1;
+  /**
+   * Absolute deadline of the work it does now, ns; Infinity: none. The
+   * application's to write (the sched item of ghOSt's PrioTable, in shared
+   * memory): the kernel never reads it, a policy reads it from the task's
+   * status (`TaskStatus.deadline`).
+   */
+  deadline: number = Infinity;
 
   /** Creates a thread; the kernel assigns the id. */
   constructor(id: number, behavior: Behavior, options: ThreadOptions, cpus: number) {
@@ -183,6 +192,9 @@ export class Thread {
     }
     this.nice = nice;
     this.weight = NICE_TO_WEIGHT[nice + 20]!;
+    const deadline = options.deadline ?? Infinity;
+    if (!(deadline >= 0)) throw new RangeError(`Invalid deadline: ${deadline} (expected >= 0 ns)`);
+    this.deadline = deadline;
     if (options.affinity === undefined) {
       this.affinity = null;
     } else {

@@ -53,6 +53,8 @@ export class FakeContext implements AgentContext {
   readonly timers: number[] = [];
   /** CPUs whose commits fail, with the outcome they give. */
   readonly failing = new Map<number, TxnOutcome>();
+  /** Deadlines the test wrote on threads, ns: a thread listed here has a status word. */
+  readonly deadlines = new Map<number, number>();
   readonly #open: { cpu: number; gtid: number }[] = [];
   readonly #outcome = new Map<number, TxnOutcome>();
   readonly #seqnum = new Map<number, number>();
@@ -63,9 +65,27 @@ export class FakeContext implements AgentContext {
     this.cpus = this.topology.cpus.map((cpu) => cpu.id);
   }
 
-  /** No status words: the policies under test do not read them. */
-  status(_gtid: number): TaskStatus | undefined {
-    return undefined;
+  /**
+   * The status word of a thread given a deadline (`deadlines`), with
+   * defaults for the rest; undefined for any other thread.
+   */
+  status(gtid: number): TaskStatus | undefined {
+    const deadline = this.deadlines.get(gtid);
+    if (deadline === undefined) return undefined;
+    return {
+      id: gtid,
+      barrier: this.#seqnum.get(gtid) ?? 0,
+      state: "runnable",
+      schedClass: "ghost",
+      cpu: -1,
+      latchedCpu: -1,
+      cpuTime: 0,
+      nice: 0,
+      homeLlc: -1,
+      memoryIntensity: 0,
+      deadline,
+      allowed: () => true,
+    };
   }
 
   /** Agent status words: barrier 0, no BOOST_PRIO. */

@@ -12,6 +12,17 @@
  * loads one from a policy file or an agent in another process
  * (`exec:COMMAND`, speaking the protocol of exec/README.md).
  *
+ * Deadlines: the application attaches one to a thread's current work by
+ * writing the absolute time, in ns, on the thread: `deadline` in its spawn
+ * options, or `thread.deadline` before it wakes or yields the thread (the
+ * sched item of ghOSt's PrioTable, in shared memory, with no message). A
+ * policy reads it, free, from the task's status word:
+ * `ctx.status(gtid)?.deadline` (Infinity: none), when the thread becomes
+ * runnable and while it runs. The built-in `edf` policy runs the earliest
+ * deadline first; the `periodic` workload gives its jobs deadlines, and a
+ * workload that returns `deadlines()` has its met and missed deadlines
+ * reported by the run.
+ *
  * @example
  * ```ts
  * import {

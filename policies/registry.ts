@@ -10,6 +10,7 @@ import { InputError } from "../core/errors.ts";
 import type { OptionSpecs, OptionValues } from "../core/options.ts";
 import { US } from "../core/units.ts";
 import { Biff } from "./biff.ts";
+import { Edf } from "./edf.ts";
 import { FifoCentralized } from "./fifo_centralized.ts";
 import { FifoPerCpu } from "./fifo_per_cpu.ts";
 import { GhostCfs } from "./ghost_cfs.ts";
@@ -116,6 +117,20 @@ registerPolicy({
     sliceNs: { kind: "duration", min: 1, default: 30 * US, help: "preemption slice" },
   },
   create: (o) => new Shinjuku(typeof o.sliceNs === "number" ? { sliceNs: o.sliceNs } : {}),
+});
+registerPolicy({
+  name: "edf",
+  description: "global agent, earliest deadline first (deadlines written by the application)",
+  model: "centralized",
+  options: {
+    preempt: {
+      kind: "choice",
+      choices: ["deadline", "never"],
+      default: "deadline",
+      help: "preempt a running thread for an earlier deadline, or never",
+    },
+  },
+  create: (o) => new Edf({ preempt: o.preempt !== "never" }),
 });
 registerPolicy({
   name: "search",

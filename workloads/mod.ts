@@ -11,8 +11,16 @@
  *
  * Built in: `synthetic` (Poisson arrivals, a service-time distribution),
  * `rocksdb` (the paper's Get/Range mix with a dispatcher), `antagonist`
- * (batch threads that spin) and `search` (queries whose data lives in one
- * last-level cache).
+ * (batch threads that spin), `search` (queries whose data lives in one
+ * last-level cache) and `periodic` (periodic real-time tasks with
+ * deadlines).
+ *
+ * Deadlines: a workload attaches a deadline to a thread's work by writing
+ * the absolute time, in ns, on the thread (`deadline` in the spawn options,
+ * or `thread.deadline` before it wakes or yields the thread); a policy such
+ * as `edf` reads it from the task's status (`TaskStatus.deadline`). A
+ * workload that counts its misses in a {@link DeadlineStats} and returns
+ * them from `Workload.deadlines` has them reported by the run.
  *
  * @example
  * ```ts
@@ -64,3 +72,11 @@ export {
   type SearchQueryType,
   searchWorkload,
 } from "./search.ts";
+export {
+  PERIODIC,
+  PERIODIC_OPTIONS,
+  type PeriodicOptions,
+  type PeriodicTask,
+  periodicTaskSet,
+  utilizationOf,
+} from "./periodic.ts";

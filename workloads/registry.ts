@@ -8,6 +8,7 @@
 import { InputError } from "../core/errors.ts";
 import type { OptionSpecs } from "../core/options.ts";
 import { ANTAGONIST } from "./antagonist.ts";
+import { PERIODIC } from "./periodic.ts";
 import { ROCKSDB } from "./rocksdb.ts";
 import { SEARCH } from "./search.ts";
 import { SYNTHETIC } from "./synthetic.ts";
@@ -105,6 +106,7 @@ registerWorkload(SYNTHETIC);
 registerWorkload(ROCKSDB);
 registerWorkload(ANTAGONIST);
 registerWorkload(SEARCH);
+registerWorkload(PERIODIC);
 
 /** Looks up a workload; throws InputError naming the choices. */
 export function resolveWorkload(name: string): WorkloadDefinition {

@@ -12,6 +12,7 @@ import type { Kernel } from "../core/kernel.ts";
 import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
 import type { Thread } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
+import type { DeadlineSummary } from "../core/metrics/deadline_stats.ts";
 import type { RequestStats } from "../core/metrics/request_stats.ts";
 
 /** Everything a workload needs to start: the machine and the run's general settings. */
@@ -75,6 +76,12 @@ export interface Workload {
    * workload does not model reboots.
    */
   reboot?(untilNs: number): number;
+  /**
+   * Deadline results at the end of the run (`run` reports them), for a
+   * workload whose requests carry deadlines (written on their threads, see
+   * `Thread.deadline`). @default none: the run reports no deadlines
+   */
+  deadlines?(): DeadlineSummary;
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * What the kernel and the workloads record while a run goes: per-request
  * latency ({@link RequestStats}, built on the fixed-memory
- * {@link Histogram}), completions per window of virtual time
+ * {@link Histogram}), met and missed deadlines
+ * ({@link DeadlineStats}), completions per window of virtual time
  * ({@link Timeline}), and the {@link Tracer} interface that `run --trace`
  * implements.
  *
@@ -19,6 +20,11 @@
  */
 
 export { type CdfPoint, Histogram } from "./histogram.ts";
+export {
+  DeadlineStats,
+  type DeadlineStatsOptions,
+  type DeadlineSummary,
+} from "./deadline_stats.ts";
 export {
   type LatencyStage,
   type LatencySummary,

@@ -272,6 +272,7 @@ export class ExecPolicy implements Policy {
           latched_cpu: status.latchedCpu,
           runtime: status.cpuTime,
           nice: status.nice,
+          deadline: status.deadline === Infinity ? null : status.deadline,
         };
       }
       case "agent_status": {

@@ -70,6 +70,16 @@ export function formatRunResult(result: RunResult): string {
       `${result.lost} lost`,
   );
   lines.push(`throughput: ${result.throughputRps.toFixed(1)} req/s`);
+  const deadlines = result.deadlines;
+  if (deadlines !== undefined) {
+    lines.push(
+      `deadlines: ${deadlines.jobs} jobs after warm-up, ${deadlines.met} met, ` +
+        `${deadlines.missed} missed (${(deadlines.missRatio * 100).toFixed(2)}%), ` +
+        `worst lateness ${
+          deadlines.maxLatenessUs === null ? "-" : `${deadlines.maxLatenessUs.toFixed(1)} us`
+        }`,
+    );
+  }
   lines.push("");
   const stages: [string, Record<string, LatencySummary>][] = [
     ["total", result.latencyUs],

@@ -13,6 +13,7 @@ import { Enclave } from "../../core/enclave.ts";
 import { Engine } from "../../core/engine.ts";
 import { TXN_NAMES } from "../../core/ghost_abi.ts";
 import { Kernel } from "../../core/kernel.ts";
+import type { DeadlineSummary } from "../../core/metrics/deadline_stats.ts";
 import type { LatencyStage, StageSummary } from "../../core/metrics/request_stats.ts";
 import { Timeline } from "../../core/metrics/timeline.ts";
 import type { Tracer } from "../../core/metrics/tracer.ts";
@@ -144,6 +145,8 @@ export interface RunResult {
   timeSeries?: TimeSeries;
   /** Latency CDF of all requests (total stage), when asked for. */
   cdfUs?: { valueUs: number; fraction: number }[];
+  /** Met and missed deadlines, for a workload whose requests carry deadlines (`periodic`). */
+  deadlines?: DeadlineSummary;
 }
 
 /** Fields of a {@link RunResult} that depend on the wall clock. */
@@ -217,6 +220,7 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
   const lost = workload.generated - workload.finished - inFlight - stranded - failed;
   const stats = workload.stats;
   const timeSeries = timeSeriesOf(run.timeline, resolved.durationNs);
+  const deadlines = workload.deadlines?.();
   return {
     config: resolved,
     workers: workload.workers ?? null,
@@ -250,6 +254,7 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     ...(options.cdfPoints !== undefined && options.cdfPoints > 0 && stats.completed > 0
       ? { cdfUs: cdf(workload, options.cdfPoints) }
       : {}),
+    ...(deadlines === undefined ? {} : { deadlines }),
   };
 }
 
