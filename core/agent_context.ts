@@ -13,6 +13,7 @@ import type { Kernel } from "./kernel.ts";
 import type { MessageQueue } from "./message_queue.ts";
 import type { AgentContext, AgentStatus, CommitMode, PolicyModel, TaskStatus } from "./policy.ts";
 import type { Topology } from "./topology.ts";
+import { crossSocketCount, crossSocketNs } from "./topology_costs.ts";
 
 /** What the context needs from its agent process (internal to the agent runtime). */
 export interface ContextHost {
@@ -49,6 +50,8 @@ export class Context implements AgentContext {
   /** The transaction and commit options handed to the enclave, reused (it copies them). */
   readonly #txn = { gtid: 0, barrier: 0, agentCpu: -1, agentBarrier: -1 };
   readonly #commitOptions = { syncGroup: false, readyAt: 0, targetCost: 0, count: 0 };
+  /** The open transactions' target CPUs, as the cross-socket cost reads them. */
+  readonly #targets = { agentCpu: -1, count: 0, cpuAt: (i: number) => this.#pending[i]! };
 
   /** Creates the context of a process. */
   constructor(host: ContextHost) {
@@ -133,10 +136,22 @@ export class Context implements AgentContext {
     for (let i = 0; i < count; i++) if (this.#pending[i] === this.cpu) local++;
     const remote = count - local;
     this.roundCost += local * costs.localSchedule;
+    let ipi = costs.ipi;
     if (remote > 0) {
       this.roundCost += costs.remoteScheduleAgent + (remote - 1) * costs.groupCommitPerTxn;
+      const kernel = host.kernel;
+      if (kernel.topologyCosts.crossSocket !== 1) {
+        // Transactions to another socket cost the agent more; the batched
+        // IPI lands when it reaches the farthest target.
+        const targets = this.#targets;
+        targets.agentCpu = this.cpu;
+        targets.count = count;
+        const far = crossSocketCount(kernel, targets);
+        this.roundCost += crossSocketNs(kernel, far, costs.groupCommitPerTxn);
+        if (far > 0) ipi += crossSocketNs(kernel, 1, costs.ipi);
+      }
     }
-    const readyAt = this.now + this.roundCost + costs.ipi;
+    const readyAt = this.now + this.roundCost + ipi;
     const enclave = host.enclave;
     const options = this.#commitOptions;
     options.syncGroup = mode === "sync-group";

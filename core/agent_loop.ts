@@ -15,6 +15,7 @@ import type { Kernel } from "./kernel.ts";
 import { type Message, MessageQueue } from "./message_queue.ts";
 import type { Policy } from "./policy.ts";
 import type { Action, Behavior, Thread, WaitQueue } from "./thread.ts";
+import { AgentSmtContention, crossSocketCount, crossSocketNs } from "./topology_costs.ts";
 
 /** What an agent thread's loop needs from its process (internal to the agent runtime). */
 export interface LoopHost {
@@ -34,6 +35,8 @@ export interface LoopHost {
   readonly lastSeq: GtidMap<number>;
   /** Counts handled messages. */
   countMessage(): void;
+  /** Counts agent CPU time charged for work (not spinning), ns. */
+  countWork(ns: number): void;
   /** The queue the agent on `cpu` drains. */
   queueOf(cpu: number): MessageQueue;
   /** The wait queue an idle agent on `cpu` sleeps on. */
@@ -59,11 +62,22 @@ export class AgentLoop implements Behavior {
   #paid = 0;
   /** The last step charged the cost of a commit round. */
   #committed = false;
+  /** The messages about to be delivered, as the cross-socket cost reads them. */
+  readonly #delivery = {
+    agentCpu: -1,
+    count: 0,
+    queue: null as MessageQueue | null,
+    cpuAt: (i: number): number => this.#delivery.queue!.cpuAt(i),
+  };
+  /** How much the agent's SMT siblings slow its work. */
+  readonly #smt: AgentSmtContention;
 
   /** Creates the loop of the agent on `cpu`. */
   constructor(host: LoopHost, cpu: number) {
     this.#host = host;
     this.#cpu = cpu;
+    this.#delivery.agentCpu = cpu;
+    this.#smt = new AgentSmtContention(host.kernel, cpu);
   }
 
   /** The agent thread's next step. */
@@ -85,6 +99,7 @@ export class AgentLoop implements Behavior {
     if (host.mustDiscover(cpu)) {
       const cost = host.discover(cpu);
       if (cost > 0) {
+        host.countWork(cost);
         thread.stepNs = cost;
         return "compute";
       }
@@ -105,7 +120,7 @@ export class AgentLoop implements Behavior {
       if (cost > 0) {
         this.#paid = pending;
         this.#committed = false;
-        thread.stepNs = cost;
+        thread.stepNs = this.#agentStep(cost + this.#crossSocketDelivery(queue, pending));
         return "compute";
       }
       this.#dispatch(queue, pending);
@@ -117,7 +132,7 @@ export class AgentLoop implements Behavior {
       const cost = this.#scheduleRound();
       if (cost > 0) {
         this.#committed = true;
-        thread.stepNs = cost;
+        thread.stepNs = this.#agentStep(cost);
         return "compute";
       }
     }
@@ -131,6 +146,23 @@ export class AgentLoop implements Behavior {
     }
     thread.waitOn = host.sleepQueue(cpu);
     return "wait";
+  }
+
+  /** A work step of `ns` as the agent's CPU pays it (SMT contention), counted as work. */
+  #agentStep(ns: number): number {
+    const step = this.#smt.step(ns);
+    this.#host.countWork(step);
+    return step;
+  }
+
+  /** The extra delivery cost of the first `count` messages produced on another socket. */
+  #crossSocketDelivery(queue: MessageQueue, count: number): number {
+    const kernel = this.#host.kernel;
+    if (kernel.topologyCosts.crossSocket === 1) return 0;
+    const delivery = this.#delivery;
+    delivery.queue = queue;
+    delivery.count = count;
+    return crossSocketNs(kernel, crossSocketCount(kernel, delivery), this.#host.deliveryCost);
   }
 
   /** Handles `count` messages of the queue, in order. */

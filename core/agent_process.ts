@@ -51,6 +51,11 @@ export interface AgentStats {
   migrations: number;
   /** Threads discovered on attach. */
   discovered: number;
+  /**
+   * Agent CPU time charged for work, ns: deliveries, scheduling rounds and
+   * discovery, not spinning or waiting.
+   */
+  workNs: number;
 }
 
 /** Options of an agent process. */
@@ -122,6 +127,7 @@ export class AgentProcess {
     failedCommits: 0,
     migrations: 0,
     discovered: 0,
+    workNs: 0,
   };
 
   readonly #queues: (MessageQueue | null)[];
@@ -295,6 +301,9 @@ export class AgentProcess {
       wakeAt: (cpu, time) => this.#wakeAt(cpu, time),
       countMessage: () => {
         this.stats.messages++;
+      },
+      countWork: (ns) => {
+        this.stats.workNs += ns;
       },
       countCommits: (completed, total) => {
         this.stats.decisions += completed;

@@ -191,6 +191,12 @@ export class MessageQueue {
     return view;
   }
 
+  /** The CPU of the i-th unread message (0: the oldest), or -1 past the last. */
+  cpuAt(i: number): number {
+    if (i < 0 || i >= this.#tail - this.#head) return -1;
+    return this.#cpu[(this.#head + i) & this.#mask]!;
+  }
+
   /** Consumes the oldest message. */
   pop(): void {
     if (this.#tail === this.#head) throw new Error(`Pop from empty message queue ${this.id}`);

@@ -47,13 +47,23 @@ export {
   TOPOLOGY_PRESETS,
   type TopologyShape,
 } from "./topology.ts";
-export { DEFAULT_TOPOLOGY_COSTS, type TopologyCostModel } from "./topology_costs.ts";
+export { sparseCpuOrder, type SparseCpuOrderOptions } from "./cpu_order.ts";
+export {
+  DEFAULT_TOPOLOGY_COSTS,
+  FIG5_AGENT_SMT_CONTENTION,
+  FIG5_TOPOLOGY_COSTS,
+  TOPOLOGY_COST_MODELS,
+  type TopologyCostModel,
+} from "./topology_costs.ts";
 export {
   COST_DESCRIPTIONS,
   COST_PROFILES,
   type CostProfile,
+  FIG5_AGENT_SHARE,
+  FIG5_WORKER_SIDE_NS,
   IDEAL_COSTS,
   PAPER_COSTS,
+  PAPER_FIG5_COSTS,
   resolveCostProfile,
 } from "./cost_profile.ts";
 export {

@@ -144,8 +144,13 @@ export class Topology {
 export const TOPOLOGY_PRESETS: Readonly<Record<string, TopologyShape>> = {
   /** 8 CPUs on one socket and one L3, as in the paper's RocksDB experiments. */
   paper8: { name: "paper8", coresPerLlc: 8 },
-  /** 2 sockets x 28 cores x 2 SMT (112 CPUs), one L3 and NUMA node per socket. */
+  /**
+   * 2 sockets x 28 cores x 2 SMT (112 CPUs), one L3 and NUMA node per socket:
+   * the paper's Skylake box (Xeon Platinum 8173M, Table 3 and Fig. 5).
+   */
   xeon2s: { name: "xeon2s", sockets: 2, coresPerLlc: 28, smt: 2 },
+  /** 2 sockets x 18 cores x 2 SMT (72 CPUs): the paper's Haswell box of Fig. 5. */
+  haswell2s: { name: "haswell2s", sockets: 2, coresPerLlc: 18, smt: 2 },
   /** 2 sockets x 4 CCXs of 4 cores x 2 SMT (64 CPUs), one NUMA node per socket. */
   rome2s: { name: "rome2s", sockets: 2, llcPerNuma: 4, coresPerLlc: 4, smt: 2 },
 };
@@ -153,7 +158,8 @@ export const TOPOLOGY_PRESETS: Readonly<Record<string, TopologyShape>> = {
 /** One-line descriptions of the presets, for `ghostbench list`. */
 export const TOPOLOGY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   paper8: "8 CPUs, one socket, one L3 (the paper's RocksDB machine)",
-  xeon2s: "2 sockets x 28 cores x 2 SMT = 112 CPUs, one L3 per socket",
+  xeon2s: "2 sockets x 28 cores x 2 SMT = 112 CPUs, one L3 per socket (the paper's Skylake)",
+  haswell2s: "2 sockets x 18 cores x 2 SMT = 72 CPUs, one L3 per socket (Fig. 5's Haswell)",
   rome2s: "2 sockets x 4 CCXs x 4 cores x 2 SMT = 64 CPUs, AMD-style CCXs",
 };
 

@@ -8,6 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { resolveCostProfile } from "../../core/cost_profile.ts";
+import { TOPOLOGY_COST_MODELS } from "../../core/topology_costs.ts";
 import { POLICIES } from "../../policies/registry.ts";
 import { type MicrobenchRow, runMicrobench } from "../experiment/paper_microbench.ts";
 import { type RunConfig, runExperiment, type RunResult } from "../experiment/run_experiment.ts";
@@ -20,9 +21,14 @@ export type PointSpec =
   | {
     kind: "scalability";
     policy: string;
-    cpus: number;
+    /** Worker CPUs (the agent's CPU comes on top). */
+    workers: number;
     machine: string;
     windowNs: number;
+    /** Cost profile name. */
+    costs: string;
+    /** Topology cost model name (TOPOLOGY_COST_MODELS). */
+    topologyCosts: string;
   };
 
 /** A point's result: deterministic for its spec (no wall-clock fields). */
@@ -62,11 +68,19 @@ export function runPoint(spec: PointSpec): PointOutcome {
       };
       break;
     case "scalability": {
+      const topologyCosts = Object.hasOwn(TOPOLOGY_COST_MODELS, spec.topologyCosts)
+        ? TOPOLOGY_COST_MODELS[spec.topologyCosts]
+        : undefined;
+      if (topologyCosts === undefined) {
+        throw new RangeError(`Unknown topology cost model "${spec.topologyCosts}"`);
+      }
       const [row] = runScalability({
-        policies: [spec.policy],
-        cpuCounts: [spec.cpus],
+        policy: spec.policy,
+        workerCounts: [spec.workers],
         machine: spec.machine,
         windowNs: spec.windowNs,
+        costs: resolveCostProfile(spec.costs),
+        topologyCosts,
       });
       result = { kind: "scalability", row: row! };
       break;
@@ -113,7 +127,7 @@ export function pointCost(spec: PointSpec): number {
     case "microbench":
       return 0.02 * spec.rounds / 500;
     case "scalability":
-      return 0.01 + 3e-4 * spec.cpus * spec.windowNs / 1e7;
+      return 0.01 + 3e-4 * spec.workers * spec.windowNs / 1e7;
   }
 }
 
