@@ -10,9 +10,10 @@
  * `__schedule` with `put_prev_task` and `pick_next_task` (a CPU picks class
  * by class: its agent, then fair threads, then ghost threads, else idle),
  * `scheduler_tick` and `__set_cpus_allowed_ptr` (setAffinity). The classes
- * themselves live beside it: {@link FairClass} (fair_class.ts, CFS) and
- * {@link GhostClass} (ghost_class.ts, the ghost and agent classes), internal
- * objects the kernel delegates to.
+ * themselves live beside it: {@link FairClass} (fair_class.ts, CFS), or
+ * with `fair: "eevdf"` its subclass {@link EevdfClass} (eevdf_class.ts,
+ * Linux 6.6's EEVDF), and {@link GhostClass} (ghost_class.ts, the ghost and
+ * agent classes), internal objects the kernel delegates to.
  *
  * - An agent thread (one per enclave CPU, pinned) outranks everything: when
  *   it becomes runnable its CPU switches to it at once.
