@@ -16,9 +16,12 @@ import type { PointResult } from "../reports/bench/point.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
-async function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function ghostbench(
+  command: string,
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "mod.ts", "bench", ...args],
+    args: ["run", "-A", "mod.ts", command, ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -30,6 +33,10 @@ async function bench(args: string[]): Promise<{ code: number; stdout: string; st
     stdout: decoder.decode(output.stdout),
     stderr: decoder.decode(output.stderr),
   };
+}
+
+function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return ghostbench("bench", args);
 }
 
 Deno.test("runSpec puts the context's fair class and cost profile in every run point", () => {
@@ -84,7 +91,6 @@ Deno.test("bench rejects a bad --fair or --costs with one line and exit 2", asyn
       [["--costs", "nope"], /Unknown cost profile "nope" for --costs/],
       [["--costs", `${root}/bad.json`], /bad\.json/],
       [["--costs", `${root}/missing.json`], /missing\.json/],
-      [["--fair", "eevdf", "--shard", "1/2"], /--shard/],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = await bench([...args, "--suite", "test", "--out", `${root}/out`]);
@@ -128,6 +134,44 @@ Deno.test("bench --costs FILE runs the microbenchmark with the file's costs, key
     const second = await bench(args);
     assert.equal(second.code, 0, second.stderr);
     assert.equal(emulated(), 3000);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("bench --shard carries --fair and --costs to merge, which refuses mixed shards", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ghostbench-shard-costs-" });
+  try {
+    const file = `${root}/host.json`;
+    Deno.writeTextFileSync(
+      file,
+      JSON.stringify({ ...PAPER_COSTS, name: "host", localSchedule: 2500 }),
+    );
+    const common = ["--suite", "test", "--only", "microbench", "--fair", "eevdf", "--costs", file];
+    for (const index of [1, 2]) {
+      const run = await bench([...common, "--shard", `${index}/2`, "--out", `${root}/s${index}`]);
+      assert.equal(run.code, 0, run.stderr);
+    }
+    const merged = await ghostbench("merge", [`${root}/s1`, `${root}/s2`, "--out", `${root}/m`]);
+    assert.equal(merged.code, 0, merged.stderr);
+    const csv = Deno.readTextFileSync(`${root}/m/microbench.csv`);
+    assert.match(csv, /local schedule,888,2500,/);
+    const html = Deno.readTextFileSync(`${root}/m/index.html`);
+    assert.ok(html.includes("eevdf (bench --fair)") && html.includes("host.json (bench --costs)"));
+    // A second shard 2 run without --fair: not the same run.
+    const other = await bench([
+      ...common.slice(0, 4),
+      "--costs",
+      file,
+      "--shard",
+      "2/2",
+      "--out",
+      `${root}/s3`,
+    ]);
+    assert.equal(other.code, 0, other.stderr);
+    const mixed = await ghostbench("merge", [`${root}/s1`, `${root}/s3`, "--out", `${root}/x`]);
+    assert.equal(mixed.code, 2, mixed.stderr);
+    assert.match(mixed.stderr, /Shards of different runs/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -204,9 +204,6 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
   }
   const policies = [...new Set(values.policy ?? [])];
   const costs = costsOption(values.costs);
-  if (shard !== null && (fair !== "cfs" || costs !== undefined)) {
-    throw new InputError("Options --fair and --costs do not combine with --shard yet: drop one");
-  }
   return {
     suite,
     out: outDir(values.out),
@@ -240,6 +237,11 @@ function costsOption(text: string | undefined): string | undefined {
     );
   }
   return text;
+}
+
+/** The `costsHash` field of a shard file: the hash of a costs file, none for a name. */
+function costsHashField(hash: string | undefined): { costsHash?: string } {
+  return hash === undefined ? {} : { costsHash: hash };
 }
 
 /** The content hash of a cost profile file, by path, for the cache keys; none for a name. */
@@ -370,6 +372,9 @@ async function bench(options: BenchOptions, io: BenchIo, version: string): Promi
         shard,
         keys,
         ...(options.policies.length === 0 ? {} : { policies: options.policies }),
+        ...(options.fair === undefined ? {} : { fair: options.fair }),
+        ...(options.costs === undefined ? {} : { costs: options.costs }),
+        ...(options.costs === undefined ? {} : costsHashField(sourceHashes[options.costs])),
       };
       await writeFileAtomic(shardFile, JSON.stringify(record, null, 1) + "\n", {
         what: "shard file",
@@ -552,9 +557,19 @@ async function merge(
   const started = performance.now();
   // Everything is read and checked before anything is written.
   const shards = readShards(dirs);
-  const { suite, seed, only, policies } = shards.header;
-  const sourceHashes = await loadAddedPolicies(policies ?? []);
-  const context: FigureContext = { suite, seed, ...(policies === undefined ? {} : { policies }) };
+  const { suite, seed, only, policies, fair, costs, costsHash } = shards.header;
+  const sourceHashes = {
+    ...await loadAddedPolicies(policies ?? []),
+    // The shards' cost profile file, as they hashed it: merge needs no copy.
+    ...(costs === undefined || costsHash === undefined ? {} : { [costs]: costsHash }),
+  };
+  const context: FigureContext = {
+    suite,
+    seed,
+    ...(policies === undefined ? {} : { policies }),
+    ...(fair === undefined ? {} : { fair }),
+    ...(costs === undefined ? {} : { costs }),
+  };
   const figures = selected(only);
   const points = plan(figures, context);
   const flat = points.flat;
