@@ -203,6 +203,20 @@ export class FairClass {
     if (thread.vruntime < floor) thread.vruntime = floor;
   }
 
+  /**
+   * Moves a thread taken off `source`'s run queue to `target`'s time base:
+   * it keeps its lag behind min_vruntime (`migrate_task_rq_fair`).
+   */
+  migrated(source: CpuState, target: CpuState, thread: Thread): void {
+    thread.vruntime += target.rq.minVruntime - source.rq.minVruntime;
+  }
+
+  /**
+   * A fair thread that ran on `cpu` blocks (it has left the CPU): CFS keeps
+   * its vruntime as it is and places it when it wakes.
+   */
+  blocked(_cpu: CpuState, _thread: Thread): void {}
+
   /** A thread that was ghost and runs on `cpu` now counts as fair: never behind min_vruntime. */
   switchedTo(cpu: CpuState, thread: Thread): void {
     thread.vruntime = Math.max(thread.vruntime, cpu.rq.minVruntime);
@@ -312,7 +326,7 @@ export class FairClass {
       const thread = source.rq.at(i)!;
       if (!thread.allowed(target.id)) continue;
       this.dequeue(source, thread);
-      thread.vruntime += target.rq.minVruntime - source.rq.minVruntime;
+      this.migrated(source, target, thread);
       thread.lastCpu = target.id;
       this.enqueue(target, thread);
       return thread;

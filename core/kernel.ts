@@ -10,9 +10,10 @@
  * `__schedule` with `put_prev_task` and `pick_next_task` (a CPU picks class
  * by class: its agent, then fair threads, then ghost threads, else idle),
  * `scheduler_tick` and `__set_cpus_allowed_ptr` (setAffinity). The classes
- * themselves live beside it: {@link FairClass} (fair_class.ts, CFS) and
- * {@link GhostClass} (ghost_class.ts, the ghost and agent classes), internal
- * objects the kernel delegates to.
+ * themselves live beside it: {@link FairClass} (fair_class.ts, CFS), or
+ * with `fair: "eevdf"` its subclass {@link EevdfClass} (eevdf_class.ts,
+ * Linux 6.6's EEVDF), and {@link GhostClass} (ghost_class.ts, the ghost and
+ * agent classes), internal objects the kernel delegates to.
  *
  * - An agent thread (one per enclave CPU, pinned) outranks everything: when
  *   it becomes runnable its CPU switches to it at once.
@@ -32,6 +33,7 @@
 
 import { CfsRunQueue } from "./cfs_run_queue.ts";
 import type { CostProfile } from "./cost_profile.ts";
+import { EevdfClass } from "./eevdf_class.ts";
 import type { Engine } from "./engine.ts";
 import { type CfsTunables, FairClass } from "./fair_class.ts";
 import { GhostClass, type GhostHooks, type LatchOptions } from "./ghost_class.ts";
@@ -57,7 +59,18 @@ export interface KernelOptions {
   balanceTicks?: number;
   /** How much slower memory-bound work runs away from its data. @default DEFAULT_TOPOLOGY_COSTS */
   topologyCosts?: TopologyCostModel;
+  /**
+   * The fair class's pick: `cfs` (Linux before 6.6, fair_class.ts) or
+   * `eevdf` (Linux 6.6 on, eevdf_class.ts). @default "cfs"
+   */
+  fair?: FairClassName;
 }
+
+/** The fair classes a kernel can run. */
+export type FairClassName = "cfs" | "eevdf";
+
+/** The fair classes a kernel can run, default first. */
+export const FAIR_CLASSES: readonly FairClassName[] = ["cfs", "eevdf"];
 
 /** Options of {@link Kernel.spawn}. */
 export interface SpawnOptions extends ThreadOptions {
@@ -136,6 +149,8 @@ export class Kernel {
   readonly costs: CostProfile;
   /** CFS tunables after scaling. */
   readonly tunables: CfsTunables;
+  /** The fair class's pick (CFS or EEVDF). */
+  readonly fairClass: FairClassName;
   /** Tick period, ns. */
   readonly tickNs: number;
   /** Per-CPU state, indexed by CPU number. */
@@ -196,10 +211,14 @@ export class Kernel {
     this.topologyCosts = options.topologyCosts ?? DEFAULT_TOPOLOGY_COSTS;
     this.#slowdown = new TopologySlowdown(options.topology, this.topologyCosts);
     this.cpus = options.topology.cpus.map((info) => new CpuState(info));
-    this.#fair = new FairClass(this.cpus, {
+    const fairOptions = {
       llcs: options.topology.llcs.length,
       balanceTicks: options.balanceTicks ?? 4,
-    });
+    };
+    this.fairClass = options.fair ?? "cfs";
+    this.#fair = this.fairClass === "eevdf"
+      ? new EevdfClass(this.cpus, { ...fairOptions, clock: engine, tickNs: this.tickNs })
+      : new FairClass(this.cpus, fairOptions);
     this.tunables = this.#fair.tunables;
     this.#kindResched = engine.register("kernel.resched", (cpu) => this.#onResched(cpu));
     this.#kindStep = engine.register("kernel.step", (cpu, gen) => this.#onStep(cpu, gen));
@@ -686,6 +705,7 @@ export class Kernel {
     if (queue === null) throw new TypeError(`Thread ${thread.id} waits on no queue`);
     this.#detach(cpu, thread);
     thread.state = "blocked";
+    this.#fair.blocked(cpu, thread);
     queue.add(thread);
     if (thread.schedClass === "ghost") thread.ghost!.taskBlocked(thread, cpu.id);
     this.#switchTo(cpu, thread);
@@ -699,6 +719,7 @@ export class Kernel {
     }
     this.#detach(cpu, thread);
     thread.state = "blocked";
+    this.#fair.blocked(cpu, thread);
     thread.waitOn = null;
     this.engine.at(this.engine.now + ns, this.#kindTimer, thread.id, ++thread.timerGen);
     if (thread.schedClass === "ghost") thread.ghost!.taskBlocked(thread, cpu.id);

@@ -79,8 +79,16 @@ export {
 } from "./thread.ts";
 export { hog, periodic, script, type ScriptStep } from "./behaviors.ts";
 export { CfsRunQueue } from "./cfs_run_queue.ts";
-export { CpuState, Kernel, type KernelOptions, type SpawnOptions } from "./kernel.ts";
+export {
+  CpuState,
+  FAIR_CLASSES,
+  type FairClassName,
+  Kernel,
+  type KernelOptions,
+  type SpawnOptions,
+} from "./kernel.ts";
 export { type CfsTunables, cfsTunables } from "./fair_class.ts";
+export { EEVDF_BASE_SLICE_NS, eevdfBaseSlice } from "./eevdf_class.ts";
 export type { GhostHooks, LatchOptions } from "./ghost_class.ts";
 export { CpuSet } from "./cpu_set.ts";
 export {

@@ -141,6 +141,10 @@ export class Thread {
   vruntime = 0;
   /** cpuTime when it was last picked (for the CFS slice check). */
   pickedCpuTime = 0;
+  /** EEVDF virtual deadline: eligible time plus its slice, weighted (eevdf_class.ts). */
+  deadline = 0;
+  /** EEVDF lag saved when it left its run queue, in virtual time (eevdf_class.ts). */
+  vlag = 0;
   /** Position in its CFS run-queue heap, or -1. */
   heapIndex: number = -1;
   /** Order of insertion into a run queue, for deterministic ties. */

@@ -13,6 +13,7 @@ const ENGINE = ["core/engine_test.ts"];
 const EVENT_QUEUE = ["core/event_queue_test.ts"];
 const KERNEL = ["core/kernel_test.ts"];
 const FAIR = ["core/fair_class_test.ts", "core/kernel_test.ts"];
+const EEVDF = ["core/eevdf_class_test.ts"];
 const CONFORMANCE = ["tests/ghost_conformance_test.ts"];
 const LIFECYCLE = ["tests/lifecycle_test.ts"];
 
@@ -212,10 +213,34 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "fair-pull-loses-lag",
     file: "core/fair_class.ts",
-    find: "      thread.vruntime += target.rq.minVruntime - source.rq.minVruntime;\n",
+    find: "    thread.vruntime += target.rq.minVruntime - source.rq.minVruntime;\n",
     replace: "\n",
     bug: "a thread pulled to another run queue keeps its absolute vruntime",
     tests: FAIR,
+  },
+  {
+    id: "eevdf-ignores-eligibility",
+    file: "core/eevdf_class.ts",
+    find: "      if (thread.vruntime > v) continue;\n",
+    replace: "\n",
+    bug: "EEVDF picks the earliest deadline whether or not the thread is eligible",
+    tests: EEVDF,
+  },
+  {
+    id: "eevdf-places-without-lag",
+    file: "core/eevdf_class.ts",
+    find: "    thread.vruntime = v - lag;\n",
+    replace: "    thread.vruntime = v;\n",
+    bug: "a woken or migrated thread loses its lag (placed at V)",
+    tests: EEVDF,
+  },
+  {
+    id: "eevdf-no-deadline-preemption",
+    file: "core/eevdf_class.ts",
+    find: "      if (cpu.rq.size > 0) this.#expired[cpu.id] = 1;\n",
+    replace: "\n",
+    bug: "a thread past its deadline keeps the CPU (no update_deadline resched)",
+    tests: EEVDF,
   },
 
   // ---- kernel: ghost class --------------------------------------------------

@@ -628,7 +628,8 @@ Deno.test("list --json parses and holds the same names", async () => {
   assert.equal(code, 0);
   assert.equal(stderr, "");
   const sections = JSON.parse(stdout) as Record<string, Record<string, string>>;
-  assert.deepEqual(Object.keys(sections), ["policies", "workloads", "machines", "costs"]);
+  assert.deepEqual(Object.keys(sections), ["policies", "workloads", "machines", "costs", "fair"]);
+  assert.match(sections.fair!.eevdf!, /tests: core\/eevdf_class_test\.ts/);
   assert.ok("cfs" in sections.policies!);
   assert.ok("synthetic" in sections.workloads!);
   for (const machine of ["paper8", "xeon2s", "rome2s"]) assert.ok(machine in sections.machines!);

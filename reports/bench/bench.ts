@@ -9,7 +9,10 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
+import { COST_PROFILES, resolveCostProfile } from "../../core/cost_profile.ts";
 import { InputError } from "../../core/errors.ts";
+import { FAIR_CLASSES, type FairClassName } from "../../core/kernel.ts";
 import { type OptionSpecs, type OptionValue, resolveOptions } from "../../core/options.ts";
 import { EXIT_POLICY_FAILED, parseFlags, valueFromText } from "../cli/args.ts";
 import { userPath } from "../cli/user_path.ts";
@@ -69,6 +72,14 @@ export interface BenchOptions {
   seed: number;
   /** Policies added to every figure that compares policies (policy files, `exec:` agents). */
   policies: string[];
+  /** The fair class of every run when not CFS (`--fair eevdf`). @default unset: CFS */
+  fair?: FairClassName;
+  /**
+   * A cost profile in place of `paper` in every run and microbenchmark
+   * point (`--costs`): a profile file, as an absolute path, or a profile
+   * name other than `paper`. @default unset: each point's own
+   */
+  costs?: string;
 }
 
 /** Help text of `bench`. */
@@ -93,6 +104,12 @@ Options:
   --shard I/N         run only slice I of N of the points (for CI matrices or
                       several machines); then join with 'ghostbench merge'
   --seed S            seed of every run (default 1)
+  --fair cfs|eevdf    the kernel's fair class in every run (default cfs): with
+                      eevdf, each figure's CFS baseline (and the fair class
+                      under the ghOSt policies) is Linux 6.6's EEVDF
+  --costs FILE.json   a cost profile file (from 'calibrate', the format of
+                      'run --costs') or a profile name, in place of the paper
+                      profile in every run and microbenchmark point
   --policy P          add a policy to every figure that compares policies, with
                       its own colour and legend entry (repeatable): a policy
                       file (.ts, .js), exec:COMMAND (an agent in another
@@ -125,6 +142,13 @@ const BENCH_OPTIONS = {
   },
   jobs: { kind: "integer", min: 1, max: 256, help: "parallel workers" },
   seed: { kind: "integer", default: 1, min: 0, max: 0xffff_ffff, help: "seed of every run" },
+  fair: {
+    kind: "choice",
+    choices: FAIR_CLASSES,
+    default: "cfs",
+    noun: "fair class",
+    help: "the kernel's fair class",
+  },
 } as const satisfies OptionSpecs;
 
 /** Parses `bench` arguments; throws InputError on bad input. */
@@ -136,19 +160,21 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
     jobs: { type: "string" },
     shard: { type: "string" },
     seed: { type: "string" },
+    fair: { type: "string" },
+    costs: { type: "string" },
     policy: { type: "string", multiple: true },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) return "help";
   const given: Record<string, OptionValue> = {};
   const texts: Record<string, string> = {};
-  for (const key of ["suite", "jobs", "seed"] as const) {
+  for (const key of ["suite", "jobs", "seed", "fair"] as const) {
     const text = values[key];
     if (text === undefined) continue;
     texts[key] = text;
     given[key] = valueFromText(BENCH_OPTIONS[key], text, `--${key}`);
   }
-  const { suite, jobs, seed } = resolveOptions(
+  const { suite, jobs, seed, fair } = resolveOptions(
     BENCH_OPTIONS,
     { jobs: navigator.hardwareConcurrency, ...given },
     { label: (key) => `--${key}`, texts },
@@ -177,7 +203,52 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions | "help
     shard = { index, count };
   }
   const policies = [...new Set(values.policy ?? [])];
-  return { suite, out: outDir(values.out), only, jobs: jobs!, shard, seed, policies };
+  const costs = costsOption(values.costs);
+  return {
+    suite,
+    out: outDir(values.out),
+    only,
+    jobs: jobs!,
+    shard,
+    seed,
+    policies,
+    ...(fair === "eevdf" ? { fair } : {}),
+    ...(costs === undefined ? {} : { costs }),
+  };
+}
+
+/**
+ * The `--costs` value: a profile file (read and checked now, kept as an
+ * absolute path so that the workers read the same file), a profile name
+ * other than the default `paper`, or undefined.
+ */
+function costsOption(text: string | undefined): string | undefined {
+  if (text === undefined || text === "paper") return undefined;
+  if (text.toLowerCase().endsWith(".json")) {
+    const path = userPath(text);
+    resolveCostProfile(path); // throws InputError naming the file
+    return path;
+  }
+  if (!Object.hasOwn(COST_PROFILES, text)) {
+    throw new InputError(
+      `Unknown cost profile "${text}" for --costs: expected one of ${
+        Object.keys(COST_PROFILES).join(", ")
+      }, or a profile file FILE.json`,
+    );
+  }
+  return text;
+}
+
+/** The `costsHash` field of a shard file: the hash of a costs file, none for a name. */
+function costsHashField(hash: string | undefined): { costsHash?: string } {
+  return hash === undefined ? {} : { costsHash: hash };
+}
+
+/** The content hash of a cost profile file, by path, for the cache keys; none for a name. */
+function costsHashes(costs: string | undefined): Record<string, string> {
+  if (costs === undefined || !costs.endsWith(".json")) return {};
+  const hash = createHash("sha256").update(Deno.readTextFileSync(costs)).digest("hex");
+  return { [costs]: hash };
 }
 
 /**
@@ -241,12 +312,17 @@ export async function runBench(
 
 async function bench(options: BenchOptions, io: BenchIo, version: string): Promise<number> {
   const started = performance.now();
-  const sourceHashes = await loadAddedPolicies(options.policies);
+  const sourceHashes = {
+    ...await loadAddedPolicies(options.policies),
+    ...costsHashes(options.costs),
+  };
   await ensureWritableDir(options.out);
   const context: FigureContext = {
     suite: options.suite,
     seed: options.seed,
     ...(options.policies.length === 0 ? {} : { policies: options.policies }),
+    ...(options.fair === undefined ? {} : { fair: options.fair }),
+    ...(options.costs === undefined ? {} : { costs: options.costs }),
   };
   const figures = selected(options.only);
   const points = plan(figures, context);
@@ -296,6 +372,9 @@ async function bench(options: BenchOptions, io: BenchIo, version: string): Promi
         shard,
         keys,
         ...(options.policies.length === 0 ? {} : { policies: options.policies }),
+        ...(options.fair === undefined ? {} : { fair: options.fair }),
+        ...(options.costs === undefined ? {} : { costs: options.costs }),
+        ...(options.costs === undefined ? {} : costsHashField(sourceHashes[options.costs])),
       };
       await writeFileAtomic(shardFile, JSON.stringify(record, null, 1) + "\n", {
         what: "shard file",
@@ -478,9 +557,19 @@ async function merge(
   const started = performance.now();
   // Everything is read and checked before anything is written.
   const shards = readShards(dirs);
-  const { suite, seed, only, policies } = shards.header;
-  const sourceHashes = await loadAddedPolicies(policies ?? []);
-  const context: FigureContext = { suite, seed, ...(policies === undefined ? {} : { policies }) };
+  const { suite, seed, only, policies, fair, costs, costsHash } = shards.header;
+  const sourceHashes = {
+    ...await loadAddedPolicies(policies ?? []),
+    // The shards' cost profile file, as they hashed it: merge needs no copy.
+    ...(costs === undefined || costsHash === undefined ? {} : { [costs]: costsHash }),
+  };
+  const context: FigureContext = {
+    suite,
+    seed,
+    ...(policies === undefined ? {} : { policies }),
+    ...(fair === undefined ? {} : { fair }),
+    ...(costs === undefined ? {} : { costs }),
+  };
   const figures = selected(only);
   const points = plan(figures, context);
   const flat = points.flat;

@@ -145,7 +145,8 @@ export function stableJson(value: unknown): string {
 export interface PointKeyOptions {
   /**
    * Content hashes of the policy sources (policy files, `exec:` agents) by
-   * name (`policySourceHash`): a point that runs one has it in its key.
+   * name (`policySourceHash`), and of a cost profile file by path: a point
+   * that runs one has it in its key.
    * @default none
    */
   sourceHashes?: Readonly<Record<string, string>>;
@@ -164,6 +165,15 @@ export function pointKey(
   const hashes = options.sourceHashes ?? {};
   for (const policy of pointPolicies(spec)) {
     if (Object.hasOwn(hashes, policy)) hash.update(`\nsource ${policy} ${hashes[policy]}`);
+  }
+  // A cost profile file (bench --costs): its content, not only its name.
+  const costs = spec.kind === "run"
+    ? spec.config.costs
+    : spec.kind === "microbench"
+    ? spec.costs
+    : "";
+  if (costs.endsWith(".json") && Object.hasOwn(hashes, costs)) {
+    hash.update(`\ncosts ${costs} ${hashes[costs]}`);
   }
   return hash.digest("hex").slice(0, 32);
 }

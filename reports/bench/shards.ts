@@ -1,6 +1,7 @@
 /**
  * Shard files: what `bench --shard I/N` leaves in its output directory
- * (`shard-I-of-N.json`: the run's suite, seed, figures and added policies, and the cache
+ * (`shard-I-of-N.json`: the run's suite, seed, figures, added policies, fair class and cost
+ * profile (with its file's hash), and the cache
  * keys of its points), and the checks `merge` makes on them before it
  * writes anything: each file must be exactly what bench writes, every shard
  * of the run must be there, once, and all of one run.
@@ -10,6 +11,7 @@
 
 import { join } from "node:path";
 import { InputError } from "../../core/errors.ts";
+import { FAIR_CLASSES, type FairClassName } from "../../core/kernel.ts";
 import type { Suite } from "../figures/figure.ts";
 import { FIGURES } from "../figures/registry.ts";
 
@@ -25,6 +27,12 @@ export interface ShardFile {
   shard: { index: number; count: number };
   /** Policies the run added (`bench --policy`), when it added any. */
   policies?: string[];
+  /** The fair class of every run (`bench --fair`), when not CFS. */
+  fair?: FairClassName;
+  /** The cost profile of every point (`bench --costs`), when given. */
+  costs?: string;
+  /** The content hash of that cost profile file (merge needs no copy of the file). */
+  costsHash?: string;
   /** Cache keys of the shard's points, in plan order. */
   keys: string[];
 }
@@ -40,7 +48,7 @@ export interface FoundShard extends ShardFile {
 /** Every shard of one run, checked. */
 export interface Shards {
   /** Suite, seed, figures and added policies, common to every shard. */
-  header: Pick<ShardFile, "suite" | "seed" | "only" | "policies">;
+  header: Pick<ShardFile, "suite" | "seed" | "only" | "policies" | "fair" | "costs" | "costsHash">;
   /** The shards, by index. */
   files: FoundShard[];
 }
@@ -97,11 +105,22 @@ export function readShards(dirs: readonly string[]): Shards {
     seed: first.seed,
     only: first.only,
     ...(first.policies === undefined ? {} : { policies: first.policies }),
+    ...(first.fair === undefined ? {} : { fair: first.fair }),
+    ...(first.costs === undefined ? {} : { costs: first.costs }),
+    ...(first.costsHash === undefined ? {} : { costsHash: first.costsHash }),
   };
   const count = first.shard.count;
   const byIndex = new Map<number, FoundShard>();
   for (const file of files) {
-    const here = { suite: file.suite, seed: file.seed, only: file.only, policies: file.policies };
+    const here = {
+      suite: file.suite,
+      seed: file.seed,
+      only: file.only,
+      policies: file.policies,
+      fair: file.fair,
+      costs: file.costs,
+      costsHash: file.costsHash,
+    };
     if (!sameRun(header, here) || file.shard.count !== count) {
       throw new InputError(
         `Shards of different runs: "${first.path}" (${describe(first)}) and "${file.path}" ` +
@@ -196,6 +215,23 @@ export function parseShardFile(text: string, path: string): ShardFile {
   ) {
     return fail(`"policies" ${show(policies)}: expected a list of policies`);
   }
+  const fair = value.fair;
+  if (fair !== undefined && (fair === "cfs" || !FAIR_CLASSES.includes(fair as FairClassName))) {
+    return fail(`"fair" ${show(fair)}: expected eevdf, or no field for cfs`);
+  }
+  const costs = value.costs;
+  const costsHash = value.costsHash;
+  if (costs !== undefined && (typeof costs !== "string" || costs === "")) {
+    return fail(`"costs" ${show(costs)}: expected a cost profile name or file`);
+  }
+  const hashed = typeof costs === "string" && costs.endsWith(".json");
+  if (
+    hashed
+      ? typeof costsHash !== "string" || !/^[0-9a-f]{64}$/.test(costsHash)
+      : costsHash !== undefined
+  ) {
+    return fail(`"costsHash" ${show(costsHash)}: expected the SHA-256 of a costs file, with one`);
+  }
   return {
     suite,
     seed,
@@ -203,6 +239,9 @@ export function parseShardFile(text: string, path: string): ShardFile {
     shard: { index, count },
     keys: keys as string[],
     ...(policies === undefined ? {} : { policies: policies as string[] }),
+    ...(fair === undefined ? {} : { fair: fair as FairClassName }),
+    ...(costs === undefined ? {} : { costs: costs as string }),
+    ...(hashed ? { costsHash: costsHash as string } : {}),
   };
 }
 
@@ -221,15 +260,23 @@ function sameRun(a: object, b: object): boolean {
 function normalize(header: unknown): unknown {
   if (!isRecord(header)) return header;
   const only = Array.isArray(header.only) ? [...header.only].sort() : header.only;
-  return { suite: header.suite, seed: header.seed, only, policies: header.policies ?? [] };
+  return {
+    suite: header.suite,
+    seed: header.seed,
+    only,
+    policies: header.policies ?? [],
+    fair: header.fair ?? "cfs",
+    costs: header.costs ?? null,
+    costsHash: header.costsHash ?? null,
+  };
 }
 
 function describe(file: ShardFile): string {
   return `suite ${file.suite}, seed ${file.seed}, ${
     file.only === null ? "all figures" : file.only.join(",")
-  }${
-    file.policies === undefined ? "" : `, policies ${file.policies.join(",")}`
-  }, ${file.shard.count} shards`;
+  }${file.policies === undefined ? "" : `, policies ${file.policies.join(",")}`}${
+    file.fair === undefined ? "" : `, fair ${file.fair}`
+  }${file.costs === undefined ? "" : `, costs ${file.costs}`}, ${file.shard.count} shards`;
 }
 
 function show(value: unknown): string {

@@ -9,6 +9,7 @@
  */
 
 import { gunzipSync } from "node:zlib";
+import type { FairClassName } from "../../core/kernel.ts";
 
 /** Whole-machine CPU time from the `cpu` line of `/proc/stat`, in ticks. */
 export interface CpuTimes {
@@ -109,6 +110,47 @@ export function kernelTickHz(): number | null {
   } catch {
     return null;
   }
+}
+
+/** The host kernel's release and the fair class it runs. */
+export interface HostFairClass {
+  /** The kernel release (`/proc/sys/kernel/osrelease`, `uname -r`), or null when unknown. */
+  release: string | null;
+  /** `eevdf` from Linux 6.6 on, else `cfs` (also when the release is unknown). */
+  fair: FairClassName;
+}
+
+/**
+ * The fair class of a Linux kernel release: EEVDF replaced CFS's pick in
+ * 6.6, so 6.6 and later run `eevdf`, earlier ones `cfs`. With no release,
+ * it reads this host's (`/proc/sys/kernel/osrelease`, else `uname -r` as
+ * Deno reports it).
+ *
+ * @example
+ * ```ts
+ * import { hostFairClass } from "./_host.ts";
+ * if (hostFairClass("6.18.0-1-amd64").fair !== "eevdf") throw new Error("6.18 runs EEVDF");
+ * if (hostFairClass("6.5.13").fair !== "cfs") throw new Error("6.5 runs CFS");
+ * ```
+ */
+export function hostFairClass(release?: string): HostFairClass {
+  let text: string | null = release ?? null;
+  if (text === null) {
+    try {
+      text = Deno.readTextFileSync("/proc/sys/kernel/osrelease").trim();
+    } catch {
+      try {
+        text = Deno.osRelease();
+      } catch {
+        text = null;
+      }
+    }
+  }
+  const match = text === null ? null : /^(\d+)\.(\d+)/.exec(text);
+  if (match === null) return { release: text, fair: "cfs" };
+  const major = Number(match[1]);
+  const minor = Number(match[2]);
+  return { release: text, fair: major > 6 || (major === 6 && minor >= 6) ? "eevdf" : "cfs" };
 }
 
 /**

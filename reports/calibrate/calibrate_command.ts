@@ -289,6 +289,9 @@ async function addComparisonFiles(
           duration: formatDuration(comparison.durationNs),
           warmup: formatDuration(comparison.warmupNs),
           "emulated tick": `${comparison.tickHz} Hz`,
+          "emulated fair class": `${comparison.fairClass} (host Linux ${
+            comparison.kernelRelease ?? "unknown"
+          })`,
           "context switch (host)": `${context.host.profile.cfsContextSwitch} ns`,
           "idle wake-up (host)": `${context.measurements.idleWakeup.median} ns median`,
           "flagged runs": flagged,
@@ -341,7 +344,7 @@ function formatComparison(c: CompareResult): string {
   const lines = [
     `comparison: ${c.cpus} CPUs, ${c.structure} of ${c.workers} workers, capacity ${c.capacityRps} req/s, ${
       formatDuration(c.durationNs)
-    } per load`,
+    } per load, emulated fair class ${c.fairClass} (host Linux ${c.kernelRelease ?? "unknown"})`,
     "  load   offered   host p50   emu p50    host p99   emu p99    p99 err  steal  others  flag",
   ];
   for (const p of c.points) {

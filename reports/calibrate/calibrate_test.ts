@@ -1,6 +1,7 @@
 import { InputError } from "../../core/errors.ts";
 import { parseCostProfileJson } from "../../core/cost_profile.ts";
 import { type CalibrateIo, parseCalibrateOptions, runCalibrate } from "./calibrate_command.ts";
+import { hostFairClass } from "./_host.ts";
 import { FIGURE_NAME } from "./compare.ts";
 
 // The pipeline at a reduced scale: it must run and write every file. The
@@ -42,12 +43,28 @@ Deno.test("calibrate --compare writes the profile, the figure, the CSV and the c
     }
     const csv = Deno.readTextFileSync(`${out}/${FIGURE_NAME}.csv`).trim().split("\n");
     const header = csv[0]!.split(",");
-    for (const column of ["loadFraction", "hostP99Us", "emuP99Us", "p99ErrorPct", "flagged"]) {
+    const columns = [
+      "loadFraction",
+      "fairClass",
+      "hostP99Us",
+      "emuP99Us",
+      "p99ErrorPct",
+      "flagged",
+    ];
+    for (const column of [...columns, "stealPct"]) {
       if (!header.includes(column)) throw new Error(`CSV lacks ${column}: ${csv[0]}`);
     }
     if (csv.length !== 3) throw new Error(`expected 2 loads, got ${csv.length - 1} rows`);
     const summary = JSON.parse(Deno.readTextFileSync(`${out}/summary.json`));
     if (!/70% load/.test(summary.comparison.claim)) throw new Error(summary.comparison.claim);
+    // The emulation runs the host's fair class, and says so.
+    const fair = hostFairClass().fair;
+    if (summary.comparison.fairClass !== fair || !csv[1]!.includes(`,${fair},`)) {
+      throw new Error(`expected ${fair}: ${summary.comparison.fairClass}, ${csv[1]}`);
+    }
+    if (!summary.comparison.notes.some((n: string) => n.includes(`fair class is ${fair}`))) {
+      throw new Error(summary.comparison.notes.join(" "));
+    }
     if (summary.comparison.points.length !== 2 || summary.measured.length === 0) {
       throw new Error("summary incomplete");
     }

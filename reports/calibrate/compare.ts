@@ -16,9 +16,10 @@
 
 import type { TopLevelSpec } from "vega-lite";
 import { type CostProfile, PAPER_COSTS } from "../../core/cost_profile.ts";
+import type { FairClassName } from "../../core/kernel.ts";
 import { SEC } from "../../core/units.ts";
 import { concatCharts, lineChart } from "../render/charts.ts";
-import { kernelTickHz, round } from "./_host.ts";
+import { hostFairClass, kernelTickHz, round } from "./_host.ts";
 import { DEFAULT_MIX, meanServiceNs, type ServerSummary } from "./_requests.ts";
 import { emulateServer } from "./emulate.ts";
 import { runHostServer, type ServerStructure } from "./host_server.ts";
@@ -55,6 +56,11 @@ export interface CompareOptions {
   warmupNs?: number;
   /** Timer tick of the emulated kernel, Hz. @default the host kernel's CONFIG_HZ, else 1000 */
   tickHz?: number;
+  /**
+   * The emulated kernel's fair class. @default the host's: `eevdf` on Linux
+   * 6.6 and later, else `cfs` (`hostFairClass`)
+   */
+  fair?: FairClassName;
   /** Called after each load with a one-line progress message. @default none */
   onProgress?: (line: string) => void;
 }
@@ -65,6 +71,8 @@ export interface ComparePoint {
   loadFraction: number;
   /** Offered load, req/s. */
   offeredRps: number;
+  /** The emulated kernel's fair class (the host's, unless told otherwise). */
+  fairClass: FairClassName;
   /** Host: completed requests per second. */
   hostThroughputRps: number;
   /** Emulation (host costs): completed requests per second. */
@@ -125,6 +133,10 @@ export interface CompareResult {
   warmupNs: number;
   /** Timer tick of the emulated kernel, Hz. */
   tickHz: number;
+  /** The emulated kernel's fair class. */
+  fairClass: FairClassName;
+  /** The host kernel's release, or null when unknown. */
+  kernelRelease: string | null;
   /** Seed. */
   seed: number;
   /** One row per load. */
@@ -173,6 +185,8 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
   const warmupNs = options.warmupNs ?? Math.min(200_000_000, Math.round(durationNs / 5));
   const hostHz = kernelTickHz();
   const tickHz = options.tickHz ?? hostHz ?? 1000;
+  const host = hostFairClass();
+  const fairClass = options.fair ?? host.fair;
   const cdfLoad = options.loads.reduce(
     (best, load) => Math.abs(load - 0.5) < Math.abs(best - 0.5) ? load : best,
     options.loads[0] ?? 0.5,
@@ -194,7 +208,7 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
     });
     pinned &&= host.pinned;
     const emulate = (costs: CostProfile) =>
-      emulateServer({ ...common, structure, cpus, costs, cdfPoints, tickHz });
+      emulateServer({ ...common, structure, cpus, costs, cdfPoints, tickHz, fair: fairClass });
     const emu = emulate(options.costs);
     const paper = emulate(PAPER_COSTS);
     const steal = host.activity?.steal ?? -1;
@@ -206,6 +220,7 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
     const point: ComparePoint = {
       loadFraction,
       offeredRps: load,
+      fairClass,
       hostThroughputRps: round(host.throughputRps, 1),
       emuThroughputRps: round(emu.throughputRps, 1),
       hostP50Us: round(host.latencyUs.all.p50, 2),
@@ -257,6 +272,8 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
     durationNs,
     warmupNs,
     tickHz,
+    fairClass,
+    kernelRelease: host.release,
     seed: options.seed,
     points,
     stages,
@@ -266,6 +283,7 @@ export async function compareHostAndEmulation(options: CompareOptions): Promise<
     p99ErrorAllPct,
     claim: claimText(p99ErrorPct, p99ErrorAllPct, claimed.length - clean.length),
     notes: [
+      fairNote(fairClass, host.fair, host.release),
       ...compareNotes(structure, cpus, workers, pinned),
       hostHz === tickHz
         ? `The emulated timer ticks at ${tickHz} Hz, the host kernel's CONFIG_HZ.`
@@ -329,7 +347,9 @@ export function comparisonFigure(result: CompareResult): TopLevelSpec {
   return concatCharts([latency, ccdf], {
     title: "Host against emulation: RocksDB-like server on real threads",
     subtitle: `${result.cpus} CPUs, ${result.structure} of ${result.workers} workers; ` +
-      `emulation: cfs (the host runs EEVDF), host-measured costs` +
+      `emulation: ${result.fairClass}${
+        result.kernelRelease === null ? "" : ` (host Linux ${result.kernelRelease})`
+      }, host-measured costs` +
       (flagged === 0 ? "" : `; ${flagged} of ${result.points.length} host runs disturbed`),
   });
 }
@@ -368,7 +388,6 @@ function compareNotes(
   pinned: boolean,
 ): string[] {
   const notes = [
-    "The host's fair class is EEVDF (Linux 6.6 and later); the emulation runs ghostbench's cfs, as EEVDF is not emulated yet.",
     "Both sides serve the same requests (the rocksdb workload's draws for the seed): 10 µs Gets and 0.5% of 5 ms Ranges.",
     `Runs with steal above ${pct(STEAL_LIMIT)}% or other processes above ${
       pct(FOREIGN_LIMIT)
@@ -383,6 +402,15 @@ function compareNotes(
     notes.push("The host threads could not be pinned: the host placed them.");
   }
   return notes;
+}
+
+/** Which fair class the emulation ran, and why. */
+function fairNote(used: FairClassName, host: FairClassName, release: string | null): string {
+  const kernel = release === null ? "an unknown kernel" : `Linux ${release}`;
+  const hosts = `the host runs ${kernel}, so ${host === "eevdf" ? "EEVDF (6.6 and later)" : "CFS"}`;
+  return used === host
+    ? `The emulated kernel's fair class is ${used}: ${hosts}.`
+    : `The emulated kernel's fair class is ${used}, as asked; ${hosts}.`;
 }
 
 function relativeError(emulated: number, host: number): number | null {

@@ -1,7 +1,7 @@
 /**
  * The emulated side of the calibration: the same server, on an emulated
- * machine with the host's CPU count, under the emulator's `cfs` (the host
- * runs EEVDF, which ghostbench does not emulate yet), with a given cost
+ * machine with the host's CPU count, under the host's fair class (EEVDF
+ * from Linux 6.6 on, CFS before: `hostFairClass`), with a given cost
  * profile.
  *
  * - Structure `dispatcher` runs the `rocksdb` workload itself (load
@@ -21,7 +21,7 @@
 
 import type { CostProfile } from "../../core/cost_profile.ts";
 import { Engine } from "../../core/engine.ts";
-import { Kernel } from "../../core/kernel.ts";
+import { type FairClassName, Kernel } from "../../core/kernel.ts";
 import { RequestStats } from "../../core/metrics/request_stats.ts";
 import { type Action, type Thread, WaitQueue } from "../../core/thread.ts";
 import { resolveTopology } from "../../core/topology.ts";
@@ -62,6 +62,8 @@ export interface EmulateOptions {
   tickHz?: number;
   /** Points of the latency CDF to report (0: none). @default 0 */
   cdfPoints?: number;
+  /** The emulated kernel's fair class. @default "cfs" */
+  fair?: FairClassName;
 }
 
 /**
@@ -87,6 +89,7 @@ export function emulateServer(options: EmulateOptions): ServerSummary {
     topology,
     costs: options.costs,
     tickHz: options.tickHz ?? 1000,
+    fair: options.fair ?? "cfs",
   });
   const context: WorkloadContext = {
     policy: "cfs",

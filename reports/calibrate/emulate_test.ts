@@ -66,3 +66,24 @@ Deno.test("requestSchedule draws what the rocksdb workload draws", () => {
     if (i > 0 && !(schedule.arrival[i]! > schedule.arrival[i - 1]!)) throw new Error("order");
   }
 });
+
+Deno.test("emulateServer runs the fair class it is given", () => {
+  const options = {
+    ...BASE,
+    structure: "pool" as const,
+    cpus: 2,
+    workers: 2,
+    costs: PAPER_COSTS,
+  };
+  const cfs = emulateServer(options);
+  const same = emulateServer({ ...options, fair: "cfs" });
+  const eevdf = emulateServer({ ...options, fair: "eevdf" });
+  if (JSON.stringify(cfs) !== JSON.stringify(same)) throw new Error("cfs is the default");
+  // The load generator shares the CPUs with the workers: the pick matters.
+  if (JSON.stringify(cfs.latencyUs) === JSON.stringify(eevdf.latencyUs)) {
+    throw new Error("eevdf ran as cfs");
+  }
+  if (Math.abs(eevdf.completed - cfs.completed) > 0.01 * cfs.completed) {
+    throw new Error(`completed ${eevdf.completed} vs ${cfs.completed}`);
+  }
+});

@@ -17,6 +17,7 @@ import { WORKLOADS } from "../../workloads/registry.ts";
 import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from "../bench/bench.ts";
 import { CALIBRATE_HELP, runCalibrate } from "../calibrate/calibrate_command.ts";
 import { runExperiment } from "../experiment/run_experiment.ts";
+import { FAIR_CLASS_DESCRIPTIONS } from "../experiment/run_config.ts";
 import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_recorder.ts";
 import { EXIT_POLICY_FAILED, parseFlags } from "./args.ts";
 import { COMPARE_HELP, runCompare } from "./compare.ts";
@@ -34,7 +35,7 @@ Usage: deno task ghostbench <command> [options]
 
 Commands:
   run        run one experiment and print its summary
-  list       list the policies, workloads, machine presets and cost profiles
+  list       list the policies, workloads, machine presets, cost profiles, fair classes
   bench      regenerate the paper-style figures and check the paper's claims
   merge      join the outputs of sharded bench runs into one report
   compare    compare two runs or two bench reports point by point; with
@@ -57,7 +58,7 @@ const COMMANDS: readonly string[] = [
 
 const LIST_HELP = `Usage: deno task ghostbench list [--json] [--policy FILE|exec:CMD]...
 
-Lists the policies, workloads, machine presets and cost profiles; with
+Lists the policies, workloads, machine presets, cost profiles and fair classes; with
 --policy, also that policy file or external agent (loaded and checked).`;
 
 /** Where the CLI writes; tests pass their own. */
@@ -246,6 +247,7 @@ async function listCommand(args: readonly string[], io: CliIo): Promise<number> 
     workloads: Object.fromEntries(Object.values(WORKLOADS).map((w) => [w.name, w.description])),
     machines: { ...TOPOLOGY_DESCRIPTIONS, flatN: "--cpus N: N CPUs, one socket, one LLC, no SMT" },
     costs: COST_DESCRIPTIONS,
+    fair: FAIR_CLASS_DESCRIPTIONS,
   };
   if (v.json) {
     io.out(JSON.stringify(sections, null, 2) + "\n");

@@ -51,7 +51,8 @@ export function formatRunResult(result: RunResult): string {
   const machine = c.machine ?? `flat${c.cpus}`;
   lines.push(
     `ghostbench run: policy ${c.policy}, workload ${c.workload}, machine ${machine} ` +
-      `(${result.cpuUtilization.length} CPUs), costs ${c.costs}, seed ${c.seed}`,
+      `(${result.cpuUtilization.length} CPUs), costs ${c.costs}, ` +
+      `${c.fair === undefined ? "" : `fair class ${c.fair}, `}seed ${c.seed}`,
   );
   const workload = [
     `load ${c.load} req/s`,

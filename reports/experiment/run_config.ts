@@ -11,6 +11,7 @@
 import type { LifecycleEvent } from "../../core/agent_supervisor.ts";
 import { COST_PROFILES, resolveCostProfile } from "../../core/cost_profile.ts";
 import { InputError } from "../../core/errors.ts";
+import { FAIR_CLASSES, type FairClassName } from "../../core/kernel.ts";
 import {
   checkOption,
   type OptionSpec,
@@ -59,6 +60,11 @@ export interface RunConfig {
   seed: number;
   /** Cost profile name. */
   costs: string;
+  /**
+   * The kernel's fair class: `cfs` (Linux before 6.6) or `eevdf` (Linux 6.6
+   * on); also what the `cfs` policy runs. @default "cfs"
+   */
+  fair?: FairClassName;
   /** Timer tick frequency, Hz. */
   tickHz: number;
   /**
@@ -127,6 +133,16 @@ export const MAX_WINDOWS = 100_000;
 
 /** The machine preset when a configuration names neither a preset nor a CPU count. */
 export const DEFAULT_MACHINE = "paper8";
+
+/** What each fair class is, and the tests that check it (`list`). */
+export const FAIR_CLASS_DESCRIPTIONS: Readonly<Record<FairClassName, string>> = {
+  cfs: "--fair cfs (default): CFS as before Linux 6.6: vruntime, 6 ms latency x scale, " +
+    "wake-up granularity, sleeper credit (tests: core/fair_class_test.ts, core/kernel_test.ts, " +
+    "tests/validation_test.ts)",
+  eevdf: "--fair eevdf: EEVDF as in Linux 6.6: lag, eligibility against the weighted average " +
+    "vruntime, virtual deadlines of a 0.75 ms x scale base slice, run-to-parity (tests: " +
+    "core/eevdf_class_test.ts, tests/eevdf_validation_test.ts)",
+};
 
 /** Keys of the general part that hold one value each (not the events, not the workload's). */
 export type GeneralKey = Exclude<keyof RunConfig, "workloadOptions" | "policyOptions" | "events">;
@@ -201,6 +217,13 @@ export const RUN_OPTIONS = {
     default: D.costs,
     noun: "cost profile",
     help: "cost profile (see 'list'), or a profile file FILE.json (see 'calibrate')",
+  },
+  fair: {
+    kind: "choice",
+    choices: FAIR_CLASSES,
+    noun: "fair class",
+    help: "the kernel's fair class (default cfs): cfs (Linux before 6.6) or eevdf " +
+      "(Linux 6.6 on: earliest eligible virtual deadline first)",
   },
   tickHz: { kind: "number", default: D.tickHz, min: 1, max: 100_000, help: "timer tick frequency" },
   queueCapacity: {

@@ -283,6 +283,7 @@ function buildRun(config: ResolvedRunConfig, options: RunExperimentOptions): Run
     topology,
     costs: resolveCostProfile(config.costs),
     tickHz: config.tickHz,
+    ...(config.fair === undefined ? {} : { fair: config.fair }),
   });
   if (tracer !== undefined) kernel.tracer = tracer;
   const policy = resolvePolicy(config.policy);

@@ -18,6 +18,7 @@ import {
   runSpec,
   saturation,
 } from "./figure.ts";
+import type { FairClassName } from "../../core/kernel.ts";
 import { MS, SEC } from "../../core/units.ts";
 
 /** Durations by suite: the reference runs 15 s and discards the first 2 s. */
@@ -44,6 +45,8 @@ export interface Sweep {
   policy: string;
   /** Offered loads, req/s, increasing. */
   loads: readonly number[];
+  /** The kernel's fair class in these runs. @default the context's (CFS unless bench --fair) */
+  fair?: FairClassName;
 }
 
 /**
@@ -70,17 +73,34 @@ export function sweepPoints(
         load,
         ...ROCKSDB_DURATION[context.suite],
         ...overrides,
+        ...(sweep.fair === undefined ? {} : { fair: sweep.fair }),
       })
     )
   );
 }
 
+/** Options of {@link sweepRows}. */
+export interface SweepRowsOptions {
+  /**
+   * Name the CFS-policy runs under EEVDF `eevdf` (a series beside `cfs`);
+   * off when the whole bench runs EEVDF (`bench --fair eevdf`), where the
+   * baseline keeps its name. @default false
+   */
+  fairLabels?: boolean;
+}
+
 /** Rows: one per policy, load and type (`All`, `Get`). */
-export function sweepRows(results: readonly PointResult[], figure: string): Row[] {
+export function sweepRows(
+  results: readonly PointResult[],
+  figure: string,
+  options: SweepRowsOptions = {},
+): Row[] {
   const rows: Row[] = [];
   for (const result of results) {
     const run = runOf(result, figure);
-    const policy = String(run.config.policy);
+    const eevdf = options.fairLabels === true && run.config.policy === "cfs" &&
+      run.config.fair === "eevdf";
+    const policy = eevdf ? "eevdf" : String(run.config.policy);
     for (const [type, key] of [["All", "all"], ["Get", "get"]] as const) {
       const latency = run.latencyUs[key]!;
       rows.push({

@@ -8,6 +8,7 @@
  */
 
 import type { TopLevelSpec } from "vega-lite";
+import type { FairClassName } from "../../core/kernel.ts";
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../experiment/run_experiment.ts";
 import type { PointResult, PointSpec } from "../bench/point.ts";
 
@@ -30,6 +31,29 @@ export interface FigureContext {
    * {@link withPolicies}. @default none
    */
   policies?: readonly string[];
+  /**
+   * The kernel's fair class in every run point (`bench --fair eevdf`): the
+   * CFS baseline of each figure, and the fair class under every ghOSt
+   * policy, becomes EEVDF. @default unset: CFS
+   */
+  fair?: FairClassName;
+  /**
+   * A cost profile file (`bench --costs FILE.json`, e.g. from `calibrate`)
+   * in place of the `paper` profile in every run and microbenchmark point.
+   * @default unset: each point's own profile
+   */
+  costs?: string;
+}
+
+/**
+ * What the context changes in every figure, for the settings shown beside
+ * it: the fair class and the cost profile file, when given.
+ */
+export function contextSettings(context: FigureContext): Record<string, string> {
+  return {
+    ...(context.fair === undefined ? {} : { fairClass: `${context.fair} (bench --fair)` }),
+    ...(context.costs === undefined ? {} : { costs: `${context.costs} (bench --costs)` }),
+  };
 }
 
 /**
@@ -161,6 +185,8 @@ export function runSpec(
   cdfPoints = 0,
 ): PointSpec {
   const config: RunConfig = { ...DEFAULT_RUN_CONFIG, seed: context.seed, ...overrides };
+  if (context.fair !== undefined && overrides.fair === undefined) config.fair = context.fair;
+  if (context.costs !== undefined && overrides.costs === undefined) config.costs = context.costs;
   return cdfPoints > 0 ? { kind: "run", config, cdfPoints } : { kind: "run", config };
 }
 

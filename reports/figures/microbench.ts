@@ -40,7 +40,9 @@ export const MICROBENCH_FIGURE: FigureDefinition = {
     "numbers, so this checks that the costs compose end to end (end to end = agent side + " +
     "IPI + target side; a group of 10 = one remote commit + 9 per-transaction costs), not " +
     "that the model is right.",
-  points: (context) => [{ kind: "microbench", costs: "paper", rounds: ROUNDS[context.suite] }],
+  points: (context) => [
+    { kind: "microbench", costs: context.costs ?? "paper", rounds: ROUNDS[context.suite] },
+  ],
   rows(results: readonly PointResult[]): Row[] {
     const result = results[0];
     if (result?.kind !== "microbench") throw new Error("microbench: expected its table");

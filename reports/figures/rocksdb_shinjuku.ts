@@ -40,32 +40,55 @@ const POLICIES = ["cfs", "shinjuku", "fifo-centralized"] as const;
 /** Service capacity of the 6 worker CPUs: 6 / (0.995 x 10 us + 0.005 x 5 ms). */
 const CAPACITY_RPS = 6 / (0.995 * 10e-6 + 0.005 * 5e-3);
 
+/**
+ * The series of the chart: the figure's policies, EEVDF beside CFS (unless
+ * the whole bench runs EEVDF), then the policies the user adds.
+ */
+function seriesOf(context: FigureContext): string[] {
+  const all = withPolicies(POLICIES, context);
+  if (!eevdfBeside(context)) return all;
+  return [...all.slice(0, POLICIES.length), "eevdf", ...all.slice(POLICIES.length)];
+}
+
+/**
+ * Whether the figure runs the CFS policy under EEVDF too, as its own
+ * series (the quick and full suites, when the bench does not run EEVDF
+ * throughout).
+ */
+function eevdfBeside(context: FigureContext): boolean {
+  return context.fair === undefined && context.suite !== "test";
+}
+
 function sweeps(context: FigureContext): Sweep[] {
   // Added policies sweep the centralized FIFO's loads.
   const added = (loads: readonly number[]) =>
     withPolicies(POLICIES, context).slice(POLICIES.length).map((policy) => ({ policy, loads }));
+  // The CFS policy under Linux 6.6's EEVDF, on CFS's loads.
+  const eevdf = (loads: readonly number[]): Sweep[] =>
+    eevdfBeside(context) ? [{ policy: "cfs", fair: "eevdf", loads }] : [];
   if (context.suite !== "full") {
+    const cfsLoads = [10_000, 30_000, 50_000, 60_000, 65_000, 70_000, 75_000, 80_000, 90_000];
     return [
-      {
-        policy: "cfs",
-        loads: [10_000, 30_000, 50_000, 60_000, 65_000, 70_000, 75_000, 80_000, 90_000],
-      },
+      { policy: "cfs", loads: cfsLoads },
       {
         policy: "shinjuku",
         loads: [10_000, 50_000, 90_000, 110_000, 130_000, 145_000, 155_000, 165_000, 175_000],
       },
       { policy: "fifo-centralized", loads: [10_000, 30_000, 50_000, 70_000, 90_000] },
       ...added([10_000, 30_000, 50_000, 70_000, 90_000]),
+      ...eevdf(cfsLoads),
     ];
   }
+  const cfsLoads = [...sweep(10_000, 40_000, 10_000), ...sweep(45_000, 110_000, 5_000)];
   return [
-    { policy: "cfs", loads: [...sweep(10_000, 40_000, 10_000), ...sweep(45_000, 110_000, 5_000)] },
+    { policy: "cfs", loads: cfsLoads },
     {
       policy: "shinjuku",
       loads: [...sweep(10_000, 120_000, 10_000), ...sweep(125_000, 190_000, 5_000)],
     },
     { policy: "fifo-centralized", loads: sweep(10_000, 110_000, 5_000) },
     ...added(sweep(10_000, 110_000, 5_000)),
+    ...eevdf(cfsLoads),
   ];
 }
 
@@ -76,11 +99,14 @@ export const ROCKSDB_SHINJUKU_FIGURE: FigureDefinition = {
   caption: "p99 latency against achieved throughput, 99.5% Gets (10 us) and 0.5% Ranges " +
     "(5 ms), on 8 CPUs: load generator, dispatcher or global agent, 6 worker CPUs (capacity " +
     "about 172k req/s). Solid: all requests; dashed: Gets. Dotted verticals: each policy's " +
-    "saturation, where p99 of all requests crosses 1 ms (interpolated between sweep points).",
+    "saturation, where p99 of all requests crosses 1 ms (interpolated between sweep points). " +
+    "eevdf: the cfs set-up with Linux 6.6's EEVDF as the kernel's fair class (quick and full " +
+    "suites).",
   points: (context) => sweepPoints(context, sweeps(context), { workloadOptions: REFERENCE_WAITS }),
-  rows: (results: readonly PointResult[]) => sweepRows(results, NAME),
+  rows: (results: readonly PointResult[], context) =>
+    sweepRows(results, NAME, { fairLabels: eevdfBeside(context) }),
   chart(rows, context) {
-    const policies = withPolicies(POLICIES, context);
+    const policies = seriesOf(context);
     return latencyVsThroughput(rows as Row[], {
       title: "RocksDB: p99 latency vs throughput",
       subtitle: "Get 10 us, Range 5 ms (0.5%), paper8, paper costs; cfs spins, ghOSt PrioTable",
@@ -182,7 +208,9 @@ export const ROCKSDB_SHINJUKU_FIGURE: FigureDefinition = {
     cfsWait: "spin (reference default)",
     ghostWait: "prio-table (reference default)",
     slices: "shinjuku 30us, fifo-centralized none",
-    loads: sweeps(context).map((s) => `${s.policy} ${s.loads[0]}..${s.loads.at(-1)}`).join("; "),
+    loads: sweeps(context).map((s) =>
+      `${s.fair === "eevdf" ? "eevdf" : s.policy} ${s.loads[0]}..${s.loads.at(-1)}`
+    ).join("; "),
     seed: context.seed,
   }),
 };

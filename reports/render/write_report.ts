@@ -21,6 +21,7 @@
 import { join } from "node:path";
 import {
   type Claim,
+  contextSettings,
   type FigureContext,
   type FigureDefinition,
   tallyClaims,
@@ -216,7 +217,7 @@ async function writeStaged(
       });
       pointKeys.push(keys[i]!);
     });
-    const settings = figure.settings(context);
+    const settings = { ...figure.settings(context), ...contextSettings(context) };
     pages.push({
       name: figure.name,
       title: figure.title,
