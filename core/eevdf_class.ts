@@ -152,8 +152,8 @@ export class EevdfClass extends FairClass {
     if (thread.schedClass !== "fair") return;
     cpu.rq.updateMinVruntime(thread);
     this.#rebase(cpu);
-    if (thread.vruntime >= thread.deadline) {
-      thread.deadline = thread.vruntime + this.vslice(thread);
+    if (thread.vruntime >= thread.vdeadline) {
+      thread.vdeadline = thread.vruntime + this.vslice(thread);
       if (cpu.rq.size > 0) this.#expired[cpu.id] = 1;
     }
   }
@@ -162,7 +162,7 @@ export class EevdfClass extends FairClass {
   override placeNew(cpu: CpuState, thread: Thread): void {
     thread.vlag = 0;
     thread.vruntime = this.avgVruntime(cpu);
-    thread.deadline = thread.vruntime + this.vslice(thread) / 2;
+    thread.vdeadline = thread.vruntime + this.vslice(thread) / 2;
   }
 
   /** A woken thread (`place_entity`): at V minus its saved lag, scaled. */
@@ -187,7 +187,7 @@ export class EevdfClass extends FairClass {
     const base = this.#base[cpu.id]!;
     const load = cpu.rq.queuedWeight;
     thread.vruntime = load > 0 ? base + this.#sum[cpu.id]! / load : cpu.rq.minVruntime;
-    thread.deadline = thread.vruntime + this.vslice(thread);
+    thread.vdeadline = thread.vruntime + this.vslice(thread);
     cpu.rq.updateMinVruntime(thread);
     this.#rebase(cpu);
   }
@@ -223,7 +223,7 @@ export class EevdfClass extends FairClass {
     cpu.yieldSkip = null;
     this.#expired[cpu.id] = 0;
     if (yielded !== null && yielded.rqCpu === cpu.id) {
-      yielded.deadline += this.vslice(yielded);
+      yielded.vdeadline += this.vslice(yielded);
     }
     if (cpu.rq.size === 0) {
       this.#picked[cpu.id] = null;
@@ -232,9 +232,9 @@ export class EevdfClass extends FairClass {
     const last = this.#picked[cpu.id] ?? null;
     const prev = last !== null && last.rqCpu === cpu.id ? last : null;
     const next = this.#pick(cpu, prev);
-    if (next !== prev || next.deadline !== this.#pickedDeadline[cpu.id]) {
+    if (next !== prev || next.vdeadline !== this.#pickedDeadline[cpu.id]) {
       this.#picked[cpu.id] = next;
-      this.#pickedDeadline[cpu.id] = next.deadline;
+      this.#pickedDeadline[cpu.id] = next.vdeadline;
     }
     return next;
   }
@@ -273,7 +273,7 @@ export class EevdfClass extends FairClass {
     if (keep !== null && keep.vruntime > v) keep = null;
     if (
       keep !== null && this.#picked[cpu.id] === keep &&
-      keep.deadline === this.#pickedDeadline[cpu.id]
+      keep.vdeadline === this.#pickedDeadline[cpu.id]
     ) {
       return keep;
     }
@@ -290,7 +290,7 @@ export class EevdfClass extends FairClass {
       if (left < rq.size) stack.push(left);
       if (left + 1 < rq.size) stack.push(left + 1);
     }
-    if (best === null || (keep !== null && keep.deadline < best.deadline)) best = keep;
+    if (best === null || (keep !== null && keep.vdeadline < best.vdeadline)) best = keep;
     return best ?? rq.peek() ?? curr!;
   }
 
@@ -302,7 +302,7 @@ export class EevdfClass extends FairClass {
     if (curr !== null && curr !== thread && curr.schedClass === "fair") load += curr.weight;
     const lag = load > 0 ? thread.vlag * (load + thread.weight) / load : 0;
     thread.vruntime = v - lag;
-    thread.deadline = thread.vruntime + this.vslice(thread);
+    thread.vdeadline = thread.vruntime + this.vslice(thread);
   }
 
   /** V - vruntime, clamped to the weighted max(2 x slice, tick) (`update_entity_lag`). */
@@ -331,7 +331,7 @@ export class EevdfClass extends FairClass {
 
 /** Earlier virtual deadline; ties by vruntime, then queue order. */
 function earlier(a: Thread, b: Thread): boolean {
-  if (a.deadline !== b.deadline) return a.deadline < b.deadline;
+  if (a.vdeadline !== b.vdeadline) return a.vdeadline < b.vdeadline;
   if (a.vruntime !== b.vruntime) return a.vruntime < b.vruntime;
   return a.enqueueSeq < b.enqueueSeq;
 }

@@ -53,11 +53,11 @@ Deno.test("EevdfClass picks the earliest deadline among eligible threads only", 
     const ahead = thread();
     const middle = thread();
     behind.vruntime = 0;
-    behind.deadline = 9 * MS;
+    behind.vdeadline = 9 * MS;
     middle.vruntime = middleVruntime;
-    middle.deadline = 3 * MS;
+    middle.vdeadline = 3 * MS;
     ahead.vruntime = 10 * MS;
-    ahead.deadline = 1 * MS;
+    ahead.vdeadline = 1 * MS;
     for (const t of [behind, ahead, middle]) fair.enqueue(cpu, t);
     return { pick: fair.pickNext(cpu), behind, middle };
   };
@@ -84,7 +84,7 @@ Deno.test("EevdfClass places a thread with its lag, scaled so that the lag survi
   const lagAfter = fair.avgVruntime(cpu) - sleeper.vruntime;
   assert.ok(Math.abs(lagAfter - 0.5 * MS) < 1e-3, `lag after placement ${lagAfter}`);
   const vslice = eevdfBaseSlice(1) * NICE_0_WEIGHT / sleeper.weight;
-  assert.ok(Math.abs(sleeper.deadline - sleeper.vruntime - vslice) < 1e-6);
+  assert.ok(Math.abs(sleeper.vdeadline - sleeper.vruntime - vslice) < 1e-6);
   // Leaving the queue saves the same lag back.
   fair.dequeue(cpu, sleeper);
   assert.ok(Math.abs(sleeper.vlag - 0.5 * MS) < 1e-3, `saved lag ${sleeper.vlag}`);
@@ -98,7 +98,7 @@ Deno.test("EevdfClass gives a new thread V and half a slice to its deadline", ()
   const fresh = thread();
   fair.placeNew(cpu, fresh);
   assert.equal(fresh.vruntime, 3 * MS);
-  assert.equal(fresh.deadline, 3 * MS + eevdfBaseSlice(1) / 2);
+  assert.equal(fresh.vdeadline, 3 * MS + eevdfBaseSlice(1) / 2);
 });
 
 Deno.test("Kernel with EEVDF shares a CPU among hogs in proportion to nice weights within 2%", () => {

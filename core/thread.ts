@@ -142,7 +142,7 @@ export class Thread {
   /** cpuTime when it was last picked (for the CFS slice check). */
   pickedCpuTime = 0;
   /** EEVDF virtual deadline: eligible time plus its slice, weighted (eevdf_class.ts). */
-  deadline = 0;
+  vdeadline = 0;
   /** EEVDF lag saved when it left its run queue, in virtual time (eevdf_class.ts). */
   vlag = 0;
   /** Position in its CFS run-queue heap, or -1. */
