@@ -148,6 +148,11 @@ export const TOPOLOGY_PRESETS: Readonly<Record<string, TopologyShape>> = {
   xeon2s: { name: "xeon2s", sockets: 2, coresPerLlc: 28, smt: 2 },
   /** 2 sockets x 4 CCXs of 4 cores x 2 SMT (64 CPUs), one NUMA node per socket. */
   rome2s: { name: "rome2s", sockets: 2, llcPerNuma: 4, coresPerLlc: 4, smt: 2 },
+  /**
+   * The paper's Search machine (§4.4, p.598): 2 AMD Rome sockets x 16 CCXs
+   * of 4 cores x 2 SMT (256 CPUs, 32 CCXs), one NUMA node per socket.
+   */
+  "rome2s-256": { name: "rome2s-256", sockets: 2, llcPerNuma: 16, coresPerLlc: 4, smt: 2 },
 };
 
 /** One-line descriptions of the presets, for `ghostbench list`. */
@@ -155,6 +160,7 @@ export const TOPOLOGY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   paper8: "8 CPUs, one socket, one L3 (the paper's RocksDB machine)",
   xeon2s: "2 sockets x 28 cores x 2 SMT = 112 CPUs, one L3 per socket",
   rome2s: "2 sockets x 4 CCXs x 4 cores x 2 SMT = 64 CPUs, AMD-style CCXs",
+  "rome2s-256": "2 sockets x 16 CCXs x 4 cores x 2 SMT = 256 CPUs (the paper's Search machine)",
 };
 
 /** Most CPUs a flat machine may have. */
