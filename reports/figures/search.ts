@@ -27,10 +27,17 @@ import type { Claim, ClaimSource, FigureContext, FigureDefinition, Row } from ".
 import { round, runOf, runSpec, withPolicies } from "./figure.ts";
 import { MS, SEC } from "../../core/units.ts";
 import { resolveTopology } from "../../core/topology.ts";
-import { searchCapacityQps } from "../../workloads/search.ts";
+import { SEARCH_QUERY_TYPES, searchCapacityQps } from "../../workloads/search.ts";
 
 const NAME = "search";
 const TYPES = ["A", "B", "C"] as const;
+/** Each type's share of the offered load (the default mix). */
+const SHARES = new Map(
+  SEARCH_QUERY_TYPES.map((type) => [
+    type.name,
+    type.share / SEARCH_QUERY_TYPES.reduce((sum, t) => sum + t.share, 0),
+  ]),
+);
 
 /** One scheduler the figure compares: its name in the figure, policy and options. */
 interface Variant {
@@ -142,8 +149,7 @@ export const SEARCH_FIGURE: FigureDefinition = {
       const offered = Number(run.config.load);
       return TYPES.map((type) => {
         const latency = run.latencyUs[type]!;
-        // Each type's share of the offered load (the default mix: 0.4, 0.4, 0.2).
-        const typeOffered = offered * (type === "C" ? 0.2 : 0.4);
+        const typeOffered = offered * SHARES.get(type)!;
         return {
           policy: variant,
           type,
