@@ -153,6 +153,11 @@ export const TOPOLOGY_PRESETS: Readonly<Record<string, TopologyShape>> = {
   haswell2s: { name: "haswell2s", sockets: 2, coresPerLlc: 18, smt: 2 },
   /** 2 sockets x 4 CCXs of 4 cores x 2 SMT (64 CPUs), one NUMA node per socket. */
   rome2s: { name: "rome2s", sockets: 2, llcPerNuma: 4, coresPerLlc: 4, smt: 2 },
+  /**
+   * The paper's Search machine (§4.4, p.598): 2 AMD Rome sockets x 16 CCXs
+   * of 4 cores x 2 SMT (256 CPUs, 32 CCXs), one NUMA node per socket.
+   */
+  "rome2s-256": { name: "rome2s-256", sockets: 2, llcPerNuma: 16, coresPerLlc: 4, smt: 2 },
 };
 
 /** One-line descriptions of the presets, for `ghostbench list`. */
@@ -161,6 +166,7 @@ export const TOPOLOGY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   xeon2s: "2 sockets x 28 cores x 2 SMT = 112 CPUs, one L3 per socket (the paper's Skylake)",
   haswell2s: "2 sockets x 18 cores x 2 SMT = 72 CPUs, one L3 per socket (Fig. 5's Haswell)",
   rome2s: "2 sockets x 4 CCXs x 4 cores x 2 SMT = 64 CPUs, AMD-style CCXs",
+  "rome2s-256": "2 sockets x 16 CCXs x 4 cores x 2 SMT = 256 CPUs (the paper's Search machine)",
 };
 
 /** Most CPUs a flat machine may have. */

@@ -14,7 +14,7 @@ import { Edf } from "./edf.ts";
 import { FifoCentralized } from "./fifo_centralized.ts";
 import { FifoPerCpu } from "./fifo_per_cpu.ts";
 import { GhostCfs } from "./ghost_cfs.ts";
-import { Search } from "./search.ts";
+import { Search, SEARCH_HOLD_NS, SEARCH_SCAN_PER_CPU_NS } from "./search.ts";
 import { Shinjuku } from "./shinjuku.ts";
 import { Sol } from "./sol.ts";
 
@@ -134,9 +134,34 @@ registerPolicy({
 });
 registerPolicy({
   name: "search",
-  description: "global agent, NUMA- and CCX-aware placement (home CCX, node, any), nice classes",
+  description: "the paper's Search policy: least runtime first, run to completion, last CCX",
   model: "centralized",
-  create: () => new Search(),
+  options: {
+    topologyAware: {
+      kind: "choice",
+      choices: ["true", "false"],
+      default: "true",
+      help: "last core, then its CCX (held 100 us), then the nearest CCX (false: first idle CPU)",
+    },
+    holdNs: {
+      kind: "duration",
+      min: 0,
+      default: SEARCH_HOLD_NS,
+      help: "how long a thread waits for its last CCX",
+    },
+    scanPerCpuNs: {
+      kind: "duration",
+      min: 0,
+      default: SEARCH_SCAN_PER_CPU_NS,
+      help: "agent time per enclave CPU per pass (a pass every CPUs x this)",
+    },
+  },
+  create: (o) =>
+    new Search({
+      topologyAware: o.topologyAware !== "false",
+      ...(typeof o.holdNs === "number" ? { holdNs: o.holdNs } : {}),
+      ...(typeof o.scanPerCpuNs === "number" ? { scanPerCpuNs: o.scanPerCpuNs } : {}),
+    }),
 });
 registerPolicy({
   name: "sol",

@@ -617,12 +617,20 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ["policies/biff_test.ts"],
   },
   {
-    id: "search-skips-home-llc",
+    id: "search-skips-last-ccx",
     file: "policies/search.ts",
-    find: "      const cpu = this.#usableIn(ctx, home);\n      if (cpu >= 0) return cpu;\n",
+    find: "    const same = this.#firstIn(llc, allowed);\n    if (same >= 0) return same;\n",
     replace: "",
-    bug: "a memory-bound thread is not placed on its home LLC first",
-    tests: ["tests/search_test.ts"],
+    bug: "a waking thread is not placed on its last CCX before it is held",
+    tests: ["policies/search_test.ts", "tests/search_test.ts"],
+  },
+  {
+    id: "search-ignores-runtime",
+    file: "policies/search.ts",
+    find: "task.key = ctx.status(task.gtid)?.cpuTime ?? msg.runtime;",
+    replace: "task.key = 0;",
+    bug: "the heap is a FIFO, not ordered by elapsed runtime",
+    tests: ["policies/search_test.ts"],
   },
 
   // ---- workloads ------------------------------------------------------------
@@ -651,11 +659,19 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ["workloads/rocksdb_test.ts"],
   },
   {
-    id: "search-query-starts-at-last-part",
+    id: "search-no-socket-mask",
     file: "workloads/search.ts",
-    find: "if (query.start < 0) query.start = now;",
-    replace: "query.start = now;",
-    bug: "a query's start is its last part's, not its first's",
+    find: "...(mask === null ? {} : { affinity: mask }),",
+    replace: "...(mask === null ? {} : {}),",
+    bug: "workers get no cpumask: the socket affinity is lost",
+    tests: ["workloads/search_test.ts"],
+  },
+  {
+    id: "search-a-home-stays",
+    file: "workloads/search.ts",
+    find: "if (this.#memoryBound) thread.homeLlc = this.#workload.llcOf(thread.cpu);",
+    replace: "if (this.#memoryBound) thread.homeLlc = 0;",
+    bug: "a pooled worker's data does not follow the CCX it last ran on",
     tests: ["workloads/search_test.ts", "tests/search_test.ts"],
   },
   {

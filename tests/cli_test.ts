@@ -589,7 +589,8 @@ Deno.test("run --help lists the general options, then each workload's, then each
   assert.ok(at("Workload synthetic:") < at("--service DIST"));
   assert.ok(at("Workload rocksdb:") < at("--range-ratio X"));
   assert.ok(at("--range-ratio X") < at("Workload antagonist:"));
-  assert.ok(at("Workload search: no options") < at("Policy fifo-centralized:"));
+  assert.ok(at("Workload search:") < at("--socket-affinity true|false"));
+  assert.ok(at("--socket-affinity true|false") < at("Policy fifo-centralized:"));
   assert.ok(at("Policy fifo-centralized:") < at("Policy shinjuku:"));
   assert.ok(at("Policy fifo-centralized:") < at("--slice TIME"));
   assert.ok(at("--slice TIME") < at("Policies with no options: cfs"));

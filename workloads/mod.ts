@@ -66,10 +66,15 @@ export {
 } from "./antagonist.ts";
 export {
   SEARCH,
+  SEARCH_LONG_LIVED_PER_CPU,
   SEARCH_OPTIONS,
   SEARCH_QUERY_TYPES,
+  SEARCH_WORKERS_PER_CCX,
+  searchCapacityQps,
+  searchMeanWorkNs,
   type SearchOptions,
   type SearchQueryType,
+  type SearchServing,
   searchWorkload,
 } from "./search.ts";
 export {
