@@ -43,6 +43,7 @@ class RomeContext extends FakeContext {
       nice: 0,
       homeLlc: -1,
       memoryIntensity: 0,
+      deadline: Infinity,
       allowed: (cpu) => mask === undefined || mask.includes(cpu),
     };
   }
