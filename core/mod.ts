@@ -72,6 +72,12 @@ export { CfsRunQueue } from "./cfs_run_queue.ts";
 export { CpuState, Kernel, type KernelOptions, type SpawnOptions } from "./kernel.ts";
 export { type CfsTunables, cfsTunables } from "./fair_class.ts";
 export type { GhostHooks, LatchOptions } from "./ghost_class.ts";
+export {
+  MICROQUANTA_PERIOD_NS,
+  MICROQUANTA_QUANTUM_NS,
+  MicroQuantaClass,
+  type MicroQuantaOptions,
+} from "./microquanta_class.ts";
 export { CpuSet } from "./cpu_set.ts";
 export {
   type MessageType,

@@ -15,6 +15,7 @@ import { FifoPerCpu } from "./fifo_per_cpu.ts";
 import { GhostCfs } from "./ghost_cfs.ts";
 import { Search } from "./search.ts";
 import { Shinjuku } from "./shinjuku.ts";
+import { Snap } from "./snap.ts";
 import { Sol } from "./sol.ts";
 
 /** A registered policy. */
@@ -32,6 +33,12 @@ export interface PolicyDefinition {
   readonly options?: OptionSpecs;
   /** Watchdog timeout the policy relies on, ns (0: none). @default 0 */
   readonly runnableTimeoutNs?: number;
+  /**
+   * The workload the policy is written for (`snap`'s MicroQuanta baseline
+   * and ghOSt policy): figures that run every policy on another workload
+   * leave it out. @default none: any workload
+   */
+  readonly workload?: string;
   /**
    * Creates a fresh policy (one per agent process), or null for `cfs`, from
    * its options resolved against {@link PolicyDefinition.options}.
@@ -90,6 +97,14 @@ registerPolicy({
   create: () => null,
 });
 registerPolicy({
+  name: "microquanta",
+  description: "no agent: snap's engine threads in the kernel's MicroQuanta class (0.9 ms of " +
+    "each 1 ms), every other thread in CFS (the Snap baseline; other workloads run as under cfs)",
+  model: "kernel",
+  workload: "snap",
+  create: () => null,
+});
+registerPolicy({
   name: "fifo-percpu",
   description: "per-CPU agents, round-robin placement, no migration, preempted to the front",
   model: "per-cpu",
@@ -135,6 +150,14 @@ registerPolicy({
   runnableTimeoutNs: 100_000_000,
   model: "per-cpu",
   create: () => new Biff(),
+});
+registerPolicy({
+  name: "snap",
+  description: "global agent, one FIFO: engines (nice <= 0) before antagonists, which engines " +
+    "preempt; never CFS threads (Snap)",
+  model: "centralized",
+  workload: "snap",
+  create: () => new Snap(),
 });
 registerPolicy({
   name: "ghost-cfs",

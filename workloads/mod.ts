@@ -64,3 +64,4 @@ export {
   type SearchQueryType,
   searchWorkload,
 } from "./search.ts";
+export { SNAP, SNAP_MESSAGE_TYPES, SNAP_OPTIONS, type SnapOptions } from "./snap.ts";

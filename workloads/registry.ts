@@ -10,6 +10,7 @@ import type { OptionSpecs } from "../core/options.ts";
 import { ANTAGONIST } from "./antagonist.ts";
 import { ROCKSDB } from "./rocksdb.ts";
 import { SEARCH } from "./search.ts";
+import { SNAP } from "./snap.ts";
 import { SYNTHETIC } from "./synthetic.ts";
 import type { WorkloadDefinition } from "./workload.ts";
 
@@ -105,6 +106,7 @@ registerWorkload(SYNTHETIC);
 registerWorkload(ROCKSDB);
 registerWorkload(ANTAGONIST);
 registerWorkload(SEARCH);
+registerWorkload(SNAP);
 
 /** Looks up a workload; throws InputError naming the choices. */
 export function resolveWorkload(name: string): WorkloadDefinition {

@@ -144,6 +144,8 @@ export interface RunResult {
   timeSeries?: TimeSeries;
   /** Latency CDF of all requests (total stage), when asked for. */
   cdfUs?: { valueUs: number; fraction: number }[];
+  /** Total latency at the quantiles asked for, per request type (not `all`). */
+  quantilesUs?: { type: string; quantile: number; valueUs: number; count: number }[];
 }
 
 /** Fields of a {@link RunResult} that depend on the wall clock. */
@@ -155,6 +157,11 @@ export interface RunExperimentOptions {
   onProgress?: ((fraction: number) => void) | undefined;
   /** Include a latency CDF (total, all types) of at most this many points. @default 0 */
   cdfPoints?: number;
+  /**
+   * Include the total latency at these quantiles (e.g. 0.99999) per request
+   * type, for tails beyond p99.9. @default none
+   */
+  quantiles?: readonly number[];
   /**
    * Receives the kernel's and the enclave's scheduling events (`run --trace`);
    * set before the policy and the workload start. @default none
@@ -249,6 +256,9 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
     ...(timeSeries === undefined ? {} : { timeSeries }),
     ...(options.cdfPoints !== undefined && options.cdfPoints > 0 && stats.completed > 0
       ? { cdfUs: cdf(workload, options.cdfPoints) }
+      : {}),
+    ...(options.quantiles !== undefined && options.quantiles.length > 0
+      ? { quantilesUs: quantiles(workload, options.quantiles) }
       : {}),
   };
 }
@@ -485,6 +495,22 @@ function ghostSummary(run: Run, threadCpu: readonly GroupCpu[]): GhostSummary | 
     agentMigrations: sum((s) => s.migrations),
     agentCpuUs: threadCpu.find((g) => g.group === "agents")?.cpuUs ?? 0,
   };
+}
+
+function quantiles(
+  workload: Workload,
+  qs: readonly number[],
+): NonNullable<RunResult["quantilesUs"]> {
+  const stats = workload.stats;
+  return stats.types.flatMap((type, index) => {
+    const histogram = stats.histogram(index, "total");
+    return qs.map((quantile) => ({
+      type,
+      quantile,
+      valueUs: histogram.count === 0 ? 0 : round(histogram.quantile(quantile) / US, 3),
+      count: histogram.count,
+    }));
+  });
 }
 
 function cdf(workload: Workload, points: number): { valueUs: number; fraction: number }[] {

@@ -26,9 +26,14 @@ const CDF_POINTS = 240;
 /** The paper's flat part of Fig. 6a: p99 of about 50 us or less below saturation. */
 const FLAT_P99_US = 50;
 
-/** Every registered policy (but those loaded from a source), then those the user adds. */
+/**
+ * Every registered policy (but those loaded from a source, and those written
+ * for another workload), then those the user adds.
+ */
 function policies(context: FigureContext): string[] {
-  const registered = Object.keys(POLICIES).filter((name) => policySourceKind(name) === null);
+  const registered = Object.keys(POLICIES).filter((name) =>
+    policySourceKind(name) === null && POLICIES[name]!.workload === undefined
+  );
   return withPolicies(registered, context);
 }
 
