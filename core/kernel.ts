@@ -771,7 +771,9 @@ export class Kernel {
     this.#updateCurr(cpu, thread);
     thread.spinning = false;
     thread.remaining = 0;
-    cpu.stepEvent = this.engine.at(this.engine.now, this.#kindStep, cpu.id, cpu.stepGen);
+    // Poked while its context switch is still being paid: it looks once the switch is over.
+    const at = Math.max(this.engine.now, thread.lastUpdate);
+    cpu.stepEvent = this.engine.at(at, this.#kindStep, cpu.id, cpu.stepGen);
   }
 
   // ---- tick ---------------------------------------------------------------

@@ -11,11 +11,13 @@
  * the end of the transmit work; the queue stage is the wait for an engine's
  * first look at it.
  *
- * Engines (after the paper's description of Snap, §4.3 p.597): engine 0
- * always polls (it spins on its CPU when there is nothing to do); the others
- * block when the queue is empty and are woken one at a time on bursts, when
- * the work queue holds at least `burst` items per awake engine. Engines
- * share one FIFO of work items and take them one at a time.
+ * Engines (after the paper's description of Snap, §4.3 p.597): the first
+ * `pollers` engines (default 1) always poll (they spin on their CPU when
+ * there is nothing to do); the others block when the queue is empty and are
+ * woken one at a time on bursts, when the work queue holds at least `burst`
+ * items per awake engine (with no poller, new work always wakes one when
+ * none is awake). Engines share one FIFO of work items and take them one at
+ * a time.
  *
  * Scheduling classes by policy: under `microquanta` the engines are
  * MicroQuanta threads (core/microquanta_class.ts); under a ghOSt policy they
@@ -35,7 +37,7 @@
  * | machine | one socket, 56 CPUs (`--cpus 56`) | paper §4.3, p.597 |
  * | loaded mode | 40 antagonist threads | paper §4.3, p.597 |
  * | server threads | CFS, one per stream | paper §4.3, p.597 |
- * | one engine always polls, more woken on bursts | as described | paper §4.3, p.597 |
+ * | one engine always polls, more woken on bursts | `pollers` 1 | paper §4.3, p.597 |
  * | arrivals | Poisson per stream | assumption (not stated) |
  * | engines | 4 | assumption (not stated) |
  * | burst threshold | 2 queued items per awake engine | assumption |
@@ -93,6 +95,14 @@ export const SNAP_OPTIONS = {
     min: 1,
     max: 1000,
     help: "engine threads; engine 0 always polls (an assumption: the paper gives no count)",
+  },
+  pollers: {
+    kind: "integer",
+    default: 1,
+    min: 0,
+    max: 1000,
+    help: "engines that always poll, spinning when idle (paper: at least one); the others " +
+      "block and are woken on bursts; 0: every engine blocks and is woken on arrival",
   },
   burst: {
     kind: "integer",
@@ -192,6 +202,11 @@ class SnapWorkload implements Workload {
     this.stats = new RequestStats({ types: SNAP_MESSAGE_TYPES, warmupNs: context.warmupNs });
     const streams = options.smallStreams + options.largeStreams;
     if (streams === 0) throw new RangeError("Workload snap needs at least one stream");
+    if (options.pollers > options.engines) {
+      throw new RangeError(
+        `Workload snap: ${options.pollers} pollers need as many engines, got ${options.engines}`,
+      );
+    }
     this.workers = options.engines;
     for (let s = 0; s < streams; s++) {
       const small = s < options.smallStreams;
@@ -206,8 +221,9 @@ class SnapWorkload implements Workload {
       : schedClassOf(context);
     for (let i = 0; i < options.engines; i++) {
       const slot = new EngineSlot(i);
-      slot.awake = i === 0;
-      slot.thread = kernel.spawn(this.#engineLoop(slot, i === 0), {
+      const poller = i < options.pollers;
+      slot.awake = poller;
+      slot.thread = kernel.spawn(this.#engineLoop(slot, poller), {
         name: `engine${i}`,
         group: "snap-engines",
         nice: context.enclave === null ? context.latencyNice : 0,
@@ -251,15 +267,17 @@ class SnapWorkload implements Workload {
   }
 
   /**
-   * New work for the engines: the poller looks at once if it is waiting for
-   * work; another engine wakes when the queue holds `burst` items per awake
+   * New work for the engines: a poller waiting for work looks at once;
+   * another engine wakes when the queue holds `burst` items per awake
    * engine.
    */
   #kick(): void {
-    const poller = this.#engines[0]!;
-    if (poller.polling) {
+    for (let i = 0; i < this.#options.pollers; i++) {
+      const poller = this.#engines[i]!;
+      if (!poller.polling) continue;
       poller.polling = false;
       this.#kernel.poke(poller.thread!);
+      break;
     }
     let awake = 0;
     let sleeper: EngineSlot | null = null;

@@ -90,3 +90,17 @@ Deno.test("snap reads its stream and size options", () => {
     RangeError,
   );
 });
+
+Deno.test("snap with no poller runs its engines only for their work", () => {
+  // Every engine blocks when idle: with ideal costs the engines' CPU time is
+  // their receive and transmit work, 2 x (1 us + 100 ns/kB) per message.
+  const result = run({ policy: "cfs", costs: "ideal", workloadOptions: { pollers: 0 } });
+  const small = result.latencyUs["64B"]!.count;
+  const large = result.latencyUs["64kB"]!.count;
+  const expectedUs = (small * 2 * (1000 + 6.25) + large * 2 * (1000 + 6400)) / US;
+  const engines = groupCpuUs(result, "snap-engines");
+  // Messages that straddle the warm-up or the end shift it by a few.
+  assert.ok(Math.abs(engines - expectedUs) < 0.01 * expectedUs, `${engines} vs ${expectedUs}`);
+  assert.equal(result.lost, 0);
+  assert.throws(() => run({ workloadOptions: { engines: 2, pollers: 3 } }), RangeError);
+});

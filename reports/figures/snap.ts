@@ -119,9 +119,14 @@ export const SNAP_FIGURE: FigureDefinition = {
       )
     );
     const s = SETTINGS[context.suite];
-    return concatCharts(panels, {
+    // Two rows (64 B, 64 kB) of two panels (quiet, loaded).
+    const rowsOfPanels = [panels.slice(0, 2), panels.slice(2, 4)].map((pair) =>
+      concatCharts(pair, { title: "" })
+    );
+    return concatCharts(rowsOfPanels, {
       title: "Snap message latency: MicroQuanta vs ghOSt",
       subtitle: `${s.cpus} CPUs, 6 streams x 10k msg/s, loaded: ${s.antagonists} antagonists`,
+      direction: "vertical",
     });
   },
   claims(rows: readonly Row[]): Claim[] {
