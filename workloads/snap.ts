@@ -34,9 +34,10 @@
  * | small and large streams | 1 of 64 B, 5 of 64 kB | paper §4.3, p.597 |
  * | messages per stream | 10k/s (`--load 60000` for 6 streams) | paper §4.3, p.597 |
  * | replies | the request's size | paper §4.3, p.597 ("equal-size replies") |
- * | machine | one socket, 56 CPUs (`--cpus 56`) | paper §4.3, p.597 |
+ * | machine | one socket, 56 CPUs (`--cpus 56`: flat, no SMT modelled; the paper's are 28 cores x 2 HT) | paper §4.3, p.597 |
  * | loaded mode | 40 antagonist threads | paper §4.3, p.597 |
  * | server threads | CFS, one per stream | paper §4.3, p.597 |
+ * | nice values | antagonists +19; servers and engines −20 under `cfs` and `microquanta` when loaded, else 0 (the runner's co-location rule) | assumption (not stated) |
  * | one engine always polls, more woken on bursts | `pollers` 1 | paper §4.3, p.597 |
  * | arrivals | Poisson per stream | assumption (not stated) |
  * | engines | 4 | assumption (not stated) |
