@@ -95,7 +95,7 @@ export const SNAP_OPTIONS = {
     default: 4,
     min: 1,
     max: 1000,
-    help: "engine threads; engine 0 always polls (an assumption: the paper gives no count)",
+    help: "engine threads, pollers first (an assumption: the paper gives no count)",
   },
   pollers: {
     kind: "integer",
