@@ -4,6 +4,8 @@
  * creation, wake-up and exit, and the scheduling-class stack of
  * shared/reference/ghost.md, lowest first:
  * idle < ghost < fair (CFS) < agent (ghost_agent); stop is not modelled.
+ * The MicroQuanta class (microquanta_class.ts, Snap's baseline) sits
+ * between fair and agent.
  *
  * It follows `try_to_wake_up` (wake), `wake_up_new_task` (spawn),
  * `check_preempt_curr` (a woken thread of a higher class preempts),
@@ -37,6 +39,7 @@ import { EevdfClass } from "./eevdf_class.ts";
 import type { Engine } from "./engine.ts";
 import { type CfsTunables, FairClass } from "./fair_class.ts";
 import { GhostClass, type GhostHooks, type LatchOptions } from "./ghost_class.ts";
+import { MicroQuantaClass, type MicroQuantaOptions } from "./microquanta_class.ts";
 import { type SchedClassName, Thread, type ThreadOptions, type WaitQueue } from "./thread.ts";
 import type { CpuInfo, Topology } from "./topology.ts";
 import {
@@ -64,6 +67,8 @@ export interface KernelOptions {
    * `eevdf` (Linux 6.6 on, eevdf_class.ts). @default "cfs"
    */
   fair?: FairClassName;
+  /** Period and quantum of the MicroQuanta class. @default 0.9 ms of each 1 ms */
+  microQuanta?: MicroQuantaOptions;
 }
 
 /** The fair classes a kernel can run. */
@@ -165,6 +170,7 @@ export class Kernel {
   readonly #threads = new GtidMap<Thread>();
   readonly #fair: FairClass;
   readonly #ghost: GhostClass;
+  readonly #mq: MicroQuantaClass;
   readonly #slowdown: TopologySlowdown;
   readonly #kindResched: number;
   readonly #kindStep: number;
@@ -225,6 +231,12 @@ export class Kernel {
     this.#kindTick = engine.register("kernel.tick", (cpu, gen) => this.#onTick(cpu, gen));
     this.#kindTimer = engine.register("kernel.timer", (id, gen) => this.#onTimer(id, gen));
     this.#ghost = new GhostClass(this, this.#fair);
+    this.#mq = new MicroQuantaClass(this, this.#fair, options.microQuanta);
+  }
+
+  /** The MicroQuanta class (its period, quantum and throttle count). */
+  get microQuanta(): MicroQuantaClass {
+    return this.#mq;
   }
 
   /** CPU whose thread is running its behaviour right now, or -1 (engine events). */
@@ -269,7 +281,7 @@ export class Kernel {
   spawn(behavior: Thread["behavior"], options: SpawnOptions): Thread {
     const thread = new Thread(this.#nextId++, behavior, options, this.cpus.length);
     const schedClass = options.schedClass ?? "fair";
-    if (schedClass !== "fair") {
+    if (schedClass === "ghost" || schedClass === "agent") {
       if (options.ghost === undefined) {
         throw new TypeError(`A ${schedClass}-class thread needs an enclave`);
       }
@@ -282,6 +294,8 @@ export class Kernel {
       this.#ghost.spawnAgent(thread, options.affinity);
     } else if (schedClass === "ghost") {
       this.#ghost.spawn(thread);
+    } else if (schedClass === "microquanta") {
+      this.#mq.spawn(thread);
     } else {
       const cpu = this.cpus[this.#fair.selectCpu(thread, this.#currentCpu)]!;
       this.#fair.placeNew(cpu, thread);
@@ -307,6 +321,8 @@ export class Kernel {
       this.#ghost.wake(thread, wakerCpu);
     } else if (thread.schedClass === "agent") {
       this.#ghost.wakeAgent(thread);
+    } else if (thread.schedClass === "microquanta") {
+      this.#mq.wake(thread);
     } else {
       const cpu = this.cpus[this.#fair.selectCpu(thread, wakerCpu)]!;
       this.#fair.placeWoken(cpu, thread);
@@ -337,6 +353,7 @@ export class Kernel {
       this.#requestResched(cpu);
       return;
     }
+    if (curr.schedClass === "microquanta") return; // a fair thread never preempts it
     if (curr.schedClass !== "fair") {
       if (curr.schedClass === "ghost") this.#requestResched(cpu);
       cpu.ghost?.boost(cpu.id);
@@ -436,6 +453,7 @@ export class Kernel {
       thread.lastUpdate = now;
     }
     this.#invalidateStep(cpu);
+    if (thread.schedClass === "microquanta") this.#mq.stopped(cpu, thread);
     cpu.curr = null;
     thread.cpu = -1;
     this.tracer?.threadOff(cpu.id, thread, now);
@@ -468,8 +486,14 @@ export class Kernel {
    */
   #putPrev(cpu: CpuState, prev: Thread): boolean {
     if (prev.schedClass === "agent") return false; // nothing preempts an agent
+    if (prev.schedClass === "microquanta") {
+      if (this.#mq.keepsCpu(cpu, prev)) return false;
+      this.#detach(cpu, prev);
+      this.#mq.preempted(cpu, prev);
+      return true;
+    }
     if (prev.schedClass === "ghost") {
-      if (this.#ghost.keepsCpu(cpu, prev)) return false;
+      if (this.#ghost.keepsCpu(cpu, prev) && !this.#mq.holds(cpu)) return false;
       this.#detach(cpu, prev);
       this.#ghost.preempted(cpu, prev);
     } else if (!prev.allowed(cpu.id)) {
@@ -499,6 +523,12 @@ export class Kernel {
       this.#run(cpu, agent, agent !== prev ? 0 : NO_SWITCH);
       return;
     }
+    const mq = this.#mq.pickNext(cpu);
+    if (mq !== null) {
+      this.#ghost.displaceLatched(cpu);
+      this.#run(cpu, mq, mq !== prev ? this.costs.cfsContextSwitch : NO_SWITCH);
+      return;
+    }
     const next = this.#fair.pickNext(cpu);
     if (next !== null) {
       this.#ghost.displaceLatched(cpu);
@@ -510,6 +540,7 @@ export class Kernel {
     this.#goIdle(cpu);
     // A fair thread gave the CPU back: the enclave's agents may use it again.
     if (prev !== null && prev.schedClass === "fair") cpu.ghost?.cpuAvailable(cpu.id);
+    if (prev !== null && prev.schedClass === "microquanta") cpu.ghost?.cpuAvailable(cpu.id);
   }
 
   /**
@@ -578,6 +609,7 @@ export class Kernel {
     }
     thread.lastUpdate = now + cost;
     this.tracer?.threadOn(cpu.id, thread, now + cost);
+    if (thread.schedClass === "microquanta") this.#mq.started(cpu, thread);
     if (switched && thread.schedClass === "ghost") thread.ghost!.taskOnCpu(thread, cpu.id);
     if (!cpu.tickArmed) this.#armTick(cpu);
     if (thread.spinning) return; // back to spinning until poked
@@ -731,6 +763,7 @@ export class Kernel {
     this.#detach(cpu, thread);
     thread.state = "dead";
     this.#threads.delete(thread.id);
+    if (thread.schedClass === "microquanta") this.#mq.exited(thread);
     if (thread.schedClass === "ghost") thread.ghost!.taskDead(thread, cpu.id);
     if (cpu.agent === thread) cpu.agent = null;
     this.onThreadExit?.(thread);
@@ -759,7 +792,9 @@ export class Kernel {
     this.#updateCurr(cpu, thread);
     thread.spinning = false;
     thread.remaining = 0;
-    cpu.stepEvent = this.engine.at(this.engine.now, this.#kindStep, cpu.id, cpu.stepGen);
+    // Poked while its context switch is still being paid: it looks once the switch is over.
+    const at = Math.max(this.engine.now, thread.lastUpdate);
+    cpu.stepEvent = this.engine.at(at, this.#kindStep, cpu.id, cpu.stepGen);
   }
 
   // ---- tick ---------------------------------------------------------------
@@ -782,7 +817,9 @@ export class Kernel {
     const curr = cpu.curr;
     if (curr === null) return;
     this.#updateCurr(cpu, curr);
-    if (this.#fair.tickPreempts(cpu, curr)) this.#requestResched(cpu);
+    if (curr.schedClass !== "microquanta") {
+      if (this.#fair.tickPreempts(cpu, curr)) this.#requestResched(cpu);
+    }
     cpu.ghost?.cpuTick(cpu.id);
     const balanced = this.#fair.tickBalance(cpu);
     if (balanced !== null) this.#requestResched(balanced);
@@ -821,6 +858,7 @@ export class Kernel {
     }
     const curr = state.curr;
     if (state.rq.size > 0 || (curr !== null && curr.schedClass === "fair")) return false;
+    if (this.#mq.holds(state)) return false;
     if (cpu === agentCpu) return true;
     const agent = state.agent;
     return agent === null || agent.state === "blocked" || agent.state === "dead";
@@ -855,6 +893,8 @@ export class Kernel {
     thread.affinity = mask;
     if (thread.schedClass === "ghost") {
       this.#ghost.affinityChanged(thread);
+    } else if (thread.schedClass === "microquanta") {
+      if (thread.state === "runnable") this.#mq.affinityChanged(thread);
     } else if (thread.state === "runnable" && !thread.allowed(thread.rqCpu)) {
       this.#fair.dequeue(this.cpus[thread.rqCpu]!, thread);
       thread.state = "blocked";

@@ -90,6 +90,12 @@ export {
 export { type CfsTunables, cfsTunables } from "./fair_class.ts";
 export { EEVDF_BASE_SLICE_NS, eevdfBaseSlice } from "./eevdf_class.ts";
 export type { GhostHooks, LatchOptions } from "./ghost_class.ts";
+export {
+  MICROQUANTA_PERIOD_NS,
+  MICROQUANTA_QUANTUM_NS,
+  MicroQuantaClass,
+  type MicroQuantaOptions,
+} from "./microquanta_class.ts";
 export { CpuSet } from "./cpu_set.ts";
 export {
   type MessageType,

@@ -21,10 +21,11 @@ export type ThreadState = "runnable" | "running" | "blocked" | "dead";
 
 /**
  * The scheduling class a thread belongs to, lowest to highest: `ghost`
- * (scheduled by an agent), `fair` (CFS), `agent` (ghOSt agents, above all
- * but stop).
+ * (scheduled by an agent), `fair` (CFS), `microquanta` (soft real-time with
+ * a quantum per period, see microquanta_class.ts), `agent` (ghOSt agents,
+ * above all but stop).
  */
-export type SchedClassName = "ghost" | "fair" | "agent";
+export type SchedClassName = "ghost" | "fair" | "microquanta" | "agent";
 
 /**
  * A thread's program. `next` runs while the thread is on a CPU, at the

@@ -261,6 +261,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
   search: { runnableCpu: 2, round2: [], waiter: 12, how: "commit", perCpuQueues: false },
   edf: { runnableCpu: 2, round2: [], waiter: 12, how: "commit", perCpuQueues: false },
   sol: { runnableCpu: 2, round2: [], waiter: 12, how: "commit", perCpuQueues: false },
+  snap: { runnableCpu: 2, round2: [], waiter: 12, how: "commit", perCpuQueues: false },
   biff: { runnableCpu: 0, round2: [[2, 12]], waiter: 13, how: "hook", perCpuQueues: false },
   "ghost-cfs": {
     runnableCpu: 0,

@@ -16,6 +16,7 @@ import { FifoPerCpu } from "./fifo_per_cpu.ts";
 import { GhostCfs } from "./ghost_cfs.ts";
 import { Search, SEARCH_HOLD_NS, SEARCH_SCAN_PER_CPU_NS } from "./search.ts";
 import { Shinjuku } from "./shinjuku.ts";
+import { Snap } from "./snap.ts";
 import { Sol } from "./sol.ts";
 
 /** A registered policy. */
@@ -33,6 +34,12 @@ export interface PolicyDefinition {
   readonly options?: OptionSpecs;
   /** Watchdog timeout the policy relies on, ns (0: none). @default 0 */
   readonly runnableTimeoutNs?: number;
+  /**
+   * The workload the policy is written for (`snap`'s MicroQuanta baseline
+   * and ghOSt policy): figures that run every policy on another workload
+   * leave it out. @default none: any workload
+   */
+  readonly workload?: string;
   /**
    * Creates a fresh policy (one per agent process), or null for `cfs`, from
    * its options resolved against {@link PolicyDefinition.options}.
@@ -88,6 +95,14 @@ registerPolicy({
   name: "cfs",
   description: "no agent: threads stay in the emulated kernel's CFS (the baseline)",
   model: "kernel",
+  create: () => null,
+});
+registerPolicy({
+  name: "microquanta",
+  description: "no agent: snap's engine threads in the kernel's MicroQuanta class (0.9 ms of " +
+    "each 1 ms), every other thread in CFS (the Snap baseline; other workloads run as under cfs)",
+  model: "kernel",
+  workload: "snap",
   create: () => null,
 });
 registerPolicy({
@@ -175,6 +190,14 @@ registerPolicy({
   runnableTimeoutNs: 100_000_000,
   model: "per-cpu",
   create: () => new Biff(),
+});
+registerPolicy({
+  name: "snap",
+  description: "global agent, one FIFO: engines (nice <= 0) before antagonists, which engines " +
+    "preempt; never CFS threads (Snap)",
+  model: "centralized",
+  workload: "snap",
+  create: () => new Snap(),
 });
 registerPolicy({
   name: "ghost-cfs",

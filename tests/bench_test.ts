@@ -16,6 +16,11 @@ const ROOT = new URL("../", import.meta.url);
  * Claims whose verdict the test does not assert, with the reason. They are
  * still checked to be reported, with numbers, in summary.json.
  */
+/** Why the snap figure's claims are reported, not asserted. */
+const SNAP_DIVERGES = "the model's MicroQuanta throttles the always-polling engine every " +
+  "period, and the message it holds then waits out the 0.1 ms blackout: MicroQuanta's tail " +
+  "rises from p90-p99 on, where the paper's stays with ghOSt's until p99.9 (see README.md)";
+
 const NOT_ASSERTED: Readonly<Record<string, string>> = {
   "shinjuku's saturation throughput is at least 2x that of cfs":
     "its verdict depends on run length: the test suite's 1 s runs see few 5 ms Ranges and " +
@@ -26,6 +31,14 @@ const NOT_ASSERTED: Readonly<Record<string, string>> = {
   "ghOSt's p99 of A and of B is at least 20% below CFS's at the production-like load":
     "B's holds; A's does not: the emulated CFS already keeps a woken A worker in its CCX and " +
     "pulls work at once to a CPU going idle (see README.md)",
+  [
+    "64 B: ghOSt's latency is within 10% of MicroQuanta's (or better by at most 10%) through " +
+    "p99.9, quiet and loaded"
+  ]: SNAP_DIVERGES,
+  ["64 kB: ghOSt's latency is within 15% of MicroQuanta's through p99, quiet and loaded"]:
+    SNAP_DIVERGES,
+  "64 kB: ghOSt's latency is 5-30% below MicroQuanta's from p99.9 on (where supported)":
+    SNAP_DIVERGES,
 };
 
 const OUTPUTS = [".csv", ".vl.json", ".svg", ".png"];

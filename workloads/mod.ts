@@ -85,3 +85,4 @@ export {
   periodicTaskSet,
   utilizationOf,
 } from "./periodic.ts";
+export { SNAP, SNAP_MESSAGE_TYPES, SNAP_OPTIONS, type SnapOptions } from "./snap.ts";

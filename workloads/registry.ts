@@ -11,6 +11,7 @@ import { ANTAGONIST } from "./antagonist.ts";
 import { PERIODIC } from "./periodic.ts";
 import { ROCKSDB } from "./rocksdb.ts";
 import { SEARCH } from "./search.ts";
+import { SNAP } from "./snap.ts";
 import { SYNTHETIC } from "./synthetic.ts";
 import type { WorkloadDefinition } from "./workload.ts";
 
@@ -107,6 +108,7 @@ registerWorkload(ROCKSDB);
 registerWorkload(ANTAGONIST);
 registerWorkload(SEARCH);
 registerWorkload(PERIODIC);
+registerWorkload(SNAP);
 
 /** Looks up a workload; throws InputError naming the choices. */
 export function resolveWorkload(name: string): WorkloadDefinition {

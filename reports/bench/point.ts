@@ -16,7 +16,7 @@ import { runScalability, type ScalabilityRow } from "../experiment/agent_scalabi
 
 /** What a point runs. */
 export type PointSpec =
-  | { kind: "run"; config: RunConfig; cdfPoints?: number }
+  | { kind: "run"; config: RunConfig; cdfPoints?: number; quantiles?: number[] }
   | { kind: "microbench"; costs: string; rounds: number }
   | {
     kind: "scalability";
@@ -56,6 +56,7 @@ export function runPoint(spec: PointSpec): PointOutcome {
     case "run": {
       const { eventsPerSec: _, ...run } = runExperiment(spec.config, {
         cdfPoints: spec.cdfPoints ?? 0,
+        ...(spec.quantiles === undefined ? {} : { quantiles: spec.quantiles }),
       });
       events = run.events;
       result = { kind: "run", run };

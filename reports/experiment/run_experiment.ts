@@ -147,6 +147,8 @@ export interface RunResult {
   cdfUs?: { valueUs: number; fraction: number }[];
   /** Met and missed deadlines, for a workload whose requests carry deadlines (`periodic`). */
   deadlines?: DeadlineSummary;
+  /** Total latency at the quantiles asked for, per request type (not `all`). */
+  quantilesUs?: { type: string; quantile: number; valueUs: number; count: number }[];
 }
 
 /** Fields of a {@link RunResult} that depend on the wall clock. */
@@ -158,6 +160,11 @@ export interface RunExperimentOptions {
   onProgress?: ((fraction: number) => void) | undefined;
   /** Include a latency CDF (total, all types) of at most this many points. @default 0 */
   cdfPoints?: number;
+  /**
+   * Include the total latency at these quantiles (e.g. 0.99999) per request
+   * type, for tails beyond p99.9. @default none
+   */
+  quantiles?: readonly number[];
   /**
    * Receives the kernel's and the enclave's scheduling events (`run --trace`);
    * set before the policy and the workload start. @default none
@@ -255,6 +262,9 @@ export function runExperiment(config: RunConfig, options: RunExperimentOptions =
       ? { cdfUs: cdf(workload, options.cdfPoints) }
       : {}),
     ...(deadlines === undefined ? {} : { deadlines }),
+    ...(options.quantiles !== undefined && options.quantiles.length > 0
+      ? { quantilesUs: quantiles(workload, options.quantiles) }
+      : {}),
   };
 }
 
@@ -491,6 +501,22 @@ function ghostSummary(run: Run, threadCpu: readonly GroupCpu[]): GhostSummary | 
     agentMigrations: sum((s) => s.migrations),
     agentCpuUs: threadCpu.find((g) => g.group === "agents")?.cpuUs ?? 0,
   };
+}
+
+function quantiles(
+  workload: Workload,
+  qs: readonly number[],
+): NonNullable<RunResult["quantilesUs"]> {
+  const stats = workload.stats;
+  return stats.types.flatMap((type, index) => {
+    const histogram = stats.histogram(index, "total");
+    return qs.map((quantile) => ({
+      type,
+      quantile,
+      valueUs: histogram.count === 0 ? 0 : round(histogram.quantile(quantile) / US, 3),
+      count: histogram.count,
+    }));
+  });
 }
 
 function cdf(workload: Workload, points: number): { valueUs: number; fraction: number }[] {

@@ -150,3 +150,36 @@ export const PAPER_WATCHDOG: ClaimSource = {
     "watchdog destroys an enclave whose agent left a runnable thread unscheduled for a set " +
     "number of ms",
 };
+
+/** Fig. 7 (§4.3, pp.597–598): Snap's 64 B messages through p99.9. */
+export const PAPER_FIG7_64B_BODY: ClaimSource = {
+  kind: "paper",
+  citation: `${PAPER} §4.3, Fig. 7, pp.597–598`,
+  says: "64 B: ghOSt similar to MicroQuanta or up to 10% better through p99.9 (plot, quiet: " +
+    "90/180/300/430 vs 90/180/300/410 us at p50/p90/p99/p99.9)",
+};
+
+/** Fig. 7 (§4.3, p.598): Snap's 64 B messages in the extreme tail. */
+export const PAPER_FIG7_64B_TAIL: ClaimSource = {
+  kind: "paper",
+  citation: `${PAPER} §4.3, Fig. 7, p.598`,
+  says: "64 B: ghOSt up to 1.7x worse at p99.99 and beyond, cheap messages exposing the " +
+    "scheduling cost (plot, loaded p99.999: 26.3 vs 15.1 ms)",
+};
+
+/** Fig. 7 (§4.3, p.598): Snap's 64 kB messages through p99. */
+export const PAPER_FIG7_64KB_BODY: ClaimSource = {
+  kind: "paper",
+  citation: `${PAPER} §4.3, Fig. 7, p.598`,
+  says: "64 kB: ghOSt within 15% of MicroQuanta through p99 (plot, quiet: 150/270/430 vs " +
+    "150/270/440 us)",
+};
+
+/** Fig. 7 (§4.3, p.598): Snap's 64 kB messages beyond p99.9. */
+export const PAPER_FIG7_64KB_TAIL: ClaimSource = {
+  kind: "paper",
+  citation: `${PAPER} §4.3, Fig. 7, p.598`,
+  says: "64 kB: ghOSt 5-30% lower than MicroQuanta from p99.9 on: it moves an engine off a " +
+    "CPU a server thread takes, MicroQuanta waits out its blackout (plot, quiet p99.99: 1350 " +
+    "vs 1770 us)",
+};

@@ -34,12 +34,13 @@ const FLAT_P99_US = 50;
 const NOT_SHOWN: readonly string[] = ["edf"];
 
 /**
- * Every registered policy (but those loaded from a source, and
- * {@link NOT_SHOWN}), then those the user adds.
+ * Every registered policy (but those loaded from a source, those written
+ * for another workload, and {@link NOT_SHOWN}), then those the user adds.
  */
 function policies(context: FigureContext): string[] {
   const registered = Object.keys(POLICIES).filter((name) =>
-    policySourceKind(name) === null && !NOT_SHOWN.includes(name)
+    policySourceKind(name) === null && POLICIES[name]!.workload === undefined &&
+    !NOT_SHOWN.includes(name)
   );
   return withPolicies(registered, context);
 }

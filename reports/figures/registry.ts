@@ -13,6 +13,7 @@ import { ROCKSDB_CENTRALIZED_FIGURE } from "./rocksdb_centralized.ts";
 import { ROCKSDB_SHINJUKU_FIGURE } from "./rocksdb_shinjuku.ts";
 import { SCALABILITY_FIGURE } from "./scalability.ts";
 import { SEARCH_FIGURE } from "./search.ts";
+import { SNAP_FIGURE } from "./snap.ts";
 
 /** Every figure, in report order. */
 export const FIGURES: readonly FigureDefinition[] = [
@@ -22,6 +23,7 @@ export const FIGURES: readonly FigureDefinition[] = [
   ROCKSDB_CENTRALIZED_FIGURE,
   COLOCATION_FIGURE,
   SEARCH_FIGURE,
+  SNAP_FIGURE,
   LATENCY_CDF_FIGURE,
   DISRUPTION_FIGURE,
 ];
