@@ -97,6 +97,13 @@ export interface ThreadOptions {
   nice?: number;
   /** CPUs the thread may run on. @default every CPU */
   affinity?: readonly number[] | undefined;
+  /**
+   * A data-plane thread (a data-plane OS's spinning core, such as the
+   * original Shinjuku's under Dune): once on its CPU the kernel never takes
+   * it off, so other threads allowed there wait for good. Before its first
+   * run it is picked like any fair thread. @default false
+   */
+  dedicated?: boolean;
 }
 
 /** A thread of the emulated kernel. Fields are the kernel's to change. */
@@ -113,6 +120,8 @@ export class Thread {
   readonly nice: number;
   /** CFS load weight from the nice value. */
   readonly weight: number;
+  /** Whether the kernel never takes its CPU from it once it runs (a data-plane thread). */
+  readonly dedicated: boolean;
   /** Allowed CPUs (1 = allowed), or null for every CPU; changed by `Kernel.setAffinity`. */
   affinity: Uint8Array | null;
   /** Scheduling class. */
@@ -183,6 +192,7 @@ export class Thread {
     }
     this.nice = nice;
     this.weight = NICE_TO_WEIGHT[nice + 20]!;
+    this.dedicated = options.dedicated ?? false;
     if (options.affinity === undefined) {
       this.affinity = null;
     } else {

@@ -148,6 +148,8 @@ export const TOPOLOGY_PRESETS: Readonly<Record<string, TopologyShape>> = {
   xeon2s: { name: "xeon2s", sockets: 2, coresPerLlc: 28, smt: 2 },
   /** 2 sockets x 4 CCXs of 4 cores x 2 SMT (64 CPUs), one NUMA node per socket. */
   rome2s: { name: "rome2s", sockets: 2, llcPerNuma: 4, coresPerLlc: 4, smt: 2 },
+  /** One socket of a 2-socket Xeon E5-2658: 12 cores x 2 SMT (24 CPUs), the paper's Fig. 6. */
+  "xeon-e5-2658": { name: "xeon-e5-2658", coresPerLlc: 12, smt: 2 },
 };
 
 /** One-line descriptions of the presets, for `ghostbench list`. */
@@ -155,6 +157,7 @@ export const TOPOLOGY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   paper8: "8 CPUs, one socket, one L3 (the paper's RocksDB machine)",
   xeon2s: "2 sockets x 28 cores x 2 SMT = 112 CPUs, one L3 per socket",
   rome2s: "2 sockets x 4 CCXs x 4 cores x 2 SMT = 64 CPUs, AMD-style CCXs",
+  "xeon-e5-2658": "one socket of a Xeon E5-2658: 12 cores x 2 SMT = 24 CPUs (the paper's Fig. 6)",
 };
 
 /** Most CPUs a flat machine may have. */
