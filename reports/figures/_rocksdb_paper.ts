@@ -10,7 +10,8 @@
 import type { PointResult, PointSpec } from "../bench/point.ts";
 import type { RunConfig } from "../experiment/run_experiment.ts";
 import type { FigureContext, Row, Suite } from "./figure.ts";
-import { runOf, runSpec } from "./figure.ts";
+import { round, runOf, runSpec, saturation } from "./figure.ts";
+import { SATURATION_US } from "../render/charts.ts";
 import { sweepRows } from "./_rocksdb_sweep.ts";
 import { MS, SEC } from "../../core/units.ts";
 
@@ -105,14 +106,47 @@ export function systemOf(result: PointResult, figure: string): string {
     : String(run.config.policy);
 }
 
-/** Rows of latency sweeps (see `sweepRows`), the `policy` column naming the system. */
+/**
+ * Rows of latency sweeps (see `sweepRows`), the `policy` column naming the
+ * system, with the backlog the run leaves: `inFlight` requests unfinished
+ * at its end, and `backlogUs`, the mean time in the system they imply by
+ * Little's law (in flight / offered load). Finished requests alone hide an
+ * overload that piles up 10 ms requests while short ones stay fast.
+ */
 export function systemRows(results: readonly PointResult[], figure: string): Row[] {
   return results.flatMap((result) => {
     const system = systemOf(result, figure);
+    const run = runOf(result, figure);
+    const inFlight = run.inFlight + run.stranded;
+    const backlogUs = round(inFlight / Number(run.config.load) * 1e6, 1);
     return sweepRows([result], figure).map((row) => ({
       ...row,
       policy: system,
       series: `${system} ${row.type}`,
+      inFlight,
+      backlogUs,
     }));
   });
+}
+
+/**
+ * A system's saturation: where its curve of all requests first reaches
+ * 1 ms, either as the p99 of finished requests or as the backlog's mean
+ * time in the system (`backlogUs`), interpolated like `saturation`; null
+ * when neither does within the sweep.
+ */
+export function systemSaturation(rows: readonly Row[], system: string): {
+  throughput: number | null;
+  maxThroughput: number;
+} {
+  const points = rows.filter((r) => r.policy === system && r.type === "All")
+    .sort((a, b) => Number(a.offeredLoad) - Number(b.offeredLoad))
+    .map((r) => ({
+      throughput: Number(r.throughput),
+      p99: Math.max(Number(r.p99Us), Number(r.backlogUs), Number.MIN_VALUE),
+    }));
+  return {
+    throughput: saturation(points, SATURATION_US),
+    maxThroughput: Math.max(...points.map((p) => p.throughput)),
+  };
 }
