@@ -481,11 +481,12 @@ export class Kernel {
 
   /**
    * Takes the running thread off a CPU that picks again (`put_prev_task`);
-   * returns false when it keeps the CPU: an agent always does, a ghost
-   * thread when nothing displaces it.
+   * returns false when it keeps the CPU: an agent or a dedicated thread
+   * always does, a ghost thread when nothing displaces it.
    */
   #putPrev(cpu: CpuState, prev: Thread): boolean {
     if (prev.schedClass === "agent") return false; // nothing preempts an agent
+    if (prev.dedicated) return false; // a data-plane thread keeps its CPU
     if (prev.schedClass === "microquanta") {
       if (this.#mq.keepsCpu(cpu, prev)) return false;
       this.#detach(cpu, prev);

@@ -270,3 +270,25 @@ Deno.test("Kernel charges a thread moving to another LLC the cache refill, on to
   );
   kernel.checkInvariants();
 });
+
+Deno.test("Kernel never takes a CPU from a dedicated thread once it runs: a nice -20 hog waits", () => {
+  for (const dedicated of [false, true]) {
+    const { engine, kernel } = machine(1, PAPER_COSTS);
+    const spinner = kernel.spawn({ next: (): Action => "spin" }, {
+      name: "dataplane",
+      affinity: [0],
+      dedicated,
+    });
+    engine.run({ until: 1 * MS });
+    assert.equal(spinner.state, "running");
+    const other = kernel.spawn(hog(), { name: "other", nice: -20, affinity: [0] });
+    engine.run({ until: 100 * MS });
+    kernel.checkInvariants();
+    if (dedicated) {
+      assert.equal(other.cpuTime, 0, "the other thread never ran");
+      assert.equal(spinner.state, "running");
+    } else {
+      assert.ok(other.cpuTime > 50 * MS, `CFS shares the CPU: ${other.cpuTime} ns`);
+    }
+  }
+});

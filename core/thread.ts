@@ -100,6 +100,13 @@ export interface ThreadOptions {
   affinity?: readonly number[] | undefined;
   /** Absolute deadline of its work, ns (see `Thread.deadline`). @default Infinity: none */
   deadline?: number;
+  /**
+   * A data-plane thread (a data-plane OS's spinning core, such as the
+   * original Shinjuku's under Dune): once on its CPU the kernel never takes
+   * it off, so other threads allowed there wait for good. Before its first
+   * run it is picked like any fair thread. @default false
+   */
+  dedicated?: boolean;
 }
 
 /** A thread of the emulated kernel. Fields are the kernel's to change. */
@@ -116,6 +123,8 @@ export class Thread {
   readonly nice: number;
   /** CFS load weight from the nice value. */
   readonly weight: number;
+  /** Whether the kernel never takes its CPU from it once it runs (a data-plane thread). */
+  readonly dedicated: boolean;
   /** Allowed CPUs (1 = allowed), or null for every CPU; changed by `Kernel.setAffinity`. */
   affinity: Uint8Array | null;
   /** Scheduling class. */
@@ -200,6 +209,7 @@ export class Thread {
     const deadline = options.deadline ?? Infinity;
     if (!(deadline >= 0)) throw new RangeError(`Invalid deadline: ${deadline} (expected >= 0 ns)`);
     this.deadline = deadline;
+    this.dedicated = options.dedicated ?? false;
     if (options.affinity === undefined) {
       this.affinity = null;
     } else {

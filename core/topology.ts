@@ -158,6 +158,8 @@ export const TOPOLOGY_PRESETS: Readonly<Record<string, TopologyShape>> = {
    * of 4 cores x 2 SMT (256 CPUs, 32 CCXs), one NUMA node per socket.
    */
   "rome2s-256": { name: "rome2s-256", sockets: 2, llcPerNuma: 16, coresPerLlc: 4, smt: 2 },
+  /** One socket of a 2-socket Xeon E5-2658: 12 cores x 2 SMT (24 CPUs), the paper's Fig. 6. */
+  "xeon-e5-2658": { name: "xeon-e5-2658", coresPerLlc: 12, smt: 2 },
 };
 
 /** One-line descriptions of the presets, for `ghostbench list`. */
@@ -167,6 +169,7 @@ export const TOPOLOGY_DESCRIPTIONS: Readonly<Record<string, string>> = {
   haswell2s: "2 sockets x 18 cores x 2 SMT = 72 CPUs, one L3 per socket (Fig. 5's Haswell)",
   rome2s: "2 sockets x 4 CCXs x 4 cores x 2 SMT = 64 CPUs, AMD-style CCXs",
   "rome2s-256": "2 sockets x 16 CCXs x 4 cores x 2 SMT = 256 CPUs (the paper's Search machine)",
+  "xeon-e5-2658": "one socket of a Xeon E5-2658: 12 cores x 2 SMT = 24 CPUs (the paper's Fig. 6)",
 };
 
 /** Most CPUs a flat machine may have. */

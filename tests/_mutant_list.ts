@@ -644,11 +644,27 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     id: "rocksdb-range-ratio-inverted",
-    file: "workloads/rocksdb.ts",
+    file: "workloads/_rocksdb_requests.ts",
     find: "const range = kinds.next() < options.rangeRatio;",
     replace: "const range = kinds.next() > options.rangeRatio;",
     bug: "rangeRatio gives the share of Gets",
     tests: ["workloads/rocksdb_test.ts"],
+  },
+  {
+    id: "dataplane-preemption-free",
+    file: "workloads/_shinjuku_dataplane.ts",
+    find: "this.#start(core, this.#shift(), DATAPLANE_PREEMPT_NS);",
+    replace: "this.#start(core, this.#shift(), 0);",
+    bug: "the data plane's preemption at the slice costs nothing",
+    tests: ["workloads/_shinjuku_dataplane_test.ts"],
+  },
+  {
+    id: "kernel-dedicated-thread-preempted",
+    file: "core/kernel.ts",
+    find: "if (prev.dedicated) return false;",
+    replace: "if (prev.dedicated && prev.nice > 100) return false;",
+    bug: "the kernel takes a dedicated (data-plane) thread off its CPU like any fair thread",
+    tests: ["core/kernel_test.ts", "workloads/_shinjuku_dataplane_test.ts"],
   },
   {
     id: "rocksdb-freed-worker-idles",

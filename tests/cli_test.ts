@@ -461,6 +461,9 @@ Deno.test("flags given with --config override it; a new workload drops the file'
     rangeRatio: 0,
     cfsWait: "futex",
     ghostWait: "futex",
+    mix: "reference",
+    dataplane: "off",
+    dataplaneSliceNs: 30_000,
   });
   assert.equal(config.seed, 1, "missing fields take their defaults");
 

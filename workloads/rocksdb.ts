@@ -35,6 +35,17 @@
  *     is that the agent, when busy, sees the mark later, and that the spin
  *     is never longer.
  *
+ * - With `dataplane: shinjuku` (under `cfs` only): the original Shinjuku, a
+ *   data-plane OS that Linux does not schedule, as the paper's Fig. 6 runs
+ *   it; see _shinjuku_dataplane.ts.
+ *
+ * Threads go where {@link rocksDbCpus} puts them: CPU 0, CPU 1, then the
+ * rest on a machine without SMT; on an SMT machine (the paper's
+ * `xeon-e5-2658`) the load generator and the dispatcher (or global agent)
+ * each hold a whole core. `mix: paper` is the paper's request mix (§4.2,
+ * p.596): a 6 us Get plus 4 us of processing, or 10 ms for `rangeRatio` of
+ * the requests (its 0.5% by default).
+ *
  * Every request carries the five timestamps of the reference experiments:
  * generated, received (by the dispatcher or load generator), assigned (to a
  * worker), started and finished. Stages: ingress (received − generated),
@@ -52,9 +63,17 @@ import type { Kernel } from "../core/kernel.ts";
 import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
 import { type Action, type Thread, WaitQueue } from "../core/thread.ts";
 import type { Topology } from "../core/topology.ts";
-import { MS, SEC, US } from "../core/units.ts";
+import { MS } from "../core/units.ts";
 import { RequestStats } from "../core/metrics/request_stats.ts";
 import { RequestQueue } from "./_request_queue.ts";
+import { loadGenerator } from "./_rocksdb_requests.ts";
+import { DATAPLANE_SLICE_NS, ShinjukuDataPlane } from "./_shinjuku_dataplane.ts";
+
+export {
+  DATAPLANE_HANDOFF_NS,
+  DATAPLANE_PREEMPT_NS,
+  DATAPLANE_SLICE_NS,
+} from "./_shinjuku_dataplane.ts";
 import {
   schedClassOf,
   type Workload,
@@ -62,9 +81,6 @@ import {
   type WorkloadDefinition,
   type WorkloadLayout,
 } from "./workload.ts";
-
-const GET = 0;
-const RANGE = 1;
 
 /** Worker pool sizes of the reference experiments, by policy. */
 export const ROCKSDB_DEFAULT_WORKERS: Readonly<Record<string, number>> = {
@@ -114,6 +130,27 @@ export const ROCKSDB_OPTIONS = {
     default: "futex",
     help: "how idle workers wait under ghOSt (the reference runs prio-table: spin until the " +
       "agent's next pass unschedules them)",
+  },
+  mix: {
+    kind: "choice",
+    choices: ["reference", "paper"],
+    default: "reference",
+    help: "request mix: reference (Get 10 us, Range --range-duration) or paper (SOSP'21 Fig. 6: " +
+      "a 6 us Get plus 4 us of processing, or 10 ms for --range-ratio of them)",
+  },
+  dataplane: {
+    kind: "choice",
+    choices: ["off", "shinjuku"],
+    default: "off",
+    help: "shinjuku: run as the original Shinjuku, a data-plane OS (with --policy cfs): a " +
+      "spinning dispatcher and one spinning worker per worker CPU on CPUs taken from Linux, " +
+      "requests preempted at --dataplane-slice",
+  },
+  dataplaneSliceNs: {
+    kind: "duration",
+    default: DATAPLANE_SLICE_NS,
+    min: 1,
+    help: "the data plane's preemption slice",
   },
 } as const satisfies OptionSpecs;
 
@@ -169,8 +206,7 @@ class RocksDbWorkload implements Workload {
     const { engine, kernel } = context;
     this.#engine = engine;
     this.#kernel = kernel;
-    const cpus = kernel.topology.size;
-    if (cpus < 3) throw new InputError(`Workload rocksdb needs at least 3 CPUs: got ${cpus}`);
+    const plan = rocksDbCpus(kernel.topology);
     this.stats = new RequestStats({ types: ["get", "range"], warmupNs: context.warmupNs });
     const ghost = context.enclave !== null;
     this.#spin = !ghost && options.cfsWait === "spin";
@@ -185,11 +221,10 @@ class RocksDbWorkload implements Workload {
         ? ROCKSDB_DEFAULT_WORKERS[context.policy] ?? DEFAULT_GHOST_WORKERS
         : ROCKSDB_DEFAULT_WORKERS.cfs!);
     this.workers = workers;
-    if (!ghost && workers > cpus - 2) {
+    if (!ghost && workers > plan.workers.length) {
       throw new InputError(
-        `Workload rocksdb under cfs pins one worker per CPU from CPU 2: ${workers} workers need ${
-          workers + 2
-        } CPUs, the machine has ${cpus}`,
+        `Workload rocksdb under cfs pins one worker per CPU from CPU ${plan.workers[0]}: ` +
+          `${workers} workers need ${workers} worker CPUs, the machine has ${plan.workers.length}`,
       );
     }
 
@@ -200,52 +235,35 @@ class RocksDbWorkload implements Workload {
       slot.thread = kernel.spawn(this.#worker(slot, i, waitQueue), {
         name: `worker${i}`,
         group: "rocksdb",
-        ...(ghost ? schedClassOf(context) : { affinity: [2 + i] }),
+        ...(ghost ? schedClassOf(context) : { affinity: [plan.workers[i]!] }),
         nice: context.latencyNice,
       });
       this.#slots.push(slot);
       this.#idle.push(slot);
     }
 
-    // The dispatcher (CFS only): spins on CPU 1.
+    // The dispatcher (CFS only): spins on its CPU.
     if (!ghost) {
       this.#dispatcher = kernel.spawn(this.#dispatcherLoop(), {
         name: "dispatcher",
         group: "rocksdb",
-        affinity: [1],
+        affinity: [plan.dispatcher],
         nice: context.latencyNice,
       });
     }
 
     // The load generator: sleeps until each arrival, then hands it on.
-    const arrivals = engine.random.stream("rocksdb.arrivals");
-    const kinds = engine.random.stream("rocksdb.types");
-    const extra = engine.random.stream("rocksdb.service");
-    const meanGap = SEC / context.load;
-    let nextArrival = Math.max(1, Math.round(arrivals.exponential(meanGap)));
-    kernel.spawn({
-      next: (thread: Thread): Action => {
-        const now = engine.now;
-        while (nextArrival <= now) {
-          const range = kinds.next() < options.rangeRatio;
-          let service = range ? options.rangeDurationNs : 10 * US;
-          if (!range && options.getExpMeanNs > 0) {
-            service += Math.round(extra.exponential(options.getExpMeanNs));
-          }
+    kernel.spawn(
+      loadGenerator(context, options, {
+        arrive: (arrival, service, type) => {
           this.generated++;
-          if (nextArrival < this.#downUntil) this.failed++; // rebooting: refused
-          else this.#ingress.push(nextArrival, service, range ? RANGE : GET);
-          nextArrival += Math.max(1, Math.round(arrivals.exponential(meanGap)));
-        }
-        this.#handOff();
-        if (nextArrival >= context.durationNs) {
-          thread.waitOn = new WaitQueue("rocksdb.loadgen.done");
-          return "wait";
-        }
-        thread.stepNs = nextArrival - now;
-        return "sleep";
-      },
-    }, { name: "loadgen", group: "loadgen", affinity: [0], nice: context.latencyNice });
+          if (arrival < this.#downUntil) this.failed++; // rebooting: refused
+          else this.#ingress.push(arrival, service, type);
+        },
+        handOff: () => this.#handOff(),
+      }),
+      { name: "loadgen", group: "loadgen", affinity: [plan.loadgen], nice: context.latencyNice },
+    );
   }
 
   inFlight(): number {
@@ -390,10 +408,51 @@ class RocksDbWorkload implements Workload {
   }
 }
 
-/** CPU layout under ghOSt: the enclave spans CPUs 1 and up; the global agent takes CPU 1. */
+/** Where the rocksdb threads run (see {@link rocksDbCpus}). */
+export interface RocksDbCpus {
+  /** The load generator's CPU. */
+  loadgen: number;
+  /** The dispatcher's CPU (CFS, the data plane), or the global agent's (ghOSt). */
+  dispatcher: number;
+  /** The CPUs of the workers, in order. */
+  workers: readonly number[];
+}
+
+/**
+ * The CPU plan: the load generator on CPU 0, the dispatcher or global agent
+ * on the first CPU of the next core, the workers on the CPUs of the other
+ * cores. Without SMT that is CPU 0, CPU 1, then CPUs 2 and up, as in the
+ * reference's 8-CPU runs; with SMT the load generator and the dispatcher
+ * each hold a whole core, their siblings left idle, as in the paper's
+ * Fig. 6 (one physical core generates load, the dispatcher has its own).
+ * Throws InputError for a machine with no CPU left for workers.
+ */
+export function rocksDbCpus(topology: Topology): RocksDbCpus {
+  const cpus = topology.size;
+  if (cpus < 3) throw new InputError(`Workload rocksdb needs at least 3 CPUs: got ${cpus}`);
+  const taken = new Set<number>();
+  const take = (cpu: number): number => {
+    taken.add(cpu);
+    for (const sibling of topology.cpu(cpu).siblings) taken.add(sibling);
+    return cpu;
+  };
+  const loadgen = take(0);
+  const next = topology.cpus.find((cpu) => !taken.has(cpu.id));
+  const dispatcher = next === undefined ? -1 : take(next.id);
+  const workers = topology.cpus.map((cpu) => cpu.id).filter((id) => !taken.has(id));
+  if (workers.length === 0) {
+    throw new InputError(
+      `Workload rocksdb needs a core for its load generator, one for its dispatcher and one ` +
+        `for workers: machine ${topology.name} has ${topology.size} CPUs on fewer cores`,
+    );
+  }
+  return { loadgen, dispatcher, workers };
+}
+
+/** CPU layout under ghOSt: the enclave spans the dispatcher's CPU, where the global agent sits, and the workers'. */
 function layout(topology: Topology): WorkloadLayout {
-  const cpus = topology.cpus.map((cpu) => cpu.id).filter((id) => id !== 0);
-  return { enclaveCpus: cpus, globalCpu: 1 };
+  const plan = rocksDbCpus(topology);
+  return { enclaveCpus: [plan.dispatcher, ...plan.workers], globalCpu: plan.dispatcher };
 }
 
 /** The rocksdb workload definition. */
@@ -405,6 +464,16 @@ export const ROCKSDB: WorkloadDefinition<typeof ROCKSDB_OPTIONS> = {
   reboots: true,
   layout,
   create(context: WorkloadContext, options: RocksDbOptions): Workload {
-    return new RocksDbWorkload(context, options);
+    if (options.dataplane === "off") return new RocksDbWorkload(context, options);
+    if (context.enclave !== null) {
+      throw new InputError(
+        `Workload rocksdb's data plane runs without ghOSt: expected policy cfs, got ${context.policy}`,
+      );
+    }
+    return new ShinjukuDataPlane(context, {
+      ...options,
+      cpus: rocksDbCpus(context.kernel.topology),
+      sliceNs: options.dataplaneSliceNs,
+    });
   },
 };

@@ -6,7 +6,7 @@ import { Engine } from "../core/engine.ts";
 import { InputError } from "../core/errors.ts";
 import { Kernel } from "../core/kernel.ts";
 import { type OptionValues, resolveOptions } from "../core/options.ts";
-import { Topology } from "../core/topology.ts";
+import { resolveTopology, Topology } from "../core/topology.ts";
 import { MS, US } from "../core/units.ts";
 import { FifoCentralized } from "../policies/fifo_centralized.ts";
 import {
@@ -15,7 +15,7 @@ import {
   runExperiment,
   type RunResult,
 } from "../reports/experiment/run_experiment.ts";
-import { ROCKSDB, ROCKSDB_OPTIONS } from "./rocksdb.ts";
+import { ROCKSDB, ROCKSDB_OPTIONS, rocksDbCpus } from "./rocksdb.ts";
 
 function run(overrides: Partial<RunConfig> = {}): RunResult {
   return runExperiment({
@@ -92,6 +92,9 @@ Deno.test("rocksdb options default to the reference's request mix and to futex w
     rangeRatio: 0.005,
     cfsWait: "futex",
     ghostWait: "futex",
+    mix: "reference",
+    dataplane: "off",
+    dataplaneSliceNs: 30 * US,
   });
 });
 
@@ -177,4 +180,31 @@ Deno.test("rocksdb serves every request by the end: a freed worker takes the old
     assert.equal(workload.inFlight(), 0, `${policy}: requests left waiting`);
     assert.equal(workload.finished, workload.generated, `${policy}: all served`);
   }
+});
+
+Deno.test("rocksDbCpus gives the load generator and the dispatcher whole cores on an SMT machine", () => {
+  const flat = rocksDbCpus(resolveTopology({ preset: "paper8" }));
+  assert.deepEqual(flat, { loadgen: 0, dispatcher: 1, workers: [2, 3, 4, 5, 6, 7] });
+  const paper = rocksDbCpus(resolveTopology({ preset: "xeon-e5-2658" }));
+  assert.equal(paper.loadgen, 0);
+  assert.equal(paper.dispatcher, 2);
+  assert.deepEqual(paper.workers, Array.from({ length: 20 }, (_, i) => 4 + i));
+  assert.throws(
+    () => rocksDbCpus(new Topology({ name: "two-cores", coresPerLlc: 2, smt: 2 })),
+    InputError,
+  );
+});
+
+Deno.test("rocksdb's paper mix: 6 + 4 us for short requests, 6 us + 10 ms for long ones", () => {
+  const result = run({
+    policy: "cfs",
+    load: 2_000,
+    durationNs: 500 * MS,
+    workloadOptions: { mix: "paper", rangeRatio: 0.05 },
+  });
+  assert.equal(result.lost, 0);
+  assert.equal(result.stagesUs.service.get!.max, 10);
+  assert.ok(result.latencyUs.range!.count > 10);
+  assert.equal(result.stagesUs.service.range!.p50 >= 10_006, true);
+  assert.ok(result.stagesUs.service.range!.p50 < 10_010, "6 us + 10 ms");
 });

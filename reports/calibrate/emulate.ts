@@ -25,7 +25,7 @@ import { type FairClassName, Kernel } from "../../core/kernel.ts";
 import { RequestStats } from "../../core/metrics/request_stats.ts";
 import { type Action, type Thread, WaitQueue } from "../../core/thread.ts";
 import { resolveTopology } from "../../core/topology.ts";
-import { ROCKSDB } from "../../workloads/rocksdb.ts";
+import { DATAPLANE_SLICE_NS, ROCKSDB } from "../../workloads/rocksdb.ts";
 import type { Workload, WorkloadContext } from "../../workloads/workload.ts";
 import {
   DEFAULT_MIX,
@@ -109,6 +109,9 @@ export function emulateServer(options: EmulateOptions): ServerSummary {
       rangeRatio: mix.rangeRatio,
       cfsWait: "futex",
       ghostWait: "futex",
+      mix: "reference",
+      dataplane: "off",
+      dataplaneSliceNs: DATAPLANE_SLICE_NS,
     })
     : new PoolServer(context, {
       workers: options.workers,
