@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { hog, periodic } from "./behaviors.ts";
+import { hog, periodic, script } from "./behaviors.ts";
 import { IDEAL_COSTS, PAPER_COSTS } from "./cost_profile.ts";
 import { Engine } from "./engine.ts";
 import { Kernel } from "./kernel.ts";
@@ -81,6 +81,26 @@ Deno.test("MicroQuanta never throttles a thread that stays under its quantum per
   kernel.checkInvariants();
   assert.equal(kernel.microQuanta.throttles, 0);
   assert.equal(mq.cpuTime, 50 * MS); // 5/7 of the time, to the nanosecond
+});
+
+Deno.test("MicroQuanta keeps a thread that used its quantum off the CPU until the period ends, even across a sleep", () => {
+  const { engine, kernel } = machine(1);
+  const cfs = kernel.spawn(hog(), { name: "cfs" });
+  // Its whole quantum, a 20 us sleep, then 50 us more: that has to wait for the next period.
+  const mq = kernel.spawn(
+    script([{ compute: 900 * US }, { sleep: 20 * US }, { compute: 50 * US }]),
+    {
+      name: "mq",
+      schedClass: "microquanta",
+    },
+  );
+  engine.run({ until: 990 * US });
+  assert.equal(mq.cpuTime, 900 * US, "it ran again inside the period it had used up");
+  engine.run({ until: 2 * MS });
+  kernel.checkInvariants();
+  assert.equal(mq.cpuTime, 950 * US);
+  assert.equal(mq.state, "dead");
+  assert.ok(cfs.cpuTime >= 2 * MS - 950 * US - 1, `cfs ran ${cfs.cpuTime} ns`);
 });
 
 Deno.test("MicroQuanta preempts a CFS thread at once on wake-up, and CFS never preempts it", () => {

@@ -14,6 +14,7 @@ const EVENT_QUEUE = ["core/event_queue_test.ts"];
 const KERNEL = ["core/kernel_test.ts"];
 const FAIR = ["core/fair_class_test.ts", "core/kernel_test.ts"];
 const EEVDF = ["core/eevdf_class_test.ts"];
+const MICROQUANTA = ["core/microquanta_class_test.ts"];
 const CONFORMANCE = ["tests/ghost_conformance_test.ts"];
 const LIFECYCLE = ["tests/lifecycle_test.ts"];
 
@@ -241,6 +242,24 @@ export const MUTANTS: readonly Mutant[] = [
     replace: "\n",
     bug: "a thread past its deadline keeps the CPU (no update_deadline resched)",
     tests: EEVDF,
+  },
+
+  // ---- kernel: MicroQuanta class --------------------------------------------
+  {
+    id: "microquanta-never-throttles",
+    file: "core/microquanta_class.ts",
+    find: "return !this.#budget(curr).throttled && !agentWaiting && curr.allowed(cpu.id);",
+    replace: "return !agentWaiting && curr.allowed(cpu.id);",
+    bug: "a throttled MicroQuanta thread keeps its CPU (no blackout)",
+    tests: MICROQUANTA,
+  },
+  {
+    id: "microquanta-charges-across-periods",
+    file: "core/microquanta_class.ts",
+    find: "      budget.used = now - period * this.periodNs;",
+    replace: "      budget.used += now - budget.since;",
+    bug: "CPU held before a period boundary counts against the new period's quantum",
+    tests: MICROQUANTA,
   },
 
   // ---- kernel: ghost class --------------------------------------------------
