@@ -188,8 +188,17 @@ export class EventQueue {
       }
       times[i] = time;
       slots[i] = slot;
-      return slot <= SLOT_MASK ? (this.#generations[slot]! << SLOT_BITS) | slot : -1;
+    } else {
+      this.#siftUp(i, time, slot);
     }
+    return slot <= SLOT_MASK ? (this.#generations[slot]! << SLOT_BITS) | slot : -1;
+  }
+
+  /** Puts an event into the heap from position `i` (its last) up. */
+  #siftUp(start: number, time: number, slot: number): void {
+    const times = this.#heapTimes;
+    const slots = this.#heapSlots;
+    let i = start;
     // Sift up with a hole: move parents down until the new event fits. The
     // new event has the largest sequence number, so it goes above a parent
     // only when strictly earlier.
@@ -203,7 +212,6 @@ export class EventQueue {
     }
     times[i] = time;
     slots[i] = slot;
-    return slot <= SLOT_MASK ? (this.#generations[slot]! << SLOT_BITS) | slot : -1;
   }
 
   /**
