@@ -168,19 +168,21 @@ export class AgentLoop implements Behavior {
   /** Handles `count` messages of the queue, in order. */
   #dispatch(queue: MessageQueue, count: number): void {
     const host = this.#host;
+    const policy = host.policy;
+    const lastSeq = host.lastSeq;
     const ctx = host.context.begin(this.#cpu);
     for (let i = 0; i < count; i++) {
       const msg = queue.peek();
       if (msg === null) throw new Error(`Queue ${queue.id} ran dry: ${i} of ${count} messages`);
       host.countMessage();
-      if (isTaskMessage(msg.type)) checkSequence(host.lastSeq, queue, msg);
-      route(host.policy, ctx, msg);
+      if (isTaskMessage(msg.type)) checkSequence(lastSeq, queue, msg);
+      route(policy, ctx, msg);
       if (msg.type === MSG.TASK_DEAD || msg.type === MSG.TASK_DEPARTED) {
-        host.lastSeq.delete(msg.gtid);
+        lastSeq.delete(msg.gtid);
       }
       queue.pop();
     }
-    host.policy.afterMessages?.(ctx);
+    policy.afterMessages?.(ctx);
     host.kernel.tracer?.queueDepth(queue.id, queue.size, host.kernel.engine.now);
   }
 

@@ -80,11 +80,14 @@ type Host = ContextHost & LoopHost & AgentAttachment;
 /**
  * The host's fields that change, plain data so that the agent loop reads
  * them at no cost (its readers see them read-only); the process keeps them
- * equal to its own.
+ * equal to its own. The context is set once, right after the host (it
+ * needs the host): a plain field, not a getter, which an object literal
+ * would turn into a slow property read on every agent step.
  */
 interface HostState {
   exited: boolean;
   globalCpu: number;
+  context: Context;
 }
 
 /**
@@ -173,6 +176,7 @@ export class AgentProcess {
       : costs.messageDeliveryGlobal;
     this.#host = this.#makeHost();
     this.#context = new Context(this.#host);
+    this.#host.context = this.#context;
     this.#timerAt = new Float64Array(n).fill(Infinity);
     this.#readyKind = kernel.engine.register(
       `agents${enclave.id}.ready`,
@@ -275,8 +279,6 @@ export class AgentProcess {
 
   /** The process as its enclave, context and agent loops see it. */
   #makeHost(): Host & HostState {
-    // deno-lint-ignore no-this-alias
-    const process = this;
     return {
       kernel: this.kernel,
       enclave: this.enclave,
@@ -284,9 +286,8 @@ export class AgentProcess {
       model: this.policy.model,
       lastSeq: this.#lastSeq,
       deliveryCost: this.#deliveryCost,
-      get context() {
-        return process.#context;
-      },
+      // Set once the context exists (it needs the host).
+      context: null as unknown as Context,
       exited: this.#exited,
       globalCpu: this.#globalCpu,
       lastSeen: (gtid) => this.#lastSeq.get(gtid) ?? -1,

@@ -16,6 +16,10 @@ const SLOT_BITS = 22;
 const SLOT_MASK = (1 << SLOT_BITS) - 1;
 /** Generations wrap here (a handle is only checked against its slot's current one). */
 const GENERATION_MASK = (1 << (30 - SLOT_BITS)) - 1;
+/** The later events are kept as a sorted array up to this many, then as a heap. */
+const SORTED_MAX = 48;
+/** A heap that shrinks to this many events becomes a sorted array again. */
+const SORTED_MIN = 16;
 
 /**
  * A min-queue of events `(time, kind, a, b)` ordered by time, then by
@@ -28,18 +32,22 @@ const GENERATION_MASK = (1 << (30 - SLOT_BITS)) - 1;
  *   simulation's "now": zero delays, a large share of a scheduler's events).
  *   They share one time and arrive in sequence order, so a ring keeps them
  *   sorted at O(1) per push and pop.
- * - A binary heap of every other event: two parallel typed arrays in heap
- *   order, the times (`Float64Array`, so the sift loops compare contiguous
- *   memory) and the slot numbers of the payloads. The sequence number (read
- *   only to break ties) and the payload (`kind`, `a`, `b`, and the time
- *   again) live in typed arrays indexed by slot, freed slots going on a
- *   stack for reuse. (A 4-ary heap measured no faster at a
- *   scheduler's queue depths: a few dozen events.)
+ * - Every other event, in two parallel typed arrays: the times
+ *   (`Float64Array`, so the loops compare contiguous memory) and the slot
+ *   numbers of the payloads. The sequence number (read only to break ties)
+ *   and the payload (`kind`, `a`, `b`, and the time again) live in typed
+ *   arrays indexed by slot, freed slots going on a stack for reuse. Up to
+ *   `SORTED_MAX` events the arrays are sorted, latest first: a pop takes
+ *   the last entry, and a push moves only the events due before it (few:
+ *   a scheduler mostly schedules the near future, a small machine keeps a
+ *   few dozen events). Beyond that they are a binary min-heap (the sorted
+ *   array, reversed, is one), until it shrinks to `SORTED_MIN` events.
  *
  * {@linkcode EventQueue.push} returns a handle by which
  * {@linkcode EventQueue.remove} takes a heap event out before it pops (an
  * event for the current time cannot be removed: its handle is -1). A
- * removed event is only marked: it leaves the heap when it reaches the top,
+ * removed event leaves a sorted array at once; in a heap it is only marked:
+ * it leaves the heap when it reaches the top,
  * or when the marked ones outnumber the rest and the heap is rebuilt
  * without them, so removal costs the other operations nothing. Storage
  * grows by doubling. After {@linkcode EventQueue.pop} returns true, the
@@ -74,9 +82,11 @@ export class EventQueue {
 
   #nextSeq = 0;
 
-  // The heap, in heap order: position 0 is the earliest event.
+  // The later events: sorted latest first (`#sorted`), the earliest at
+  // position `#size - 1`; or in heap order, the earliest at position 0.
   #capacity: number;
   #size = 0;
+  #sorted = true;
   #heapTimes: Float64Array;
   #heapSlots: Int32Array;
   // Per slot: the payload (touched once on push and once on pop), the time,
@@ -162,12 +172,36 @@ export class EventQueue {
     this.#bs[slot] = b;
     this.#slotTimes[slot] = time;
 
+    const times = this.#heapTimes;
+    const slots = this.#heapSlots;
+    if (this.#sorted && this.#size >= SORTED_MAX) this.#toHeap();
+    let i = this.#size++;
+    if (this.#sorted) {
+      // Move the events due at or before it (they pop first: its sequence
+      // number is the largest) one place up, and put it below the rest.
+      while (i > 0) {
+        const before = times[i - 1]!;
+        if (before > time) break;
+        times[i] = before;
+        slots[i] = slots[i - 1]!;
+        i--;
+      }
+      times[i] = time;
+      slots[i] = slot;
+    } else {
+      this.#siftUp(i, time, slot);
+    }
+    return slot <= SLOT_MASK ? (this.#generations[slot]! << SLOT_BITS) | slot : -1;
+  }
+
+  /** Puts an event into the heap from position `i` (its last) up. */
+  #siftUp(start: number, time: number, slot: number): void {
+    const times = this.#heapTimes;
+    const slots = this.#heapSlots;
+    let i = start;
     // Sift up with a hole: move parents down until the new event fits. The
     // new event has the largest sequence number, so it goes above a parent
     // only when strictly earlier.
-    const times = this.#heapTimes;
-    const slots = this.#heapSlots;
-    let i = this.#size++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const parentTime = times[parent]!;
@@ -178,7 +212,6 @@ export class EventQueue {
     }
     times[i] = time;
     slots[i] = slot;
-    return slot <= SLOT_MASK ? (this.#generations[slot]! << SLOT_BITS) | slot : -1;
   }
 
   /**
@@ -198,13 +231,14 @@ export class EventQueue {
   popUntil(limit: number): boolean {
     if (this.#removedCount > 0) this.#dropRemovedTop();
     const size = this.#size;
+    const first = this.#sorted ? size - 1 : 0;
     if (this.#fifoCount > 0) {
       const fifoTime = this.#fifoTime;
       if (fifoTime > limit) return false;
       if (
-        size === 0 || fifoTime < this.#heapTimes[0]! ||
-        (fifoTime === this.#heapTimes[0]! &&
-          this.#fifoSeqs[this.#fifoHead]! < this.#seqs[this.#heapSlots[0]!]!)
+        size === 0 || fifoTime < this.#heapTimes[first]! ||
+        (fifoTime === this.#heapTimes[first]! &&
+          this.#fifoSeqs[this.#fifoHead]! < this.#seqs[this.#heapSlots[first]!]!)
       ) {
         const head = this.#fifoHead;
         this.time = fifoTime;
@@ -215,16 +249,16 @@ export class EventQueue {
         this.#fifoCount--;
         return true;
       }
-    } else if (size === 0 || this.#heapTimes[0]! > limit) {
+    } else if (size === 0 || this.#heapTimes[first]! > limit) {
       return false;
     }
-    const top = this.#heapSlots[0]!;
-    this.time = this.#heapTimes[0]!;
+    const top = this.#heapSlots[first]!;
+    this.time = this.#heapTimes[first]!;
     this.kind = this.#kinds[top]!;
     this.a = this.#as[top]!;
     this.b = this.#bs[top]!;
     this.#release(top);
-    this.#siftDownLast();
+    this.#removeFirst();
     return true;
   }
 
@@ -244,6 +278,20 @@ export class EventQueue {
       return false;
     }
     this.removedTime = this.#slotTimes[slot]!;
+    if (this.#sorted) {
+      // Out at once: the events due before it move down one place.
+      const times = this.#heapTimes;
+      const slots = this.#heapSlots;
+      const last = --this.#size;
+      let i = last;
+      while (slots[i] !== slot) i--;
+      for (; i < last; i++) {
+        times[i] = times[i + 1]!;
+        slots[i] = slots[i + 1]!;
+      }
+      this.#release(slot);
+      return true;
+    }
     this.#removed[slot] = 1;
     this.#removedCount++;
     if (this.#removedCount > 32 && 2 * this.#removedCount > this.#size) this.#rebuild();
@@ -253,7 +301,9 @@ export class EventQueue {
   /** Time of the earliest pending event, or `Infinity` when the queue is empty. */
   peekTime(): number {
     if (this.#removedCount > 0) this.#dropRemovedTop();
-    const heapTime = this.#size === 0 ? Infinity : this.#heapTimes[0]!;
+    const heapTime = this.#size === 0
+      ? Infinity
+      : this.#heapTimes[this.#sorted ? this.#size - 1 : 0]!;
     return this.#fifoCount > 0 && this.#fifoTime < heapTime ? this.#fifoTime : heapTime;
   }
 
@@ -261,6 +311,7 @@ export class EventQueue {
   clear(): void {
     for (let i = 0; i < this.#size; i++) this.#release(this.#heapSlots[i]!);
     this.#size = 0;
+    this.#sorted = true;
     this.#removedCount = 0;
     this.#fifoHead = 0;
     this.#fifoCount = 0;
@@ -276,15 +327,65 @@ export class EventQueue {
     this.#free[this.#freeCount++] = slot;
   }
 
-  /** Discards removed events from the top of the heap. */
+  /** Discards removed events from the front. */
   #dropRemovedTop(): void {
-    while (this.#size > 0 && this.#removed[this.#heapSlots[0]!] === 1) {
-      this.#release(this.#heapSlots[0]!);
-      this.#siftDownLast();
+    for (;;) {
+      const size = this.#size;
+      if (size === 0) return;
+      const slot = this.#heapSlots[this.#sorted ? size - 1 : 0]!;
+      if (this.#removed[slot] !== 1) return;
+      this.#release(slot);
+      this.#removeFirst();
     }
   }
 
-  /** Rebuilds the heap without its removed events (Floyd's bottom-up heapify). */
+  /** Takes the earliest event (its slot released) out of the arrays. */
+  #removeFirst(): void {
+    if (this.#sorted) {
+      this.#size--;
+      return;
+    }
+    this.#siftDownLast();
+    if (this.#size <= SORTED_MIN) this.#toSorted();
+  }
+
+  /** The heap becomes a sorted array, latest first, without its removed events. */
+  #toSorted(): void {
+    const times = this.#heapTimes;
+    const slots = this.#heapSlots;
+    const seqs = this.#seqs;
+    const order: number[] = [];
+    for (let i = 0; i < this.#size; i++) {
+      const slot = slots[i]!;
+      if (this.#removed[slot] === 1) this.#release(slot);
+      else order.push(slot);
+    }
+    const size = order.length;
+    this.#size = size;
+    order.sort((x, y) => this.#slotTimes[y]! - this.#slotTimes[x]! || seqs[y]! - seqs[x]!);
+    for (let i = 0; i < size; i++) {
+      slots[i] = order[i]!;
+      times[i] = this.#slotTimes[order[i]!]!;
+    }
+    this.#sorted = true;
+  }
+
+  /** The sorted array becomes a heap: reversed, earliest first, it is one. */
+  #toHeap(): void {
+    const times = this.#heapTimes;
+    const slots = this.#heapSlots;
+    for (let i = 0, j = this.#size - 1; i < j; i++, j--) {
+      const time = times[i]!;
+      times[i] = times[j]!;
+      times[j] = time;
+      const slot = slots[i]!;
+      slots[i] = slots[j]!;
+      slots[j] = slot;
+    }
+    this.#sorted = false;
+  }
+
+  /** Drops the removed events (in a heap: then Floyd's bottom-up heapify). */
   #rebuild(): void {
     const times = this.#heapTimes;
     const slots = this.#heapSlots;
@@ -300,7 +401,9 @@ export class EventQueue {
       kept++;
     }
     this.#size = kept;
+    if (this.#sorted) return; // kept in order
     for (let i = (kept >> 1) - 1; i >= 0; i--) this.#siftDown(i);
+    if (kept <= SORTED_MIN) this.#toSorted();
   }
 
   /** Whether heap position `i` holds an earlier event than position `j`. */

@@ -4,10 +4,13 @@
  * Each CPU is in at most one list (the class of the thread it runs now), so
  * the index never holds more entries than CPUs and its first entry is
  * always the oldest running thread of the class. Doubly linked lists over
- * CPU numbers in typed arrays: no allocation per operation.
+ * CPU numbers in typed arrays, and a bitmap of the classes that hold a CPU
+ * (so that a policy visits only those): no allocation per operation.
  *
  * @module
  */
+
+import { ClassSet } from "./_class_set.ts";
 
 /** CPUs by class, oldest start first. */
 export class RunOrder {
@@ -18,6 +21,8 @@ export class RunOrder {
   readonly #head: Int32Array;
   readonly #tail: Int32Array;
   readonly #size: Int32Array;
+  /** The classes whose list is not empty. */
+  readonly #busy: ClassSet;
 
   /** Creates empty lists for `cpus` CPUs and `classes` classes. */
   constructor(cpus: number, classes = 1) {
@@ -33,6 +38,7 @@ export class RunOrder {
     this.#head = new Int32Array(classes).fill(-1);
     this.#tail = new Int32Array(classes).fill(-1);
     this.#size = new Int32Array(classes);
+    this.#busy = new ClassSet(classes);
   }
 
   /** Number of CPUs in class `cls`. */
@@ -48,6 +54,15 @@ export class RunOrder {
   /** The CPU whose thread of class `cls` started first, or -1. */
   first(cls: number): number {
     return this.#head[cls] ?? -1;
+  }
+
+  /**
+   * The largest class below `limit` that holds a CPU, or -1: from
+   * `classBelow(Infinity)` on, it visits the non-empty classes from the
+   * largest number down.
+   */
+  classBelow(limit: number): number {
+    return this.#busy.highestBelow(limit);
   }
 
   /** The CPU after `cpu` in its class (its thread started later), or -1. */
@@ -69,6 +84,7 @@ export class RunOrder {
     this.#tail[cls] = cpu;
     this.#classOf[cpu] = cls;
     this.#size[cls]!++;
+    this.#busy.add(cls);
   }
 
   /** `cpu` runs none of the policy's threads any more: out of its list. */
@@ -87,6 +103,6 @@ export class RunOrder {
     this.#prev[cpu] = -1;
     this.#next[cpu] = -1;
     this.#classOf[cpu] = -1;
-    this.#size[cls]!--;
+    if (--this.#size[cls]! === 0) this.#busy.delete(cls);
   }
 }

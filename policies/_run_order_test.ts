@@ -41,3 +41,23 @@ Deno.test("RunOrder rejects a CPU or class out of range", () => {
   assert.throws(() => order.stop(2), RangeError);
   assert.throws(() => new RunOrder(-1), RangeError);
 });
+
+Deno.test("RunOrder visits the classes that hold a CPU, largest first", () => {
+  const order = new RunOrder(4, 40);
+  order.start(0, 39);
+  order.start(1, 20);
+  order.start(2, 20);
+  const visited = (): number[] => {
+    const classes: number[] = [];
+    for (let cls = order.classBelow(Infinity); cls >= 0; cls = order.classBelow(cls)) {
+      classes.push(cls);
+    }
+    return classes;
+  };
+  assert.deepEqual(visited(), [39, 20]);
+  order.stop(1);
+  assert.deepEqual(visited(), [39, 20]);
+  order.stop(2);
+  order.start(3, 0);
+  assert.deepEqual(visited(), [39, 0]);
+});

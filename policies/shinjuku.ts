@@ -25,6 +25,7 @@ import { type Message, MSG_FLAG_BY_KERNEL } from "../core/message_queue.ts";
 import type { AgentContext, Policy } from "../core/policy.ts";
 import { US } from "../core/units.ts";
 import { Deque } from "./_deque.ts";
+import { ClassSet } from "./_class_set.ts";
 import { RunOrder } from "./_run_order.ts";
 import { type Task, TaskTable } from "./task_table.ts";
 
@@ -48,6 +49,8 @@ export class Shinjuku implements Policy {
   readonly #queues: Deque[] = Array.from({ length: CLASSES }, () => new Deque());
   readonly #slice: number;
   #waiting = 0;
+  /** The classes with a waiting thread. */
+  readonly #waitingClasses = new ClassSet(CLASSES);
   #startedAt: Float64Array = new Float64Array(0);
   /** Per class, the CPUs running its threads, oldest start first (slices expire in this order). */
   #running: RunOrder = new RunOrder(0, CLASSES);
@@ -67,7 +70,10 @@ export class Shinjuku implements Policy {
       this.#enqueue(task, front);
     },
     dequeue: (_ctx, task) => {
-      if (this.#queues[task.qos]!.remove(task.gtid)) this.#waiting--;
+      const queue = this.#queues[task.qos]!;
+      if (!queue.remove(task.gtid)) return;
+      this.#waiting--;
+      if (queue.size === 0) this.#waitingClasses.delete(task.qos);
     },
     adopt: (ctx, task) => this.#started(ctx, task),
     vacate: (_ctx, _task, cpu) => this.#running.stop(cpu),
@@ -94,18 +100,21 @@ export class Shinjuku implements Policy {
     if (front) this.#queues[task.qos]!.pushFront(task.gtid);
     else this.#queues[task.qos]!.pushBack(task.gtid);
     this.#waiting++;
+    this.#waitingClasses.add(task.qos);
   }
 
   /** The highest class with a waiting thread, or CLASSES. */
   #topClass(): number {
-    if (this.#waiting === 0) return CLASSES;
-    for (let q = 0; q < CLASSES; q++) if (this.#queues[q]!.size > 0) return q;
-    return CLASSES;
+    const top = this.#waitingClasses.lowest();
+    return top < 0 ? CLASSES : top;
   }
 
   #dequeue(qos: number): number {
+    const queue = this.#queues[qos]!;
     this.#waiting--;
-    return this.#queues[qos]!.popFront();
+    const gtid = queue.popFront();
+    if (queue.size === 0) this.#waitingClasses.delete(qos);
+    return gtid;
   }
 
   /** TASK_NEW: its class comes from its nice value. */
@@ -179,8 +188,12 @@ export class Shinjuku implements Policy {
   #preempt(ctx: AgentContext): void {
     while (this.#waiting > 0) {
       const top = this.#topClass();
+      // The lowest classes first, visiting only those that hold a CPU.
       let victim = -1;
-      for (let q = CLASSES - 1; q > top && victim < 0; q--) victim = this.#oldestRunning(ctx, q);
+      const running = this.#running;
+      for (let q = running.classBelow(CLASSES); q > top && victim < 0; q = running.classBelow(q)) {
+        victim = this.#oldestRunning(ctx, q);
+      }
       if (victim >= 0) {
         if (!this.#place(ctx, victim, top)) return;
         continue;

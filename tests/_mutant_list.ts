@@ -24,8 +24,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "engine-until-exclusive",
     file: "core/event_queue.ts",
-    find: "} else if (size === 0 || this.#heapTimes[0]! > limit) {",
-    replace: "} else if (size === 0 || this.#heapTimes[0]! >= limit) {",
+    find: "} else if (size === 0 || this.#heapTimes[first]! > limit) {",
+    replace: "} else if (size === 0 || this.#heapTimes[first]! >= limit) {",
     bug: "run leaves events at exactly `until` pending",
     tests: ENGINE,
   },
@@ -77,6 +77,14 @@ export const MUTANTS: readonly Mutant[] = [
     find: "(rightTime === childTime && seqs[slots[right]!]! < seqs[slots[child]!]!)",
     replace: "(rightTime === childTime && seqs[slots[right]!]! > seqs[slots[child]!]!)",
     bug: "pop breaks a tie in time by the later insertion",
+    tests: EVENT_QUEUE,
+  },
+  {
+    id: "event-queue-sorted-ties",
+    file: "core/event_queue.ts",
+    find: "if (before > time) break;",
+    replace: "if (before >= time) break;",
+    bug: "in the sorted array, a pushed event overtakes an earlier one of the same time",
     tests: EVENT_QUEUE,
   },
   {

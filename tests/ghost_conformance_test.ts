@@ -514,6 +514,34 @@ Deno.test({
   },
 });
 
+Deno.test("a group of 24 transactions runs each repeated thread once, on its first CPU", () => {
+  const cpus = Array.from({ length: 24 }, (_, i) => i + 1);
+  const { engine, kernel, enclave } = rig({
+    topology: new Topology({ name: "twenty-five", coresPerLlc: 25 }),
+    enclaveCpus: [0, ...cpus],
+  });
+  const threads = cpus.map((cpu) => spawnGhost(kernel, enclave, hog(), `t${cpu}`));
+  // CPUs 1..24 get threads 0..23, except that CPUs 5, 9 and 20 repeat the
+  // threads of CPUs 4, 2 and 4: the later ones fail, the rest complete.
+  const repeats = new Map([[5, 3], [9, 1], [20, 3]]);
+  for (const cpu of cpus) {
+    const thread = threads[repeats.get(cpu) ?? cpu - 1]!;
+    enclave.open(cpu, { gtid: thread.id, barrier: thread.barrier, agentCpu: AGENT_CPU });
+  }
+  assert.equal(enclave.commit(cpus), cpus.length - repeats.size);
+  for (const cpu of cpus) {
+    assertOutcome(
+      enclave.outcome(cpu),
+      repeats.has(cpu) ? TXN.TARGET_ONCPU : TXN.COMPLETE,
+      `CPU ${cpu}`,
+    );
+  }
+  engine.run({ until: 10 * US });
+  assert.equal(threads[3]!.cpu, 4);
+  assert.equal(threads[1]!.cpu, 2);
+  kernel.checkInvariants();
+});
+
 Deno.test("commit of TARGET.IDLE completes and takes a latched thread off the CPU", () => {
   const { engine, kernel, enclave, queue } = rig();
   const thread = spawnGhost(kernel, enclave, hog(), "t");
