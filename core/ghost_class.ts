@@ -7,8 +7,9 @@
  * - Latching (`_ghost_commit_txn`, `rq->ghost.latched_task`): a commit latches a
  *   runnable thread on a CPU; it runs there once the remote commit's IPI has
  *   arrived and no higher class wants the CPU (`pick_next_task_ghost`). A
- *   latched thread that is replaced, displaced by a fair thread or evicted
- *   by its affinity is reported preempted with `was_latched`.
+ *   latched thread that is replaced, displaced by a fair thread or by the
+ *   CPU's agent taking the CPU (`pick_next_ghost_agent`), or evicted by its
+ *   affinity is reported preempted with `was_latched`.
  * - The in-kernel pick hook (the BPF program attached at
  *   `BPF_GHOST_SCHED_PNT`): a CPU that would go idle with nothing latched
  *   may run what the hook picks.
@@ -191,7 +192,11 @@ export class GhostClass {
     if (cpu.curr === null && cpu.rq.size === 0) this.#fair.markIdle(cpu);
   }
 
-  /** A higher class takes `cpu` from the thread latched there before it ran. */
+  /**
+   * A higher class (a fair or microquanta thread, or the CPU's agent) takes
+   * `cpu` from the thread latched there before it ran: TASK_PREEMPT, was
+   * latched, by the kernel.
+   */
   displaceLatched(cpu: CpuState): void {
     const latched = cpu.latched;
     if (latched === null) return;

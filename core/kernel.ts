@@ -18,7 +18,8 @@
  * agent classes), internal objects the kernel delegates to.
  *
  * - An agent thread (one per enclave CPU, pinned) outranks everything: when
- *   it becomes runnable its CPU switches to it at once.
+ *   it becomes runnable its CPU switches to it at once, and a thread latched
+ *   there that has not run yet is displaced (TASK_PREEMPT, was latched).
  * - A ghost thread runs only when latched on a CPU by an agent's commit (or
  *   picked by the enclave's in-kernel hook) and no fair thread wants that
  *   CPU. A fair thread waking there preempts it (TASK_PREEMPT) and raises
@@ -521,6 +522,9 @@ export class Kernel {
     if (agent !== null && agent.state === "runnable") {
       // A fair thread waiting behind the agent asks it to leave (BOOST_PRIO).
       if (cpu.rq.size > 0) cpu.ghost?.boost(cpu.id);
+      // A thread latched here loses the CPU before it ran (the agent may
+      // spin: a global agent that moved here would strand it).
+      this.#ghost.displaceLatched(cpu);
       this.#run(cpu, agent, agent !== prev ? 0 : NO_SWITCH);
       return;
     }

@@ -54,6 +54,12 @@ export class Deque {
     return this.#size === 0 ? -1 : this.#items[this.#head]!;
   }
 
+  /** The item at `index` from the front (0 is the front), or -1 when out of range. */
+  at(index: number): number {
+    if (index < 0 || index >= this.#size) return -1;
+    return this.#items[(this.#head + index) & this.#mask]!;
+  }
+
   /** Removes the first occurrence of a value (O(n)); false if absent. */
   remove(value: number): boolean {
     const items = this.#items;

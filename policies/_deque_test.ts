@@ -29,3 +29,13 @@ Deno.test("Deque matches an array under random pushes, pops and removals while i
   while (deque.size > 0) drained.push(deque.popFront());
   assert.deepEqual(drained, reference);
 });
+
+Deno.test("Deque.at reads by position from the front across the ring's wrap, -1 out of range", () => {
+  const deque = new Deque(4);
+  for (const value of [3, 4]) deque.pushBack(value);
+  for (const value of [2, 1]) deque.pushFront(value);
+  deque.pushBack(5); // grows past the wrap
+  assert.deepEqual([0, 1, 2, 3, 4].map((i) => deque.at(i)), [1, 2, 3, 4, 5]);
+  assert.equal(deque.at(5), -1);
+  assert.equal(deque.at(-1), -1);
+});

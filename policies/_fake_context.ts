@@ -55,6 +55,8 @@ export class FakeContext implements AgentContext {
   readonly failing = new Map<number, TxnOutcome>();
   /** Deadlines the test wrote on threads, ns: a thread listed here has a status word. */
   readonly deadlines = new Map<number, number>();
+  /** Affinity masks the test gave threads (allowed CPUs): a thread listed here has a status word. */
+  readonly affinity = new Map<number, readonly number[]>();
   readonly #open: { cpu: number; gtid: number }[] = [];
   readonly #outcome = new Map<number, TxnOutcome>();
   readonly #seqnum = new Map<number, number>();
@@ -66,12 +68,14 @@ export class FakeContext implements AgentContext {
   }
 
   /**
-   * The status word of a thread given a deadline (`deadlines`), with
-   * defaults for the rest; undefined for any other thread.
+   * The status word of a thread given a deadline (`deadlines`) or a mask
+   * (`affinity`), with defaults for the rest; undefined for any other thread.
    */
   status(gtid: number): TaskStatus | undefined {
-    const deadline = this.deadlines.get(gtid);
-    if (deadline === undefined) return undefined;
+    const found = this.deadlines.get(gtid);
+    const mask = this.affinity.get(gtid);
+    if (found === undefined && mask === undefined) return undefined;
+    const deadline = found ?? Infinity;
     return {
       id: gtid,
       barrier: this.#seqnum.get(gtid) ?? 0,
@@ -84,7 +88,7 @@ export class FakeContext implements AgentContext {
       homeLlc: -1,
       memoryIntensity: 0,
       deadline,
-      allowed: () => true,
+      allowed: (cpu) => mask === undefined || mask.includes(cpu),
     };
   }
 

@@ -13,6 +13,16 @@
  * there). The agent costs a CPU, and one agent's decision rate caps the
  * machine's.
  *
+ * Affinity: a thread runs only on CPUs its mask allows
+ * (`ctx.status(gtid).allowed(cpu)`). A pass walks the FIFO from the front
+ * and gives each thread the first idle CPU (in the idle set's order) its
+ * mask allows and no earlier thread took; a thread no idle CPU allows keeps
+ * its place, and the walk goes on to the next one, so the order among the
+ * threads that do run, and among those that wait, stays FIFO. A thread
+ * without a mask takes the next idle CPU at once (no scan); a masked one
+ * scans the idle CPUs not yet taken. A slice that expires goes to the first
+ * waiting thread allowed on that CPU. Without masks this is the plain FIFO.
+ *
  * A thread preempted by the kernel (a fair thread took its CPU) goes to the
  * front, since it did not choose to stop. A thread discovered running (an
  * agent attaching to a live enclave: upgrade, restart) holds its CPU as if
@@ -43,8 +53,18 @@ export class FifoCentralized implements Policy {
   #startedAt: Float64Array = new Float64Array(0);
   /** The CPUs running threads, oldest start first (slices expire in this order). */
   #running: RunOrder = new RunOrder(0);
-  #openCpus: Int32Array = new Int32Array(0);
-  #openGtids: Float64Array = new Float64Array(0);
+  /** This pass's available idle CPUs, in the idle set's order, gathered as needed. */
+  #free: Int32Array = new Int32Array(0);
+  /** Whether `#free[i]` went to a thread in this pass. */
+  #taken: Uint8Array = new Uint8Array(0);
+  #freeCount = 0;
+  /** The first `#free` slot not taken. */
+  #firstFree = 0;
+  /** The next position of the idle set to gather from. */
+  #idlePos = 0;
+  /** The threads this pass took off the FIFO, in order, and the CPU each got (-1: none). */
+  #walked: number[] = [];
+  #walkedCpus: number[] = [];
   #ready = false;
   readonly #tasks: TaskTable<Task> = new TaskTable(this.name, {
     create: (ctx, msg) => {
@@ -75,8 +95,8 @@ export class FifoCentralized implements Policy {
     this.#tasks.setUp(ctx);
     this.#startedAt = new Float64Array(n);
     this.#running = new RunOrder(n);
-    this.#openCpus = new Int32Array(n);
-    this.#openGtids = new Float64Array(n);
+    this.#free = new Int32Array(n);
+    this.#taken = new Uint8Array(n);
   }
 
   /** TASK_NEW: a runnable thread joins the back of the FIFO. */
@@ -114,31 +134,80 @@ export class FifoCentralized implements Policy {
     this.#tasks.taskDeparted(ctx, msg);
   }
 
-  /** Preempts expired slices, then fills idle CPUs from the FIFO in one group commit. */
+  /**
+   * Preempts expired slices, then fills idle CPUs from the FIFO in one group
+   * commit: each thread, front first, on the first idle CPU its mask allows.
+   */
   schedule(ctx: AgentContext): void {
     this.#setUp(ctx);
     if (this.#slice !== Infinity) this.#preemptExpired(ctx);
-    const idle = this.#tasks.idle;
     const queue = this.#queue;
+    const walked = this.#walked;
+    const cpus = this.#walkedCpus;
+    walked.length = 0;
+    cpus.length = 0;
+    this.#freeCount = 0;
+    this.#firstFree = 0;
+    this.#idlePos = 0;
     let opened = 0;
-    for (let i = 0; i < idle.size && queue.size > 0; i++) {
-      const cpu = idle.at(i);
-      if (cpu === ctx.globalCpu || !ctx.cpuAvailable(cpu)) continue;
+    while (queue.size > 0 && this.#anyFree(ctx)) {
       const gtid = queue.popFront();
+      const cpu = this.#take(ctx, gtid);
+      walked.push(gtid);
+      cpus.push(cpu);
+      if (cpu < 0) continue;
       ctx.open(cpu, gtid);
-      this.#openCpus[opened] = cpu;
-      this.#openGtids[opened] = gtid;
       opened++;
     }
-    if (opened === 0) return;
-    ctx.commit();
-    // Failed ones go back to the front, in their original order.
-    for (let i = opened - 1; i >= 0; i--) {
-      const cpu = this.#openCpus[i]!;
-      const gtid = this.#openGtids[i]!;
-      if (ctx.outcome(cpu) === TXN.COMPLETE) this.#run(ctx, gtid, cpu);
+    this.#taken.fill(0, 0, this.#freeCount);
+    if (opened > 0) ctx.commit();
+    // Threads left waiting and failed commits go back to the front, in
+    // their original order.
+    for (let i = walked.length - 1; i >= 0; i--) {
+      const cpu = cpus[i]!;
+      const gtid = walked[i]!;
+      if (cpu >= 0 && ctx.outcome(cpu) === TXN.COMPLETE) this.#run(ctx, gtid, cpu);
       else queue.pushFront(gtid);
     }
+  }
+
+  /** Whether an idle CPU is still free in this pass (gathering one if needed). */
+  #anyFree(ctx: AgentContext): boolean {
+    return this.#firstFree < this.#freeCount || this.#gather(ctx) >= 0;
+  }
+
+  /** Adds the next available idle CPU to `#free` and returns it, or -1 when none is left. */
+  #gather(ctx: AgentContext): number {
+    const idle = this.#tasks.idle;
+    while (this.#idlePos < idle.size) {
+      const cpu = idle.at(this.#idlePos++);
+      if (cpu === ctx.globalCpu || !ctx.cpuAvailable(cpu)) continue;
+      this.#free[this.#freeCount++] = cpu;
+      return cpu;
+    }
+    return -1;
+  }
+
+  /** Takes the first free idle CPU `gtid`'s mask allows; -1 if none does. */
+  #take(ctx: AgentContext, gtid: number): number {
+    const status = ctx.status(gtid);
+    const free = this.#free;
+    const taken = this.#taken;
+    let slot = -1;
+    for (let i = this.#firstFree; i < this.#freeCount; i++) {
+      if (taken[i] === 0 && (status === undefined || status.allowed(free[i]!))) {
+        slot = i;
+        break;
+      }
+    }
+    while (slot < 0) {
+      const cpu = this.#gather(ctx);
+      if (cpu < 0) return -1;
+      if (status === undefined || status.allowed(cpu)) slot = this.#freeCount - 1;
+    }
+    taken[slot] = 1;
+    while (this.#firstFree < this.#freeCount && taken[this.#firstFree] === 1) this.#firstFree++;
+    return free[slot]!;
   }
 
   /** Records a completed commit of `gtid` on `cpu`. */
@@ -157,40 +226,53 @@ export class FifoCentralized implements Policy {
   }
 
   /**
-   * Preempts the oldest threads whose slice expired while others wait (they
-   * go to the back), or arms the timer for the oldest slice's end. A failed
-   * commit ends the pass (the next one retries).
+   * Preempts the oldest threads whose slice expired while others wait: each
+   * CPU goes to the first waiting thread its mask allows there (the
+   * preempted one goes to the back); a CPU no waiting thread may use keeps
+   * its thread. Else arms the timer for the oldest slice's end. A failed
+   * commit ends the pass (the next one retries). Skips the global agent's
+   * CPU (a thread discovered there has its TASK_PREEMPT on its way) and
+   * CPUs a higher class holds (the kernel preempted the thread there).
    */
   #preemptExpired(ctx: AgentContext): void {
-    while (this.#queue.size > 0) {
-      const cpu = this.#oldestRunning(ctx);
-      if (cpu < 0) return;
+    const queue = this.#queue;
+    const running = this.#running;
+    let cpu = running.first(0);
+    while (queue.size > 0 && cpu >= 0) {
+      if (cpu === ctx.globalCpu || !ctx.cpuAvailable(cpu)) {
+        cpu = running.after(cpu);
+        continue;
+      }
       const expires = this.#startedAt[cpu]! + this.#slice;
       if (expires > ctx.now) {
         ctx.wakeAt(expires);
         return;
       }
-      const next = this.#queue.popFront();
+      const index = this.#firstAllowed(ctx, cpu);
+      if (index < 0) {
+        cpu = running.after(cpu);
+        continue;
+      }
+      const next = index === 0 ? queue.popFront() : queue.at(index);
       ctx.open(cpu, next);
       ctx.commit();
       // The replaced thread's TASK_PREEMPT (by the agent) will put it at the back.
       if (ctx.outcome(cpu) !== TXN.COMPLETE) {
-        this.#queue.pushFront(next);
+        if (index === 0) queue.pushFront(next);
         return;
       }
+      if (index > 0) queue.remove(next);
       this.#run(ctx, next, cpu);
+      cpu = running.first(0);
     }
   }
 
-  /**
-   * The CPU running the oldest thread, or -1. Skips the global agent's CPU
-   * (a thread discovered there has its TASK_PREEMPT on its way) and CPUs a
-   * higher class holds (the kernel preempted the thread there).
-   */
-  #oldestRunning(ctx: AgentContext): number {
-    const running = this.#running;
-    for (let cpu = running.first(0); cpu >= 0; cpu = running.after(cpu)) {
-      if (cpu !== ctx.globalCpu && ctx.cpuAvailable(cpu)) return cpu;
+  /** The FIFO position of the first waiting thread allowed on `cpu`, or -1. */
+  #firstAllowed(ctx: AgentContext, cpu: number): number {
+    const queue = this.#queue;
+    for (let i = 0; i < queue.size; i++) {
+      const status = ctx.status(queue.at(i));
+      if (status === undefined || status.allowed(cpu)) return i;
     }
     return -1;
   }

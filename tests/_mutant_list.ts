@@ -571,6 +571,22 @@ export const MUTANTS: readonly Mutant[] = [
     tests: ["policies/fifo_centralized_test.ts"],
   },
   {
+    id: "fifo-centralized-ignores-masks",
+    file: "policies/fifo_centralized.ts",
+    find: "if (taken[i] === 0 && (status === undefined || status.allowed(free[i]!))) {",
+    replace: "if (taken[i] === 0) {",
+    bug: "a masked thread takes an idle CPU its mask forbids",
+    tests: ["policies/fifo_centralized_test.ts"],
+  },
+  {
+    id: "kernel-agent-keeps-latched",
+    file: "core/kernel.ts",
+    find: "this.#ghost.displaceLatched(cpu);\n      this.#run(cpu, agent,",
+    replace: "this.#run(cpu, agent,",
+    bug: "an agent taking a CPU leaves the thread latched there stranded",
+    tests: ["tests/agent_latch_test.ts"],
+  },
+  {
     id: "shinjuku-classes-inverted",
     file: "policies/shinjuku.ts",
     find: "const qos = Math.min(CLASSES - 1, Math.max(0, msg.aux + 20));",
