@@ -164,7 +164,7 @@ export const TOPOLOGY_PRESETS: Readonly<Record<string, TopologyShape>> = {
 
 /** One-line descriptions of the presets, for `ghostbench list`. */
 export const TOPOLOGY_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  paper8: "8 CPUs, one socket, one L3 (the paper's RocksDB machine)",
+  paper8: "8 CPUs, one socket, one L3 (the reference scripts' RocksDB CPUs)",
   xeon2s: "2 sockets x 28 cores x 2 SMT = 112 CPUs, one L3 per socket (the paper's Skylake)",
   haswell2s: "2 sockets x 18 cores x 2 SMT = 72 CPUs, one L3 per socket (Fig. 5's Haswell)",
   rome2s: "2 sockets x 4 CCXs x 4 cores x 2 SMT = 64 CPUs, AMD-style CCXs",

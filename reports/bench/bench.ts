@@ -92,10 +92,12 @@ figure, summary.json, manifest.json and index.html into the output directory.
 
 Options:
   --suite quick|full|test
-                      quick (default): reduced sweeps, 5 s runs (RocksDB
-                      figures), 2 s (disruption) and 1 s (search); about 70 s
-                      of CPU time, 40 s on 2 idle cores. full: the reference
-                      experiments' sweeps and 15 s runs. test: runs of 1 s
+                      quick (default): reduced sweeps and scales, runs of
+                      5 s (reference RocksDB figures), 2 s (disruption),
+                      1.5 s (snap), 0.6 s (rocksdb-paper), 0.3 s (search);
+                      about 45 s of CPU time, 25-35 s on 2 cores. full: the
+                      reference experiments' sweeps and 15 s runs, the
+                      paper's machines (about 18 min of CPU). test: runs of 1 s
                       and less, the scale the test suite checks the pipeline
                       at (noisy numbers)
   --out DIR           output directory (default out, in the repository)

@@ -36,7 +36,7 @@ export const MICROBENCH_FIGURE: FigureDefinition = {
   name: "microbench",
   title: "ghOSt microbenchmarks: paper vs emulated (calibration)",
   caption: "Each operation measured from event timestamps inside the emulation with the " +
-    "paper cost profile, beside the paper's Table 3. The profile's inputs are the paper's " +
+    "cost profile (paper, unless bench --costs names another), beside the paper's Table 3. The profile's inputs are the paper's " +
     "numbers, so this checks that the costs compose end to end (end to end = agent side + " +
     "IPI + target side; a group of 10 = one remote commit + 9 per-transaction costs), not " +
     "that the model is right.",
@@ -60,7 +60,8 @@ export const MICROBENCH_FIGURE: FigureDefinition = {
   chart: (rows) =>
     textTable(rows as Row[], {
       title: "ghOSt microbenchmarks (calibration)",
-      subtitle: "paper: SOSP'21 Table 3, p.596; emulated: measured with the paper cost profile",
+      subtitle:
+        "paper: SOSP'21 Table 3, p.596; emulated: measured with the cost profile in the settings",
       notes: ["The profile's inputs are the paper's numbers: agreement shows the costs compose"],
       columns: [
         { field: "line", title: "#", width: 20, alignRight: true },
