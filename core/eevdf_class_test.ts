@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { hog, periodic } from "./behaviors.ts";
+import { hog } from "./behaviors.ts";
 import { IDEAL_COSTS, PAPER_COSTS } from "./cost_profile.ts";
 import { eevdfBaseSlice, EevdfClass } from "./eevdf_class.ts";
 import { Engine } from "./engine.ts";
 import { CpuState, Kernel } from "./kernel.ts";
-import { type Action, NICE_0_WEIGHT, Thread } from "./thread.ts";
+import { NICE_0_WEIGHT, Thread } from "./thread.ts";
 import { Topology } from "./topology.ts";
+import { wakeDelays } from "./_wake_delays.ts";
 import { MS, SEC } from "./units.ts";
 
 /** One CPU under the EEVDF class alone, with a clock the test sets. */
@@ -134,28 +135,9 @@ Deno.test("Kernel with EEVDF runs hogs of equal weight in turns of one base slic
 
 Deno.test("Kernel with EEVDF lets a latency-sensitive waker preempt a hog within one base slice", () => {
   for (const cpus of [1, 4]) {
-    const { engine, kernel } = eevdfMachine(cpus);
-    for (let c = 0; c < cpus; c++) kernel.spawn(hog(), { name: `hog${c}`, affinity: [c] });
-    const delays: number[] = [];
-    let wokeAt = 0;
-    const sleepNs = 7 * MS + 123_457;
+    const { kernel } = eevdfMachine(cpus);
     // 20 us of work per wake-up: a latency-sensitive thread.
-    kernel.spawn(
-      periodic(20_000, sleepNs, () => {
-        if (wokeAt > 0) delays.push(engine.now - wokeAt);
-      }),
-      { name: "sleeper", affinity: [0] },
-    );
-    const wrapped = kernel.thread(cpus + 1)!;
-    assert.equal(wrapped.name, "sleeper");
-    const original = wrapped.behavior.next.bind(wrapped.behavior);
-    (wrapped.behavior as { next: (t: Thread) => Action }).next = (t: Thread) => {
-      const action = original(t);
-      if (action === "sleep") wokeAt = engine.now + t.stepNs;
-      return action;
-    };
-    engine.run({ until: SEC });
-    kernel.checkInvariants();
+    const delays = wakeDelays(kernel, cpus, 20_000);
     assert.ok(delays.length > 50, `only ${delays.length} wake-ups`);
     // Eligible with an earlier deadline: it preempts at once (a switch's cost)...
     const atOnce = delays.filter((d) => d <= 10_000).length;

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { hog, periodic, script } from "./behaviors.ts";
+import { hog, script } from "./behaviors.ts";
 import { IDEAL_COSTS, PAPER_COSTS } from "./cost_profile.ts";
 import { Enclave } from "./enclave.ts";
 import { Engine } from "./engine.ts";
 import { Kernel } from "./kernel.ts";
 import { type Action, type Thread, WaitQueue } from "./thread.ts";
 import { Topology } from "./topology.ts";
+import { wakeDelays } from "./_wake_delays.ts";
 import { MS, SEC } from "./units.ts";
 
 function machine(cpus: number, costs = IDEAL_COSTS, seed = 1) {
@@ -36,28 +37,8 @@ Deno.test("Kernel shares a CPU among hogs in proportion to nice weights within 2
 
 Deno.test("Kernel lets a woken thread preempt a CPU hog within the wakeup granularity", () => {
   for (const cpus of [1, 4]) {
-    const { engine, kernel } = machine(cpus, PAPER_COSTS);
-    for (let c = 0; c < cpus; c++) kernel.spawn(hog(), { name: `hog${c}`, affinity: [c] });
-    const delays: number[] = [];
-    let wokeAt = 0;
-    const sleepNs = 7 * MS + 123_457;
-    kernel.spawn(
-      periodic(200_000, sleepNs, () => {
-        if (wokeAt > 0) delays.push(engine.now - wokeAt);
-      }),
-      { name: "sleeper", affinity: [0] },
-    );
-    // The sleeper wakes sleepNs after each sleep starts: record that time.
-    const wrapped = kernel.thread(cpus + 1)!;
-    assert.equal(wrapped.name, "sleeper");
-    const original = wrapped.behavior.next.bind(wrapped.behavior);
-    (wrapped.behavior as { next: (t: Thread) => Action }).next = (t: Thread) => {
-      const action = original(t);
-      if (action === "sleep") wokeAt = engine.now + t.stepNs;
-      return action;
-    };
-    engine.run({ until: SEC });
-    kernel.checkInvariants();
+    const { kernel } = machine(cpus, PAPER_COSTS);
+    const delays = wakeDelays(kernel, cpus, 200_000);
     assert.ok(delays.length > 50, `only ${delays.length} wake-ups`);
     const worst = Math.max(...delays);
     assert.ok(

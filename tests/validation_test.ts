@@ -28,28 +28,31 @@ function utilization(results: RunResult[]): number[] {
   );
 }
 
-Deno.test("cfs with one worker on one CPU matches M/M/1 mean and p99", () => {
-  // exp:10us at 70k req/s: μ = 0.1/us, λ = 0.07/us, ρ = 0.7.
-  // E[T] = 1/(μ − λ) = 33.333 us, p99 = ln(100)/(μ − λ) = 153.506 us.
-  const lambda = 0.07;
-  const mu = 0.1;
-  const results = replicate({
-    cpus: 1,
-    workers: 1,
-    load: 70_000,
-    service: "exp:10us",
-    durationNs: 8 * SEC,
+for (const fair of ["cfs", "eevdf"] as const) {
+  Deno.test(`${fair} with one worker on one CPU matches M/M/1 mean and p99`, () => {
+    // exp:10us at 70k req/s: μ = 0.1/us, λ = 0.07/us, ρ = 0.7.
+    // E[T] = 1/(μ − λ) = 33.333 us, p99 = ln(100)/(μ − λ) = 153.506 us.
+    const lambda = 0.07;
+    const mu = 0.1;
+    const results = replicate({
+      cpus: 1,
+      workers: 1,
+      load: 70_000,
+      service: "exp:10us",
+      durationNs: 8 * SEC,
+      fair,
+    });
+    const p99 = mmcResponseQuantile(0.99, lambda, mu, 1);
+    assertInInterval(
+      results.map((r) => r.latencyUs.all.mean),
+      mmcMeanResponse(lambda, mu, 1),
+      0,
+      "E[T]",
+    );
+    assertInInterval(results.map((r) => r.latencyUs.all.p99), p99, percentileSlack(p99), "p99");
+    assertInInterval(utilization(results), lambda / mu, 0, "utilization");
   });
-  const p99 = mmcResponseQuantile(0.99, lambda, mu, 1);
-  assertInInterval(
-    results.map((r) => r.latencyUs.all.mean),
-    mmcMeanResponse(lambda, mu, 1),
-    0,
-    "E[T]",
-  );
-  assertInInterval(results.map((r) => r.latencyUs.all.p99), p99, percentileSlack(p99), "p99");
-  assertInInterval(utilization(results), lambda / mu, 0, "utilization");
-});
+}
 
 Deno.test("cfs with one worker on one CPU matches the Pollaczek–Khinchine mean of M/G/1", () => {
   // bimodal:5us,55us,0.1 — 5 us ("short") w.p. 0.9, 55 us ("long") w.p. 0.1:

@@ -141,7 +141,7 @@ export const FAIR_CLASS_DESCRIPTIONS: Readonly<Record<FairClassName, string>> = 
     "tests/validation_test.ts)",
   eevdf: "--fair eevdf: EEVDF as in Linux 6.6: lag, eligibility against the weighted average " +
     "vruntime, virtual deadlines of a 0.75 ms x scale base slice, run-to-parity (tests: " +
-    "core/eevdf_class_test.ts, tests/eevdf_validation_test.ts)",
+    "core/eevdf_class_test.ts, tests/eevdf_validation_test.ts, tests/validation_test.ts)",
 };
 
 /** Keys of the general part that hold one value each (not the events, not the workload's). */
