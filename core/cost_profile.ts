@@ -32,8 +32,11 @@ export interface CostProfile {
   /** Each further transaction of a group commit, agent side (paper: about 366 ns). */
   readonly groupCommitPerTxn: number;
   /**
-   * Flight time of the IPI of a remote commit: the end-to-end remote schedule
-   * (paper: 1772 ns) less the agent side (668) and the target side (1064).
+   * Flight time of an IPI: of a remote commit, the end-to-end remote schedule
+   * (paper: 1772 ns) less the agent side (668) and the target side (1064);
+   * also the delay before an idle CPU picks a fair thread woken from another
+   * CPU (the reschedule IPI of `try_to_wake_up`). `calibrate` measures it as
+   * the host's idle wake-up less a context switch.
    */
   readonly ipi: number;
   /** Cache refill when a thread runs on another LLC than last time (approx.). */

@@ -328,7 +328,7 @@ export class Kernel {
       const cpu = this.cpus[this.#fair.selectCpu(thread, wakerCpu)]!;
       this.#fair.placeWoken(cpu, thread);
       this.#fair.enqueue(cpu, thread);
-      this.#checkPreemptCurr(cpu, thread);
+      this.#checkPreemptCurr(cpu, thread, wakerCpu);
     }
     return true;
   }
@@ -344,13 +344,20 @@ export class Kernel {
 
   /**
    * A fair thread was queued on `cpu` (`check_preempt_curr`): an idle CPU
-   * picks at once; a ghost thread is preempted; an agent is asked to leave
-   * soon (BOOST_PRIO); a fair thread is preempted when the woken one is far
-   * enough behind.
+   * picks at once, or, woken from another CPU (`wakerCpu`), once the
+   * reschedule IPI has reached it (`ttwu_queue_wakelist`, `smp_send_reschedule`:
+   * the cost profile's `ipi`); a ghost thread is preempted; an agent is asked
+   * to leave soon (BOOST_PRIO); a fair thread is preempted when the woken one
+   * is far enough behind.
    */
-  #checkPreemptCurr(cpu: CpuState, woken: Thread): void {
+  #checkPreemptCurr(cpu: CpuState, woken: Thread, wakerCpu = -1): void {
     const curr = cpu.curr;
     if (curr === null) {
+      if (wakerCpu >= 0 && wakerCpu !== cpu.id && this.costs.ipi > 0 && !cpu.reschedPending) {
+        cpu.reschedPending = true;
+        this.engine.after(this.costs.ipi, this.#kindResched, cpu.id);
+        return;
+      }
       this.#requestResched(cpu);
       return;
     }

@@ -195,6 +195,34 @@ Deno.test("Kernel wake-up preemption: more than the granularity behind runs at o
   }
 });
 
+Deno.test("Kernel starts a fair thread woken from another CPU onto an idle one after the reschedule IPI", () => {
+  // The sleeper is pinned to CPU 1, idle; it is woken at 1 ms from CPU 0, from
+  // CPU 1 itself, or from no CPU (a timer).
+  const costs = { ...PAPER_COSTS, ipi: 5_000 };
+  for (const [waker, delay] of [[0, 5_000], [1, 0], [-1, 0]] as const) {
+    const { engine, kernel } = machine(2, costs);
+    const gate = new WaitQueue("gate");
+    let waited = false;
+    let ranAt = -1;
+    const sleeper = kernel.spawn({
+      next(t: Thread): Action {
+        if (!waited) {
+          waited = true;
+          t.waitOn = gate;
+          return "wait";
+        }
+        if (ranAt < 0) ranAt = engine.now;
+        return "exit";
+      },
+    }, { name: "sleeper", affinity: [1] });
+    const wake = engine.register("test.wake", () => kernel.wake(sleeper, waker));
+    engine.at(MS, wake);
+    engine.run({ until: 2 * MS });
+    kernel.checkInvariants();
+    assert.equal(ranAt - MS, delay + costs.cfsContextSwitch, `woken from CPU ${waker}`);
+  }
+});
+
 Deno.test("Kernel makes a yield take time even when system calls are free", () => {
   // With free system calls, a thread alone on its CPU that yields in a loop
   // must still let time pass (1 ns a yield), never spin at one instant.

@@ -170,6 +170,16 @@ export const MUTANTS: readonly Mutant[] = [
     tests: KERNEL,
   },
 
+  {
+    id: "kernel-wake-no-ipi",
+    file: "core/kernel.ts",
+    find:
+      "if (wakerCpu >= 0 && wakerCpu !== cpu.id && this.costs.ipi > 0 && !cpu.reschedPending) {",
+    replace: "if (false) {",
+    bug: "an idle CPU woken from another CPU picks at once, without the reschedule IPI",
+    tests: KERNEL,
+  },
+
   // ---- kernel: fair class ---------------------------------------------------
   {
     id: "fair-wakeup-preemption-reversed",
