@@ -353,12 +353,7 @@ export class Kernel {
   #checkPreemptCurr(cpu: CpuState, woken: Thread, wakerCpu = -1): void {
     const curr = cpu.curr;
     if (curr === null) {
-      if (wakerCpu >= 0 && wakerCpu !== cpu.id && this.costs.ipi > 0 && !cpu.reschedPending) {
-        cpu.reschedPending = true;
-        this.engine.after(this.costs.ipi, this.#kindResched, cpu.id);
-        return;
-      }
-      this.#requestResched(cpu);
+      this.#requestResched(cpu, wakerCpu >= 0 && wakerCpu !== cpu.id ? this.costs.ipi : 0);
       return;
     }
     if (curr.schedClass === "microquanta") return; // a fair thread never preempts it
@@ -445,10 +440,11 @@ export class Kernel {
 
   // ---- switching ----------------------------------------------------------
 
-  #requestResched(cpu: CpuState): void {
+  /** Asks `cpu` to pick again, `delayNs` from now (an IPI in flight); once while pending. */
+  #requestResched(cpu: CpuState, delayNs = 0): void {
     if (cpu.reschedPending) return;
     cpu.reschedPending = true;
-    this.engine.after(0, this.#kindResched, cpu.id);
+    this.engine.after(delayNs, this.#kindResched, cpu.id);
   }
 
   /** Takes the running thread off the CPU; it stays in its current state. */

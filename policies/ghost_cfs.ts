@@ -35,6 +35,7 @@ import {
 import type { AgentContext, Policy } from "../core/policy.ts";
 import { NICE_0_WEIGHT, NICE_TO_WEIGHT } from "../core/thread.ts";
 import { MS, US } from "../core/units.ts";
+import { IndexedHeap } from "./_indexed_heap.ts";
 import { type Task as TableTask, TaskTable } from "./task_table.ts";
 
 /** Targeted latency: the period in which every runnable thread runs once, ns. */
@@ -56,14 +57,19 @@ interface Task extends TableTask {
   /** `runtime` when its current slice began. */
   sliceStart: number;
   /** Position in its run queue's heap, or -1. */
-  index: number;
+  heapIndex: number;
   /** Insertion order: equal vruntimes run in FIFO order. */
   seq: number;
 }
 
-/** One CPU's run queue: a binary min-heap on (vruntime, seq), plus what runs. */
+/** Runs first: the smaller vruntime, equal vruntimes in FIFO order. */
+function runsFirst(a: Task, b: Task): boolean {
+  return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.seq < b.seq);
+}
+
+/** One CPU's run queue: a min-heap on (vruntime, seq), plus what runs. */
 class RunQueue {
-  readonly heap: Task[] = [];
+  readonly #heap = new IndexedHeap<Task>(runsFirst);
   /** Total weight of the queued tasks. */
   weight = 0;
   minVruntime = 0;
@@ -75,82 +81,36 @@ class RunQueue {
   woken = false;
 
   get size(): number {
-    return this.heap.length;
+    return this.#heap.size;
   }
 
   /** Runnable threads of the CPU: queued plus running. */
   get load(): number {
-    return this.heap.length + (this.current === null ? 0 : 1);
+    return this.#heap.size + (this.current === null ? 0 : 1);
   }
 
   push(task: Task): void {
-    task.index = this.heap.length;
-    this.heap.push(task);
     this.weight += task.weight;
-    this.#up(task.index);
+    this.#heap.push(task);
   }
 
   peek(): Task | null {
-    return this.heap[0] ?? null;
+    return this.#heap.peek();
   }
 
   remove(task: Task): void {
-    const heap = this.heap;
-    const i = task.index;
-    if (heap[i] !== task) throw new Error(`ghost-cfs: task ${task.gtid} is not queued here`);
-    const last = heap.pop()!;
+    if (!this.#heap.remove(task)) {
+      throw new Error(`ghost-cfs: task ${task.gtid} is not queued here`);
+    }
     this.weight -= task.weight;
-    task.index = -1;
-    if (last === task) return;
-    heap[i] = last;
-    last.index = i;
-    this.#up(i);
-    this.#down(last.index);
   }
 
   /** min_vruntime only grows: up to the smallest vruntime of the CPU. */
   updateMin(): void {
     let min = this.current?.vruntime ?? Infinity;
-    const first = this.heap[0];
-    if (first !== undefined && first.vruntime < min) min = first.vruntime;
+    const first = this.#heap.peek();
+    if (first !== null && first.vruntime < min) min = first.vruntime;
     if (min !== Infinity && min > this.minVruntime) this.minVruntime = min;
-  }
-
-  static #less(a: Task, b: Task): boolean {
-    return a.vruntime < b.vruntime || (a.vruntime === b.vruntime && a.seq < b.seq);
-  }
-
-  #up(i: number): void {
-    const heap = this.heap;
-    const task = heap[i]!;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const above = heap[parent]!;
-      if (!RunQueue.#less(task, above)) break;
-      heap[i] = above;
-      above.index = i;
-      i = parent;
-    }
-    heap[i] = task;
-    task.index = i;
-  }
-
-  #down(i: number): void {
-    const heap = this.heap;
-    const task = heap[i]!;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= heap.length) break;
-      const right = heap[child + 1];
-      if (right !== undefined && RunQueue.#less(right, heap[child]!)) child++;
-      const below = heap[child]!;
-      if (!RunQueue.#less(below, task)) break;
-      heap[i] = below;
-      below.index = i;
-      i = child;
-    }
-    heap[i] = task;
-    task.index = i;
   }
 }
 
@@ -199,7 +159,7 @@ export class GhostCfs implements Policy {
       vruntime: this.#rqs[home]!.minVruntime,
       runtime: msg.runtime,
       sliceStart: msg.runtime,
-      index: -1,
+      heapIndex: -1,
       seq: 0,
     };
     task.associated = ctx.associate(msg.gtid, home);
@@ -317,7 +277,7 @@ export class GhostCfs implements Policy {
 
   /** The slice of a task queued or running on `rq`: its weight's share of the period. */
   static #slice(task: Task, rq: RunQueue): number {
-    const weight = rq.weight + (task.index >= 0 ? 0 : task.weight);
+    const weight = rq.weight + (task.heapIndex >= 0 ? 0 : task.weight);
     const period = Math.max(LATENCY, rq.load * MIN_GRANULARITY);
     return Math.max(MIN_GRANULARITY, period * task.weight / weight);
   }
@@ -352,7 +312,9 @@ export class GhostCfs implements Policy {
     while (rq.size > 0 && failed.length < 3) {
       let next = rq.peek()!;
       let goesOn = false;
-      if (failed.length === 0 && resume !== null && resume.home === ctx.cpu && resume.index >= 0) {
+      if (
+        failed.length === 0 && resume !== null && resume.home === ctx.cpu && resume.heapIndex >= 0
+      ) {
         goesOn = GhostCfs.#remaining(resume, rq, rq.woken) > SLACK;
         if (goesOn) next = resume;
       }

@@ -42,6 +42,7 @@ import { TXN } from "../core/ghost_abi.ts";
 import type { Message } from "../core/message_queue.ts";
 import type { AgentContext, Policy } from "../core/policy.ts";
 import { US } from "../core/units.ts";
+import { IndexedHeap } from "./_indexed_heap.ts";
 import { type Task, TaskTable } from "./task_table.ts";
 
 /**
@@ -97,7 +98,9 @@ export class Search implements Policy {
   #lastPass = -1;
   /** The boundary of the pass asked for, or -1. */
   #due = -1;
-  readonly #heap: SearchTask[] = [];
+  readonly #heap = new IndexedHeap<SearchTask>((a, b) =>
+    a.key < b.key || (a.key === b.key && a.seq < b.seq)
+  );
   #seq = 0;
   /** Idle enclave CPUs (as the policy believes), one set per LLC. */
   #idleByLlc: CpuSet[] = [];
@@ -127,9 +130,9 @@ export class Search implements Policy {
         task.seq = this.#seq++;
         task.since = ctx.now;
       }
-      this.#push(task);
+      this.#heap.push(task);
     },
-    dequeue: (_ctx, task) => this.#remove(task),
+    dequeue: (_ctx, task) => void this.#heap.remove(task),
     adopt: (_ctx, task) => {
       task.lastCpu = task.cpu;
       this.#markBusy(task.cpu);
@@ -228,7 +231,7 @@ export class Search implements Policy {
    */
   schedule(ctx: AgentContext): void {
     this.#setUp(ctx);
-    if (this.#heap.length === 0) return;
+    if (this.#heap.size === 0) return;
     const now = ctx.now;
     const period = this.#periodNs;
     if (period > 0) {
@@ -247,8 +250,8 @@ export class Search implements Policy {
     const skipped = this.#skipped;
     let held = false;
     let opened = 0;
-    while (this.#heap.length > 0 && this.#idleCount > this.#agentIdle(ctx)) {
-      const task = this.#pop();
+    while (this.#heap.size > 0 && this.#idleCount > this.#agentIdle(ctx)) {
+      const task = this.#heap.pop();
       const cpu = this.#pickCpu(ctx, task);
       if (cpu < 0) {
         held ||= cpu === HOLD;
@@ -262,10 +265,10 @@ export class Search implements Policy {
       this.#openGtids[opened] = task.gtid;
       opened++;
     }
-    for (const task of skipped) this.#push(task);
+    for (const task of skipped) this.#heap.push(task);
     skipped.length = 0;
     // Held threads, or threads whose cpumask missed the idle CPUs, try again next pass.
-    if (held || (this.#heap.length > 0 && this.#idleCount > this.#agentIdle(ctx))) {
+    if (held || (this.#heap.size > 0 && this.#idleCount > this.#agentIdle(ctx))) {
       this.#nextPass(ctx);
     }
     if (opened === 0) return;
@@ -349,74 +352,5 @@ export class Search implements Policy {
       }
     }
     return best;
-  }
-
-  // ---- the min-heap of waiting tasks, by (key, seq) ----------------------------
-
-  #less(a: SearchTask, b: SearchTask): boolean {
-    return a.key < b.key || (a.key === b.key && a.seq < b.seq);
-  }
-
-  #push(task: SearchTask): void {
-    const heap = this.#heap;
-    task.heapIndex = heap.length;
-    heap.push(task);
-    this.#up(task.heapIndex);
-  }
-
-  #pop(): SearchTask {
-    const heap = this.#heap;
-    const top = heap[0]!;
-    this.#removeAt(0);
-    return top;
-  }
-
-  #remove(task: SearchTask): void {
-    if (task.heapIndex >= 0) this.#removeAt(task.heapIndex);
-  }
-
-  #removeAt(index: number): void {
-    const heap = this.#heap;
-    const task = heap[index]!;
-    const last = heap.pop()!;
-    task.heapIndex = -1;
-    if (last === task) return;
-    heap[index] = last;
-    last.heapIndex = index;
-    this.#up(index);
-    this.#down(last.heapIndex);
-  }
-
-  #up(index: number): void {
-    const heap = this.#heap;
-    const task = heap[index]!;
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
-      const above = heap[parent]!;
-      if (!this.#less(task, above)) break;
-      heap[index] = above;
-      above.heapIndex = index;
-      index = parent;
-    }
-    heap[index] = task;
-    task.heapIndex = index;
-  }
-
-  #down(index: number): void {
-    const heap = this.#heap;
-    const task = heap[index]!;
-    const n = heap.length;
-    for (;;) {
-      let child = 2 * index + 1;
-      if (child >= n) break;
-      if (child + 1 < n && this.#less(heap[child + 1]!, heap[child]!)) child++;
-      const below = heap[child]!;
-      if (!this.#less(below, task)) break;
-      heap[index] = below;
-      below.heapIndex = index;
-      index = child;
-    }
-    heap[index] = task;
-    task.heapIndex = index;
   }
 }

@@ -173,9 +173,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "kernel-wake-no-ipi",
     file: "core/kernel.ts",
-    find:
-      "if (wakerCpu >= 0 && wakerCpu !== cpu.id && this.costs.ipi > 0 && !cpu.reschedPending) {",
-    replace: "if (false) {",
+    find: "this.#requestResched(cpu, wakerCpu >= 0 && wakerCpu !== cpu.id ? this.costs.ipi : 0);",
+    replace: "this.#requestResched(cpu);",
     bug: "an idle CPU woken from another CPU picks at once, without the reschedule IPI",
     tests: KERNEL,
   },
