@@ -19,7 +19,7 @@
 import { parseDistribution } from "../core/distributions.ts";
 import type { Engine } from "../core/engine.ts";
 import type { OptionSpecs, OptionValuesOf } from "../core/options.ts";
-import type { Kernel } from "../core/kernel.ts";
+import type { Kernel, SpawnOptions } from "../core/kernel.ts";
 import { type Action, type Behavior, type Thread, WaitQueue } from "../core/thread.ts";
 import { SEC } from "../core/units.ts";
 import { RequestStats } from "../core/metrics/request_stats.ts";
@@ -77,7 +77,21 @@ class SyntheticWorkload implements Workload {
     const meanGap = SEC / context.load;
     const waiters = new WaitQueue("synthetic.workers");
     const queue = this.#queue;
-    const schedClass = schedClassOf(context);
+    // One options object for every request's thread: the kernel reads it
+    // and keeps nothing of it.
+    const requestOptions: SpawnOptions = {
+      name: "request",
+      group: "requests",
+      ...schedClassOf(context),
+    };
+    const finish = (request: OneShot, now: number): void => {
+      if (request.epoch === this.#epoch) {
+        this.#serving--;
+        this.finished++;
+        this.stats.record(request.type, request.arrival, request.start, now);
+      }
+      request.epoch = -1;
+    };
 
     const arrive = engine.register("synthetic.arrival", () => {
       const now = engine.now;
@@ -90,11 +104,8 @@ class SyntheticWorkload implements Workload {
         queue.push(now, ns, type);
         kernel.wakeOne(waiters, -1);
       } else {
-        kernel.spawn(this.#oneShot(now, ns, type), {
-          name: "request",
-          group: "requests",
-          ...schedClass,
-        });
+        this.#serving++;
+        kernel.spawn(new OneShot(engine, finish, now, ns, type, this.#epoch), requestOptions);
       }
       const next = now + Math.max(1, Math.round(arrivals.exponential(meanGap)));
       if (next < context.durationNs) engine.at(next, arrive);
@@ -106,7 +117,7 @@ class SyntheticWorkload implements Workload {
       kernel.spawn(this.#worker(queue, waiters), {
         name: `worker${i}`,
         group: "workers",
-        ...schedClass,
+        ...schedClassOf(context),
       });
     }
   }
@@ -119,7 +130,12 @@ class SyntheticWorkload implements Workload {
     let count = 0;
     for (const thread of this.#kernel.threads()) {
       const behavior = thread.behavior;
-      if (behavior instanceof Holder && behavior.epoch === this.#epoch && lost(thread)) count++;
+      if (
+        (behavior instanceof Holder || behavior instanceof OneShot) &&
+        behavior.epoch === this.#epoch && lost(thread)
+      ) {
+        count++;
+      }
     }
     return count;
   }
@@ -162,28 +178,6 @@ class SyntheticWorkload implements Workload {
     });
     return worker;
   }
-
-  /** A thread for one request: serve it, record it, exit. */
-  #oneShot(arrival: number, service: number, type: number): Behavior {
-    let start = -1;
-    this.#serving++;
-    const request: Holder = new Holder((thread: Thread): Action => {
-      const now = this.#engine.now;
-      if (start < 0) {
-        start = now;
-        thread.stepNs = service;
-        return "compute";
-      }
-      if (request.epoch === this.#epoch) {
-        this.#serving--;
-        this.finished++;
-        this.stats.record(type, arrival, start, now);
-      }
-      request.epoch = -1;
-      return "exit";
-    }, this.#epoch);
-    return request;
-  }
 }
 
 /**
@@ -199,6 +193,51 @@ class Holder implements Behavior {
   constructor(next: (thread: Thread) => Action, epoch = -1) {
     this.next = next;
     this.epoch = epoch;
+  }
+}
+
+/**
+ * The program of a thread for one request: serve it, record it (through
+ * `finish`), exit. One object per request, whose `next` every request
+ * thread shares (a closure per request would cost three allocations and
+ * leave the kernel's call to `next` megamorphic).
+ */
+class OneShot implements Behavior {
+  /** Epoch of the request held, or -1 once recorded. */
+  epoch: number;
+  /** When it started, ns, or -1 before. */
+  start = -1;
+  readonly arrival: number;
+  readonly service: number;
+  readonly type: number;
+  readonly #engine: Engine;
+  readonly #finish: (request: OneShot, now: number) => void;
+
+  constructor(
+    engine: Engine,
+    finish: (request: OneShot, now: number) => void,
+    arrival: number,
+    service: number,
+    type: number,
+    epoch: number,
+  ) {
+    this.#engine = engine;
+    this.#finish = finish;
+    this.arrival = arrival;
+    this.service = service;
+    this.type = type;
+    this.epoch = epoch;
+  }
+
+  next(thread: Thread): Action {
+    const now = this.#engine.now;
+    if (this.start < 0) {
+      this.start = now;
+      thread.stepNs = this.service;
+      return "compute";
+    }
+    this.#finish(this, now);
+    return "exit";
   }
 }
 
