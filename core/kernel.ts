@@ -547,8 +547,12 @@ export class Kernel {
     if (this.#runGhost(cpu, prev)) return;
     this.#goIdle(cpu);
     // A fair thread gave the CPU back: the enclave's agents may use it again.
-    if (prev !== null && prev.schedClass === "fair") cpu.ghost?.cpuAvailable(cpu.id);
-    if (prev !== null && prev.schedClass === "microquanta") cpu.ghost?.cpuAvailable(cpu.id);
+    if (
+      prev !== null && cpu.ghost !== null &&
+      (prev.schedClass === "fair" || prev.schedClass === "microquanta")
+    ) {
+      cpu.ghost.cpuAvailable(cpu.id);
+    }
   }
 
   /**
@@ -598,7 +602,7 @@ export class Kernel {
       cpu.busySince = now;
       this.#fair.markBusy(cpu);
     }
-    const migrated = thread.lastCpu >= 0 && this.cpus[thread.lastCpu]!.info.llc !== cpu.info.llc;
+    const last = thread.lastCpu;
     thread.state = "running";
     thread.cpu = cpu.id;
     thread.lastCpu = cpu.id;
@@ -610,6 +614,8 @@ export class Kernel {
     const switched = switchCost !== NO_SWITCH;
     let cost = 0;
     if (switched) {
+      // Only a context switch can carry the thread to another LLC.
+      const migrated = last >= 0 && this.cpus[last]!.info.llc !== cpu.info.llc;
       cost = switchCost + (migrated ? this.costs.crossLlcMigration : 0);
       cpu.overheadNs += cost;
       cpu.switches++;

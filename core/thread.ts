@@ -78,7 +78,11 @@ export class WaitQueue {
   /** Removes a given waiter (when it is woken another way); false if absent. */
   remove(thread: Thread): boolean {
     const items = this.#items;
-    const index = items.indexOf(thread, this.#head);
+    // Most queues have one waiter (a worker's own futex): no search then.
+    const tail = items.length - 1;
+    const index = tail >= this.#head && items[tail] === thread
+      ? tail
+      : items.indexOf(thread, this.#head);
     if (index < 0) return false;
     // Shifted by hand: a splice would allocate the array of removed items.
     const last = items.length - 1;
