@@ -373,6 +373,21 @@ export class EventQueue {
         if (!(this.#fifoCount > 0 && this.#fifoTime < earliest)) {
           if (earliest > limit) return false;
           this.#setBase(earliest);
+          if (this.#bucketSizes[bucket] === 1) {
+            // A lone event (the most common case) pops straight from its bucket.
+            const slot = this.#bucketSlots[bucket]![0]!;
+            this.#bucketSizes[bucket] = 0;
+            if (bucket <= 32) this.#lowMask &= ~(1 << (bucket - 1));
+            else this.#highMask &= ~(1 << (bucket - 33));
+            this.#size--;
+            if (this.#removed[slot] === 1) {
+              this.#release(slot);
+              continue;
+            }
+            this.#output(earliest, slot);
+            if (this.#size - this.#removedCount <= SORTED_MIN) this.#toSorted();
+            return true;
+          }
           this.#redistribute(bucket);
           continue;
         }
