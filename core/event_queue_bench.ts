@@ -9,7 +9,7 @@
  * and the full engine path (`Engine.step` with a no-op handler, then
  * `Engine.after`).
  *
- * Two groups differ only in how often times tie, which costs the queue its
+ * The first two groups differ only in how often times tie, which costs the queue its
  * sequence-number comparisons (the bare heap ignores ties):
  *
  * - `hold`: mean delay 1 ms, so about 0.1 events per ns near the head of
@@ -19,6 +19,10 @@
  * - `hold-half-now`: 1,000 pending events, and every other hold pushes for
  *   the current time (delay 0), as a scheduler's wake-ups and reschedules
  *   do: the queue's FIFO takes those, the bare heap sifts them.
+ * - `hold-ticks`: 128 pending events, and one hold in 32 pushes for the
+ *   next 1 ms boundary, as a busy CPU's scheduler tick does: most pending
+ *   events then share a few far instants, as on the 64-CPU Shinjuku model
+ *   (about 60 ticks among 115 pending).
  *
  * Run: `deno bench -A core/event_queue_bench.ts`
  *
@@ -81,6 +85,14 @@ class BareHeap {
   }
 }
 
+/** A delay that stands for "at the next multiple of 1 ms" (a scheduler tick). */
+const TICK = -1;
+
+/** The time of a push `delay` after `now` ({@linkcode TICK}: the next 1 ms boundary). */
+function timeAfter(now: number, delay: number): number {
+  return delay === TICK ? (Math.floor(now / MS) + 1) * MS : now + delay;
+}
+
 function exponentialDelays(mean: number): Float64Array {
   const delays = new Float64Array(DELAY_COUNT);
   const rng = new RandomStreams(1).stream("delays");
@@ -91,11 +103,13 @@ function exponentialDelays(mean: number): Float64Array {
 function addGroup(group: string, meanDelay: number, options: GroupOptions = {}): void {
   const delays = exponentialDelays(meanDelay);
   if (options.halfNow) { for (let i = 0; i < DELAY_COUNT; i += 2) delays[i] = 0; }
+  const tickEvery = options.tickEvery ?? 0;
+  if (tickEvery > 0) { for (let i = 0; i < DELAY_COUNT; i += tickEvery) delays[i] = TICK; }
   const PENDING = options.pending ?? DEFAULT_PENDING;
 
   const bare = new BareHeap();
   let bareNext = 0;
-  for (let i = 0; i < PENDING; i++) bare.push(delays[bareNext++ & DELAY_MASK]!);
+  for (let i = 0; i < PENDING; i++) bare.push(timeAfter(0, delays[bareNext++ & DELAY_MASK]!));
   Deno.bench({
     name: `bare Float64 heap (${group})`,
     group,
@@ -103,21 +117,24 @@ function addGroup(group: string, meanDelay: number, options: GroupOptions = {}):
     fn() {
       for (let i = 0; i < HOLDS_PER_ITERATION; i++) {
         const now = bare.pop();
-        bare.push(now + delays[bareNext++ & DELAY_MASK]!);
+        bare.push(timeAfter(now, delays[bareNext++ & DELAY_MASK]!));
       }
     },
   });
 
   const queue = new EventQueue();
   let queueNext = 0;
-  for (let i = 0; i < PENDING; i++) queue.push(delays[queueNext++ & DELAY_MASK]!, 0, i, 0);
+  for (let i = 0; i < PENDING; i++) {
+    queue.push(timeAfter(0, delays[queueNext++ & DELAY_MASK]!), 0, i, 0);
+  }
   Deno.bench({
     name: `EventQueue pop + push (${group})`,
     group,
     fn() {
       for (let i = 0; i < HOLDS_PER_ITERATION; i++) {
         queue.pop();
-        queue.push(queue.time + delays[queueNext++ & DELAY_MASK]!, queue.kind, queue.a, 0);
+        const time = timeAfter(queue.time, delays[queueNext++ & DELAY_MASK]!);
+        queue.push(time, queue.kind, queue.a, 0);
       }
     },
   });
@@ -125,14 +142,16 @@ function addGroup(group: string, meanDelay: number, options: GroupOptions = {}):
   const engine = new Engine(1);
   const noop = engine.register("noop", () => {});
   let engineNext = 0;
-  for (let i = 0; i < PENDING; i++) engine.after(delays[engineNext++ & DELAY_MASK]!, noop, i);
+  for (let i = 0; i < PENDING; i++) {
+    engine.at(timeAfter(0, delays[engineNext++ & DELAY_MASK]!), noop, i);
+  }
   Deno.bench({
     name: `Engine step + after (${group})`,
     group,
     fn() {
       for (let i = 0; i < HOLDS_PER_ITERATION; i++) {
         engine.step();
-        engine.after(delays[engineNext++ & DELAY_MASK]!, noop);
+        engine.at(timeAfter(engine.now, delays[engineNext++ & DELAY_MASK]!), noop);
       }
     },
   });
@@ -144,8 +163,11 @@ interface GroupOptions {
   pending?: number;
   /** Every other delay is 0. @default false */
   halfNow?: boolean;
+  /** Every this many pushes, one is for the next 1 ms tick instead (0: none). @default 0 */
+  tickEvery?: number;
 }
 
 addGroup("hold", 1 * MS);
 addGroup("hold-dense-ties", 10 * US);
 addGroup("hold-half-now", 10 * US, { pending: 1_000, halfNow: true });
+addGroup("hold-ticks", 10 * US, { pending: 128, tickEvery: 32 });

@@ -227,3 +227,142 @@ Deno.test("EventQueue keeps its order when most events are removed (the heap is 
     ),
   );
 });
+
+/** A push delay: now, near, at a shared far instant (a tick grid), or very far. */
+function delayArbitrary(): fc.Arbitrary<number> {
+  return fc.oneof(
+    fc.constant(0),
+    fc.integer({ min: 1, max: 64 }),
+    fc.integer({ min: 1, max: 100_000 }),
+    fc.constant(-1), // the next multiple of 1e6: many events at one instant
+    fc.integer({ min: 2 ** 32, max: 2 ** 40 }),
+  );
+}
+
+Deno.test("EventQueue matches a reference with hundreds pending, shared far instants and removals", () => {
+  // Engine-like use: pushes never before the last popped time. Runs start
+  // near 0 or just below 2^32 (where times' high words change); bursts of
+  // pushes take the queue past the sorted array's size into the radix
+  // heap, and bursts of pops bring it back.
+  const operation = fc.oneof(
+    { arbitrary: fc.record({ op: fc.constant("push" as const), n: delayArbitrary() }), weight: 5 },
+    { arbitrary: fc.record({ op: fc.constant("pop" as const), n: fc.nat(120) }), weight: 3 },
+    { arbitrary: fc.record({ op: fc.constant("remove" as const), n: fc.nat() }), weight: 1 },
+    { arbitrary: fc.record({ op: fc.constant("burst" as const), n: fc.nat(150) }), weight: 1 },
+  );
+  fc.assert(
+    fc.property(
+      fc.array(operation, { maxLength: 300 }),
+      fc.constantFrom(0, 2 ** 32 - 5_000),
+      (operations, start) => {
+        const queue = new EventQueue(4);
+        const reference: (Reference & { handle: number })[] = [];
+        const handles: number[] = [];
+        let seq = 0;
+        let now = start;
+        let popped = false;
+        const push = (delay: number): void => {
+          const time = delay === -1 ? (Math.floor(now / 1e6) + 1) * 1e6 : now + delay;
+          const handle = queue.push(time, seq % 7, seq, -seq);
+          const current = time === (popped ? now : 0);
+          assert.equal(handle === -1, current);
+          reference.push({ time, seq, kind: seq % 7, a: seq, b: -seq, handle });
+          handles.push(handle);
+          seq++;
+        };
+        const pop = (): void => {
+          reference.sort((x, y) => x.time - y.time || x.seq - y.seq);
+          const expected = reference.shift();
+          assert.equal(queue.pop(), expected !== undefined);
+          if (expected === undefined) return;
+          now = expected.time;
+          popped = true;
+          assert.deepEqual(
+            [queue.time, queue.kind, queue.a, queue.b],
+            [expected.time, expected.kind, expected.a, expected.b],
+          );
+        };
+        for (const { op, n } of operations) {
+          if (op === "push") push(n);
+          else if (op === "burst") {
+            for (let i = 0; i < n; i++) push(((i * 7919) % 50_000) * (i % 3));
+          } else if (op === "pop") { for (let i = 0; i < 1 + (n % 40); i++) pop(); }
+          else if (handles.length > 0) {
+            const handle = handles[n % handles.length]!;
+            const index = handle < 0 ? -1 : reference.findIndex((e) => e.handle === handle);
+            assert.equal(queue.remove(handle), index >= 0);
+            if (index >= 0) {
+              assert.equal(queue.removedTime, reference[index]!.time);
+              reference.splice(index, 1);
+            }
+          }
+          assert.equal(queue.size, reference.length);
+          const earliest = reference.reduce((min, e) => Math.min(min, e.time), Infinity);
+          assert.equal(queue.peekTime(), earliest);
+        }
+        while (reference.length > 0) pop();
+        assert.equal(queue.pop(), false);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+Deno.test("EventQueue matches a reference when many pending events are pushed before the last pop", () => {
+  // Not the engine's use (it never schedules in the past), but the queue
+  // allows it: the radix heap moves its base back.
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.integer({ min: 0, max: 2 ** 34 }), fc.constant(-1)), {
+        minLength: 60,
+        maxLength: 400,
+      }),
+      (operations) => {
+        const queue = new EventQueue();
+        const reference: Reference[] = [];
+        let seq = 0;
+        for (const time of operations) {
+          if (time >= 0) {
+            queue.push(time, 0, seq, 0);
+            reference.push({ time, seq, kind: 0, a: seq, b: 0 });
+            reference.sort((x, y) => x.time - y.time || x.seq - y.seq);
+            seq++;
+          } else {
+            const expected = reference.shift();
+            assert.equal(queue.pop(), expected !== undefined);
+            if (expected !== undefined) {
+              assert.deepEqual([queue.time, queue.a], [expected.time, expected.a]);
+            }
+          }
+        }
+        for (const expected of reference) {
+          assert.equal(queue.pop(), true);
+          assert.deepEqual([queue.time, queue.a], [expected.time, expected.a]);
+        }
+      },
+    ),
+    { numRuns: 100 },
+  );
+});
+
+Deno.test("EventQueue pops a thousand events of one far instant in insertion order between others", () => {
+  const queue = new EventQueue(8);
+  const expected: number[] = [];
+  for (let i = 0; i < 1_000; i++) {
+    queue.push(1_000_000, 1, i, 0);
+    queue.push(1 + i * 997, 2, i, 0);
+  }
+  for (let i = 0; i < 1_000; i++) expected.push(1 + i * 997);
+  expected.sort((x, y) => x - y);
+  const popped = popAll(queue);
+  assert.deepEqual(popped.filter(([, kind]) => kind === 2).map(([time]) => time), expected);
+  assert.deepEqual(
+    popped.filter(([, kind]) => kind === 1).map(([, , a]) => a),
+    [...Array(1_000).keys()],
+  );
+  // The far instant comes after every near event earlier than it.
+  assert.deepEqual(
+    popped.map(([time]) => time),
+    popped.map(([time]) => time).sort((x, y) => x - y),
+  );
+});

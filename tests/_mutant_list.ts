@@ -24,8 +24,8 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "engine-until-exclusive",
     file: "core/event_queue.ts",
-    find: "} else if (size === 0 || this.#heapTimes[first]! > limit) {",
-    replace: "} else if (size === 0 || this.#heapTimes[first]! >= limit) {",
+    find: "} else if (size === 0 || times[size - 1]! > limit) {",
+    replace: "} else if (size === 0 || times[size - 1]! >= limit) {",
     bug: "run leaves events at exactly `until` pending",
     tests: ENGINE,
   },
@@ -66,17 +66,19 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "event-queue-push-ties",
     file: "core/event_queue.ts",
-    find: "if (parentTime <= time) break;",
-    replace: "if (parentTime < time) break;",
-    bug: "a pushed event overtakes an earlier one of the same time",
+    find: "if (size === 0 || fifoTime < times[size - 1]!) {",
+    replace: "if (size === 0 || fifoTime <= times[size - 1]!) {",
+    bug: "an event pushed at the current time overtakes an earlier-pushed one of that time",
     tests: EVENT_QUEUE,
   },
   {
     id: "event-queue-pop-ties",
     file: "core/event_queue.ts",
-    find: "(rightTime === childTime && seqs[slots[right]!]! < seqs[slots[child]!]!)",
-    replace: "(rightTime === childTime && seqs[slots[right]!]! > seqs[slots[child]!]!)",
-    bug: "pop breaks a tie in time by the later insertion",
+    find:
+      "    for (let i = 0; i < count; i++) {\n      const slot = slots[i]!;\n      if (removed[slot] === 1) {",
+    replace:
+      "    for (let i = count - 1; i >= 0; i--) {\n      const slot = slots[i]!;\n      if (removed[slot] === 1) {",
+    bug: "moving a radix bucket down reverses the insertion order of equal times",
     tests: EVENT_QUEUE,
   },
   {
@@ -85,6 +87,14 @@ export const MUTANTS: readonly Mutant[] = [
     find: "if (before > time) break;",
     replace: "if (before >= time) break;",
     bug: "in the sorted array, a pushed event overtakes an earlier one of the same time",
+    tests: EVENT_QUEUE,
+  },
+  {
+    id: "event-queue-radix-bucket",
+    file: "core/event_queue.ts",
+    find: "const to = 32 - Math.clz32(time ^ baseLow);",
+    replace: "const to = 31 - Math.clz32(time ^ baseLow);",
+    bug: "moving a radix bucket down files events one bit off the base with those at the base",
     tests: EVENT_QUEUE,
   },
   {
