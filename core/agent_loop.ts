@@ -175,11 +175,10 @@ export class AgentLoop implements Behavior {
       const msg = queue.peek();
       if (msg === null) throw new Error(`Queue ${queue.id} ran dry: ${i} of ${count} messages`);
       host.countMessage();
-      if (isTaskMessage(msg.type)) checkSequence(lastSeq, queue, msg);
+      const type = msg.type;
+      if (isTaskMessage(type)) checkSequence(lastSeq, queue, msg);
       route(policy, ctx, msg);
-      if (msg.type === MSG.TASK_DEAD || msg.type === MSG.TASK_DEPARTED) {
-        lastSeq.delete(msg.gtid);
-      }
+      if (type === MSG.TASK_DEAD || type === MSG.TASK_DEPARTED) lastSeq.delete(msg.gtid);
       queue.pop();
     }
     policy.afterMessages?.(ctx);
