@@ -636,10 +636,11 @@ export class Enclave implements GhostHooks {
       if (this.#txnOpen[cpu] !== 1) throw new Error(`No open transaction on CPU ${cpu}`);
       let outcome = this.#validate(cpu);
       const gtid = this.#txnTarget[cpu]!;
-      if (outcome === TXN.COMPLETE && gtid >= 0) {
+      if (outcome === TXN.COMPLETE && gtid >= 0 && count > 1) {
         // One thread named on two CPUs of a group: the later one finds it
         // taken by the first whose transaction completed. (A CPU listed
-        // twice validates the same way twice, so its claim stands.)
+        // twice validates the same way twice, so its claim stands; a
+        // group of one has nothing to check.)
         const claimant = this.#claim(gtid, cpu);
         if (claimant !== cpu && this.#txnOutcome[claimant] === TXN.COMPLETE) {
           outcome = TXN.TARGET_ONCPU;
