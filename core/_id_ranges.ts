@@ -79,19 +79,12 @@ export class IdRanges {
   /** The index of the last range starting at or before `id`, or -1. */
   #last(id: number): number {
     const starts = this.#starts;
-    // Ids mostly arrive near the end: try the last range first, then
-    // gallop back from the end (the threads still alive, the holes behind
-    // a new dead id, are few) before the binary search.
+    // Ids mostly arrive near the end: try the last range first.
     const n = starts.length;
     if (n === 0 || starts[0]! > id) return -1;
     if (starts[n - 1]! <= id) return n - 1;
+    let lo = 0;
     let hi = n - 1; // starts[lo] <= id < starts[hi]
-    let step = 1;
-    while (hi - step > 0 && starts[hi - step]! > id) {
-      hi -= step;
-      step *= 2;
-    }
-    let lo = hi - step > 0 ? hi - step : 0;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
       if (starts[mid]! <= id) lo = mid;

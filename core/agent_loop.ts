@@ -175,10 +175,11 @@ export class AgentLoop implements Behavior {
       const msg = queue.peek();
       if (msg === null) throw new Error(`Queue ${queue.id} ran dry: ${i} of ${count} messages`);
       host.countMessage();
-      const type = msg.type;
-      if (isTaskMessage(type)) checkSequence(lastSeq, queue, msg);
+      if (isTaskMessage(msg.type)) checkSequence(lastSeq, queue, msg);
       route(policy, ctx, msg);
-      if (type === MSG.TASK_DEAD || type === MSG.TASK_DEPARTED) lastSeq.delete(msg.gtid);
+      if (msg.type === MSG.TASK_DEAD || msg.type === MSG.TASK_DEPARTED) {
+        lastSeq.delete(msg.gtid);
+      }
       queue.pop();
     }
     policy.afterMessages?.(ctx);

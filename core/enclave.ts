@@ -170,12 +170,6 @@ export class Enclave implements GhostHooks {
   readonly #txnAgentBarrier: Float64Array;
   readonly #txnOutcome: Int8Array;
   readonly #txnOpen: Uint8Array;
-  /**
-   * Per CPU: the thread its transaction's validation found, so that
-   * applying it needs no second look-up (null once the transaction ends,
-   * so that no dead thread stays referenced).
-   */
-  readonly #txnThread: (Thread | null)[];
   /** The message being produced, reused (a queue copies it). */
   readonly #draft: Message = {
     type: 0,
@@ -247,7 +241,6 @@ export class Enclave implements GhostHooks {
     this.#txnAgentBarrier = new Float64Array(n);
     this.#txnOutcome = new Int8Array(n);
     this.#txnOpen = new Uint8Array(n);
-    this.#txnThread = new Array<Thread | null>(n).fill(null);
     let slots = 2;
     while (slots < 2 * n) slots *= 2;
     this.#claimGtid = new Float64Array(slots);
@@ -675,7 +668,6 @@ export class Enclave implements GhostHooks {
 
   #finish(cpu: number, outcome: TxnOutcome): void {
     this.#txnOpen[cpu] = 0;
-    this.#txnThread[cpu] = null;
     this.#txnOutcome[cpu] = outcome;
     this.stats.outcomes[outcome]!++;
     this.kernel.tracer?.commit(cpu, this.#txnTarget[cpu]!, outcome, this.kernel.engine.now);
@@ -689,7 +681,6 @@ export class Enclave implements GhostHooks {
     if (gtid === TARGET.IDLE || gtid === TARGET.AGENT) return TXN.COMPLETE;
     const thread = this.#tasks.get(gtid);
     if (thread === undefined) return this.#dead.has(gtid) ? TXN.TARGET_STALE : TXN.INVALID_TARGET;
-    this.#txnThread[cpu] = thread;
     if (thread.barrier !== this.#txnBarrier[cpu]) return TXN.TARGET_STALE;
     const agentBarrier = this.#txnAgentBarrier[cpu]!;
     if (agentBarrier >= 0 && agentBarrier !== this.agentBarrier[agentCpu]) return TXN.AGENT_STALE;
@@ -718,8 +709,7 @@ export class Enclave implements GhostHooks {
       }
       return;
     }
-    // Validated in this commit: the thread its validation found.
-    const thread = this.#txnThread[cpu]!;
+    const thread = this.#tasks.get(gtid)!;
     if (thread.state === "running") return; // kept on its CPU
     const local = cpu === this.#txnAgentCpu[cpu];
     const now = kernel.engine.now;
