@@ -197,15 +197,14 @@ export class AgentLoop implements Behavior {
 
 /** Checks a task message's seqnum against the last one read, and records it. */
 function checkSequence(lastSeq: GtidMap<number>, queue: MessageQueue, msg: Message): void {
-  // Recorded before the checks, in one look-up: a message that fails them
-  // crashes the agent process, which never reads the record again.
-  const last = lastSeq.exchange(msg.gtid, msg.seqnum);
+  const last = lastSeq.get(msg.gtid);
   if (last !== undefined && msg.seqnum <= last) {
     throw new Error(`Message out of sequence: ${MessageQueue.describe(msg)} after seqnum ${last}`);
   }
   if (last === undefined && msg.type !== MSG.TASK_NEW && queue.overflows === 0) {
     throw new Error(`Message for unknown task: ${MessageQueue.describe(msg)}`);
   }
+  lastSeq.set(msg.gtid, msg.seqnum);
 }
 
 /** Calls the policy's callback for a message. */

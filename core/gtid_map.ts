@@ -88,15 +88,6 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
 
   /** Sets the value of `gtid`, a non-negative integer below 2^32. */
   set(gtid: number, value: V): this {
-    this.exchange(gtid, value);
-    return this;
-  }
-
-  /**
-   * Sets the value of `gtid`, a non-negative integer below 2^32, and returns
-   * the value it had, or undefined: a `get` then a `set` in one look-up.
-   */
-  exchange(gtid: number, value: V): V | undefined {
     if (gtid !== (gtid >>> 0)) {
       throw new RangeError(`Invalid gtid ${gtid}: expected an integer >= 0`);
     }
@@ -105,15 +96,13 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
     const pages = this.#pages;
     let page = number < pages.length ? pages[number] : undefined;
     if (page === undefined) page = this.#addPage(number);
-    const slots = page.slots;
     const slot = gtid & PAGE_MASK;
-    const old = slots[slot];
-    if (old === undefined) {
+    if (page.slots[slot] === undefined) {
       page.count++;
       this.#size++;
     }
-    slots[slot] = value;
-    return old;
+    page.slots[slot] = value;
+    return this;
   }
 
   /** Puts an empty page (the spare one, or a new one) at page number `number`. */

@@ -56,15 +56,6 @@ Deno.test("GtidMap keeps only the pages that hold entries, and the last one", ()
   assert.equal(map.pages, 2);
 });
 
-Deno.test("GtidMap exchange sets a value and returns the one it replaced", () => {
-  const map = new GtidMap<number>();
-  assert.equal(map.exchange(700, 1), undefined);
-  assert.equal(map.exchange(700, 2), 1);
-  assert.equal(map.get(700), 2);
-  assert.equal(map.size, 1);
-  assert.throws(() => map.exchange(-1, 3), RangeError);
-});
-
 Deno.test("GtidMap reuses a dropped page empty, without stale entries", () => {
   const map = new GtidMap<number>();
   // Pages fill and empty in turn; each new page may be the one dropped before.
