@@ -183,6 +183,17 @@ export class Enclave implements GhostHooks {
   };
   /** The latch of a completed commit, reused (the kernel copies it). */
   readonly #latchOptions = { readyAt: 0, cost: 0 };
+  // The threads a commit group has claimed so far: an open-addressing table
+  // from gtid to the CPU whose transaction took it, at most half full (a
+  // group claims at most one thread per CPU). An entry belongs to the
+  // current group only when its stamp is the group's number, so a group
+  // starts with an empty table without clearing it, and finding a thread
+  // named twice costs O(1) per transaction instead of a scan of the group.
+  readonly #claimGtid: Float64Array;
+  readonly #claimCpu: Int32Array;
+  readonly #claimStamp: Float64Array;
+  /** The current group's number (stamps of older groups are smaller). */
+  #claimGroup = 0;
 
   /**
    * Creates an enclave over some CPUs of a kernel.
@@ -230,6 +241,11 @@ export class Enclave implements GhostHooks {
     this.#txnAgentBarrier = new Float64Array(n);
     this.#txnOutcome = new Int8Array(n);
     this.#txnOpen = new Uint8Array(n);
+    let slots = 2;
+    while (slots < 2 * n) slots *= 2;
+    this.#claimGtid = new Float64Array(slots);
+    this.#claimCpu = new Int32Array(slots);
+    this.#claimStamp = new Float64Array(slots);
     this.stats = {
       messages: new Float64Array(16),
       outcomes: new Float64Array(16),
@@ -469,7 +485,7 @@ export class Enclave implements GhostHooks {
     this.#send(thread, this.#taskMessage(thread, MSG.TASK_DEAD, cpu));
     this.#tasks.delete(thread.id);
     thread.ghostQueue = null;
-    this.#lostMessage.delete(thread.id);
+    if (this.#lostMessage.size > 0) this.#lostMessage.delete(thread.id);
     this.#dead.add(thread.id);
   }
 
@@ -483,7 +499,7 @@ export class Enclave implements GhostHooks {
     this.#send(thread, message);
     this.#tasks.delete(thread.id);
     thread.ghostQueue = null;
-    this.#lostMessage.delete(thread.id);
+    if (this.#lostMessage.size > 0) this.#lostMessage.delete(thread.id);
     this.kernel.moveToFair(thread);
   }
 
@@ -607,27 +623,47 @@ export class Enclave implements GhostHooks {
    */
   #validateGroup(cpus: ArrayLike<number>, count: number): boolean {
     let failed = false;
+    this.#claimGroup++;
     for (let i = 0; i < count; i++) {
       const cpu = cpus[i]!;
       if (this.#txnOpen[cpu] !== 1) throw new Error(`No open transaction on CPU ${cpu}`);
       let outcome = this.#validate(cpu);
-      if (outcome === TXN.COMPLETE && this.#txnTarget[cpu]! >= 0) {
-        // One thread named on two CPUs of a group: the later one finds it taken.
-        for (let j = 0; j < i; j++) {
-          const other = cpus[j]!;
-          if (
-            other !== cpu && this.#txnTarget[other] === this.#txnTarget[cpu] &&
-            this.#txnOutcome[other] === TXN.COMPLETE
-          ) {
-            outcome = TXN.TARGET_ONCPU;
-            break;
-          }
+      const gtid = this.#txnTarget[cpu]!;
+      if (outcome === TXN.COMPLETE && gtid >= 0 && count > 1) {
+        // One thread named on two CPUs of a group: the later one finds it
+        // taken by the first whose transaction completed. (A CPU listed
+        // twice validates the same way twice, so its claim stands; a
+        // group of one has nothing to check.)
+        const claimant = this.#claim(gtid, cpu);
+        if (claimant !== cpu && this.#txnOutcome[claimant] === TXN.COMPLETE) {
+          outcome = TXN.TARGET_ONCPU;
         }
       }
       this.#txnOutcome[cpu] = outcome;
       if (outcome !== TXN.COMPLETE) failed = true;
     }
     return failed;
+  }
+
+  /**
+   * The CPU that claimed thread `gtid` earlier in the current group; if none
+   * did, `cpu` claims it and is returned.
+   */
+  #claim(gtid: number, cpu: number): number {
+    const stamps = this.#claimStamp;
+    const keys = this.#claimGtid;
+    const mask = stamps.length - 1;
+    const group = this.#claimGroup;
+    // Fibonacci hashing of the id; linear probing (the table is at most half full).
+    let slot = Math.imul(gtid | 0, 0x9e3779b1) >>> 0 & mask;
+    while (stamps[slot] === group) {
+      if (keys[slot] === gtid) return this.#claimCpu[slot]!;
+      slot = (slot + 1) & mask;
+    }
+    stamps[slot] = group;
+    keys[slot] = gtid;
+    this.#claimCpu[slot] = cpu;
+    return cpu;
   }
 
   #finish(cpu: number, outcome: TxnOutcome): void {

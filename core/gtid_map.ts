@@ -53,6 +53,12 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
   /** Pages by page number (`gtid >>> 9`); a hole where a page holds nothing. */
   #pages: (Page<V> | undefined)[] = [];
   #size = 0;
+  /**
+   * The last page dropped, all its slots empty, kept for the next page
+   * needed: ids move on in order, so pages empty and fill in turn, and
+   * reusing one spares an allocation (and its garbage) per 512 threads.
+   */
+  #spare: Page<V> | undefined = undefined;
 
   /** Number of entries. */
   get size(): number {
@@ -89,16 +95,7 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
     const number = gtid >>> PAGE_BITS;
     const pages = this.#pages;
     let page = number < pages.length ? pages[number] : undefined;
-    if (page === undefined) {
-      page = { slots: new Array<V | undefined>(PAGE_SIZE).fill(undefined), count: 0 };
-      if (number >= pages.length) {
-        // The last page stays when it empties (see delete); it goes once it is not the last.
-        const last = pages.length - 1;
-        if (last >= 0 && pages[last]?.count === 0) pages[last] = undefined;
-        while (pages.length < number) pages.push(undefined);
-      }
-      pages[number] = page;
-    }
+    if (page === undefined) page = this.#addPage(number);
     const slot = gtid & PAGE_MASK;
     if (page.slots[slot] === undefined) {
       page.count++;
@@ -106,6 +103,26 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
     }
     page.slots[slot] = value;
     return this;
+  }
+
+  /** Puts an empty page (the spare one, or a new one) at page number `number`. */
+  #addPage(number: number): Page<V> {
+    const pages = this.#pages;
+    if (number >= pages.length) {
+      // The last page stays when it empties (see delete); it goes once it is not the last.
+      const last = pages.length - 1;
+      const lastPage = last >= 0 ? pages[last] : undefined;
+      if (lastPage !== undefined && lastPage.count === 0) {
+        pages[last] = undefined;
+        this.#spare = lastPage;
+      }
+      while (pages.length < number) pages.push(undefined);
+    }
+    const page = this.#spare ??
+      { slots: new Array<V | undefined>(PAGE_SIZE).fill(undefined), count: 0 };
+    this.#spare = undefined;
+    pages[number] = page;
+    return page;
   }
 
   /** Removes `gtid`'s value; returns whether it had one. */
@@ -122,7 +139,10 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
     // An empty page goes, unless it is the last one: ids are handed out in
     // order, so new ones land there soon (freeing it would churn pages
     // whenever every thread of the moment has exited).
-    if (--page.count === 0 && number < pages.length - 1) pages[number] = undefined;
+    if (--page.count === 0 && number < pages.length - 1) {
+      pages[number] = undefined;
+      this.#spare = page;
+    }
     return true;
   }
 
@@ -130,6 +150,7 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
   clear(): void {
     this.#pages = [];
     this.#size = 0;
+    this.#spare = undefined;
   }
 
   /** The entries `[gtid, value]`, by ascending id. */

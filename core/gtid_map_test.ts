@@ -55,3 +55,16 @@ Deno.test("GtidMap keeps only the pages that hold entries, and the last one", ()
   map.set(7, 7); // a long-lived thread keeps its page
   assert.equal(map.pages, 2);
 });
+
+Deno.test("GtidMap reuses a dropped page empty, without stale entries", () => {
+  const map = new GtidMap<number>();
+  // Pages fill and empty in turn; each new page may be the one dropped before.
+  for (let id = 0; id < 5_000; id++) {
+    map.set(id, id);
+    if (id >= 600) map.delete(id - 600);
+  }
+  assert.equal(map.size, 600);
+  for (let id = 0; id < 4_400; id++) assert.equal(map.get(id), undefined);
+  for (let id = 4_400; id < 5_000; id++) assert.equal(map.get(id), id);
+  assert.equal(map.pages, 2);
+});

@@ -385,7 +385,7 @@ export const MUTANTS: readonly Mutant[] = [
   {
     id: "enclave-group-names-thread-twice",
     file: "core/enclave.ts",
-    find: "            outcome = TXN.TARGET_ONCPU;\n",
+    find: "          outcome = TXN.TARGET_ONCPU;\n",
     replace: "\n",
     bug: "a group may commit one thread to two CPUs",
     tests: ["tests/ghost_property_test.ts"],
