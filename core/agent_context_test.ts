@@ -6,7 +6,8 @@ import { Enclave } from "./enclave.ts";
 import { Engine } from "./engine.ts";
 import { TXN } from "./ghost_abi.ts";
 import { Kernel } from "./kernel.ts";
-import type { AgentContext, Policy } from "./policy.ts";
+import { noopPolicy } from "./_noop_policy.ts";
+import type { AgentContext } from "./policy.ts";
 import { Topology } from "./topology.ts";
 import { MS, US } from "./units.ts";
 
@@ -17,17 +18,8 @@ Deno.test("Context commits a CPU opened twice in a round once, the first transac
   const enclave = new Enclave(kernel, { cpus: [0, 1, 2, 3] });
   const waiting: number[] = [];
   const commits: number[] = [];
-  const noop = () => {};
-  const policy: Policy = {
-    name: "twice",
-    model: "centralized",
+  const policy = noopPolicy("twice", "centralized", {
     taskNew: (_ctx, msg) => void waiting.push(msg.gtid),
-    taskRunnable: noop,
-    taskBlocked: noop,
-    taskPreempted: noop,
-    taskYield: noop,
-    taskDead: noop,
-    taskDeparted: noop,
     schedule: (ctx: AgentContext) => {
       if (ctx.now < 10 * US) {
         ctx.wakeAt(10 * US); // once the other agents sleep: their CPUs are free
@@ -47,7 +39,7 @@ Deno.test("Context commits a CPU opened twice in a round once, the first transac
       commits.push(ctx.commit());
       assert.equal(ctx.outcome(1), TXN.TARGET_ONCPU);
     },
-  };
+  });
   const agents = new AgentProcess(kernel, enclave, policy);
   agents.start();
   for (const name of ["a", "b"]) {

@@ -9,8 +9,8 @@
  * and the full engine path (`Engine.step` with a no-op handler, then
  * `Engine.after`).
  *
- * The first two groups differ only in how often times tie, which costs the queue its
- * sequence-number comparisons (the bare heap ignores ties):
+ * The first two groups differ only in how often times tie (the queue keeps
+ * tied events in insertion order; the bare heap ignores ties):
  *
  * - `hold`: mean delay 1 ms, so about 0.1 events per ns near the head of
  *   the queue, the density of ~1,000 pending events with 10 us delays.

@@ -97,6 +97,23 @@ Deno.test("EventQueue rejects an invalid initial capacity", () => {
   assert.throws(() => new EventQueue(1.5), RangeError);
 });
 
+/**
+ * Removes the event of `handle` from the queue and from the reference, and
+ * checks that the queue removes exactly what the reference holds.
+ */
+function removeBoth(
+  queue: EventQueue,
+  reference: { time: number; handle: number }[],
+  handle: number,
+): void {
+  const index = handle < 0 ? -1 : reference.findIndex((e) => e.handle === handle);
+  assert.equal(queue.remove(handle), index >= 0);
+  if (index >= 0) {
+    assert.equal(queue.removedTime, reference[index]!.time);
+    reference.splice(index, 1);
+  }
+}
+
 Deno.test("EventQueue matches a sorted reference under random pushes and pops", () => {
   // An operation is a push (time from a small range, so ties are common) or
   // a pop; the reference is an array kept sorted by (time, seq).
@@ -192,13 +209,7 @@ Deno.test("EventQueue matches a sorted reference under random pushes, pops and r
             assert.deepEqual([queue.time, queue.a], [expected.time, expected.a]);
           }
         } else if (handles.length > 0) {
-          const handle = handles[time % handles.length]!;
-          const index = handle < 0 ? -1 : reference.findIndex((e) => e.handle === handle);
-          assert.equal(queue.remove(handle), index >= 0);
-          if (index >= 0) {
-            assert.equal(queue.removedTime, reference[index]!.time);
-            reference.splice(index, 1);
-          }
+          removeBoth(queue, reference, handles[time % handles.length]!);
         }
         assert.equal(queue.size, reference.length);
         assert.equal(queue.peekTime(), reference[0]?.time ?? Infinity);
@@ -288,13 +299,7 @@ Deno.test("EventQueue matches a reference with hundreds pending, shared far inst
             for (let i = 0; i < n; i++) push(((i * 7919) % 50_000) * (i % 3));
           } else if (op === "pop") { for (let i = 0; i < 1 + (n % 40); i++) pop(); }
           else if (handles.length > 0) {
-            const handle = handles[n % handles.length]!;
-            const index = handle < 0 ? -1 : reference.findIndex((e) => e.handle === handle);
-            assert.equal(queue.remove(handle), index >= 0);
-            if (index >= 0) {
-              assert.equal(queue.removedTime, reference[index]!.time);
-              reference.splice(index, 1);
-            }
+            removeBoth(queue, reference, handles[n % handles.length]!);
           }
           assert.equal(queue.size, reference.length);
           const earliest = reference.reduce((min, e) => Math.min(min, e.time), Infinity);

@@ -1,20 +1,8 @@
 import assert from "node:assert/strict";
-import type { Policy } from "../core/policy.ts";
+import { noopPolicy } from "../core/_noop_policy.ts";
 import { definePolicy, POLICIES, registerPolicy, resolvePolicy } from "./registry.ts";
 
-const noop = () => {};
-const idle: Policy = {
-  name: "registry-test",
-  model: "per-cpu",
-  taskNew: noop,
-  taskRunnable: noop,
-  taskBlocked: noop,
-  taskPreempted: noop,
-  taskYield: noop,
-  taskDead: noop,
-  taskDeparted: noop,
-  schedule: noop,
-};
+const idle = noopPolicy("registry-test", "per-cpu");
 
 Deno.test("registerPolicy adds a policy that resolvePolicy and POLICIES find", () => {
   const definition = registerPolicy({

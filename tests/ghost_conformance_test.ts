@@ -17,6 +17,7 @@
 
 import assert from "node:assert/strict";
 import { AgentProcess } from "../core/agent_process.ts";
+import { noopPolicy } from "../core/_noop_policy.ts";
 import type { Policy } from "../core/policy.ts";
 import { hog, script, type ScriptStep } from "../core/behaviors.ts";
 import { type CostProfile, IDEAL_COSTS, PAPER_COSTS } from "../core/cost_profile.ts";
@@ -893,19 +894,7 @@ Deno.test("depart sends TASK_DEPARTED and the thread keeps running under CFS", (
 
 /** A per-CPU policy that handles every message and never commits. */
 function idlePolicy(): Policy {
-  const noop = () => {};
-  return {
-    name: "never-commits",
-    model: "per-cpu",
-    taskNew: noop,
-    taskRunnable: noop,
-    taskBlocked: noop,
-    taskPreempted: noop,
-    taskYield: noop,
-    taskDead: noop,
-    taskDeparted: noop,
-    schedule: noop,
-  };
+  return noopPolicy("never-commits", "per-cpu");
 }
 
 Deno.test("the watchdog destroys an enclave whose agent never commits; threads move to CFS and run", () => {
@@ -1118,19 +1107,10 @@ Deno.test({
     });
     const gtids: number[] = [];
     let local: TxnOutcome = TXN.OPEN;
-    const noop = () => {};
-    const retrying: Policy = {
-      name: "retrying",
-      model: "per-cpu",
+    const retrying = noopPolicy("retrying", "per-cpu", {
       taskNew(_ctx, msg) {
         gtids.push(msg.gtid);
       },
-      taskRunnable: noop,
-      taskBlocked: noop,
-      taskPreempted: noop,
-      taskYield: noop,
-      taskDead: noop,
-      taskDeparted: noop,
       schedule(ctx) {
         if (ctx.cpu !== 1 || gtids.length < 2) return;
         if (local !== TXN.COMPLETE) {
@@ -1141,7 +1121,7 @@ Deno.test({
         ctx.open(2, gtids[1]!); // fails with CPU_UNAVAIL: retried next time
         ctx.commit("sync-group");
       },
-    };
+    });
     const agents = new AgentProcess(kernel, enclave, retrying);
     agents.start();
     kernel.spawn(hog(), { name: "fair", affinity: [2] });
