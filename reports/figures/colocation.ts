@@ -19,8 +19,9 @@
  * @module
  */
 
-import { concatCharts, lineChart } from "../render/charts.ts";
+import { concatCharts } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
+import { colocationCharts } from "./_colocation_charts.ts";
 import {
   PAPER_FIG6B_TAIL,
   PAPER_FIG6BC_SHARE,
@@ -102,35 +103,12 @@ export const COLOCATION_FIGURE: FigureDefinition = {
     });
   },
   chart(rows, context) {
-    const latency = lineChart(rows as Row[], {
-      title: "RocksDB p99 latency",
-      x: "offeredLoad",
-      y: "p99Us",
-      color: "policy",
-      dash: "batch",
-      dashTitle: "Batch job",
-      xTitle: "Offered load (req/s)",
-      yTitle: "p99 latency (µs)",
+    const charts = colocationCharts(rows, {
+      workerCpus: BATCH_CPUS,
       colorTitle: "Policy",
       seriesOrder: withPolicies(POLICIES, context),
-      logY: true,
-      width: 380,
-      height: 260,
     });
-    const share = lineChart(rows.filter((r) => r.batchShare !== null) as Row[], {
-      title: `Batch share of the ${BATCH_CPUS} worker CPUs`,
-      x: "offeredLoad",
-      y: "batchShare",
-      color: "policy",
-      xTitle: "Offered load (req/s)",
-      yTitle: "Batch CPU time / (wall time × 6 CPUs)",
-      colorTitle: "Policy",
-      seriesOrder: withPolicies(POLICIES, context),
-      yDomain: [0, 1],
-      width: 380,
-      height: 260,
-    });
-    return concatCharts([latency, share], {
+    return concatCharts(charts, {
       title: "RocksDB co-located with a batch job",
       subtitle: `Get 10 us + Exp 1 us, ${ANTAGONISTS} spinning batch threads; cfs: futex ` +
         "wait, nice -20 vs +19; shinjuku: 11 workers, PrioTable, no slice, batch in the lowest QoS",

@@ -11,8 +11,9 @@
  * @module
  */
 
-import { concatCharts, lineChart, SATURATION_US } from "../render/charts.ts";
+import { concatCharts, SATURATION_US } from "../render/charts.ts";
 import type { PointResult } from "../bench/point.ts";
+import { colocationCharts } from "./_colocation_charts.ts";
 import {
   PAPER_FIG6B_CFS,
   PAPER_FIG6B_TAIL,
@@ -86,35 +87,12 @@ export const ROCKSDB_PAPER_COLOCATION_FIGURE: FigureDefinition = {
     });
   },
   chart(rows) {
-    const latency = lineChart(rows as Row[], {
-      title: "RocksDB p99 latency",
-      x: "offeredLoad",
-      y: "p99Us",
-      color: "policy",
-      dash: "batch",
-      dashTitle: "Batch job",
-      xTitle: "Offered load (req/s)",
-      yTitle: "p99 latency (µs)",
+    const charts = colocationCharts(rows, {
+      workerCpus: PAPER_WORKER_CPUS,
       colorTitle: "System",
-      seriesOrder: [...SYSTEMS],
-      logY: true,
-      width: 380,
-      height: 260,
+      seriesOrder: SYSTEMS,
     });
-    const share = lineChart(rows.filter((r) => r.batchShare !== null) as Row[], {
-      title: `Batch share of the ${PAPER_WORKER_CPUS} worker CPUs`,
-      x: "offeredLoad",
-      y: "batchShare",
-      color: "policy",
-      xTitle: "Offered load (req/s)",
-      yTitle: `Batch CPU time / (wall time × ${PAPER_WORKER_CPUS} CPUs)`,
-      colorTitle: "System",
-      seriesOrder: [...SYSTEMS],
-      yDomain: [0, 1],
-      width: 380,
-      height: 260,
-    });
-    return concatCharts([latency, share], {
+    return concatCharts(charts, {
       title: "RocksDB as in the paper, beside a batch job (Fig. 6b-c)",
       subtitle: `${BATCH_THREADS} spinning batch threads; shinjuku-dataplane = the original ` +
         "Shinjuku; shinjuku = ghOSt-Shinjuku (batch at the lowest QoS); cfs: nice -20 vs +19",
