@@ -7,6 +7,7 @@ import { CpuState, Kernel } from "./kernel.ts";
 import { NICE_0_WEIGHT, Thread } from "./thread.ts";
 import { Topology } from "./topology.ts";
 import { wakeDelays } from "./_wake_delays.ts";
+import { assertNiceShares } from "./_nice_shares.ts";
 import { MS, SEC } from "./units.ts";
 
 /** One CPU under the EEVDF class alone, with a clock the test sets. */
@@ -103,23 +104,7 @@ Deno.test("EevdfClass gives a new thread V and half a slice to its deadline", ()
 });
 
 Deno.test("Kernel with EEVDF shares a CPU among hogs in proportion to nice weights within 2%", () => {
-  const { engine, kernel } = eevdfMachine(1);
-  const nices = [0, 3, 5, -2];
-  const threads = nices.map((nice, i) =>
-    kernel.spawn(hog(), { name: `hog${i}`, nice, affinity: [0] })
-  );
-  engine.run({ until: SEC });
-  kernel.checkInvariants();
-  const total = threads.reduce((sum, t) => sum + t.cpuTime, 0);
-  const weight = threads.reduce((sum, t) => sum + t.weight, 0);
-  for (const t of threads) {
-    const expected = t.weight / weight;
-    const share = t.cpuTime / total;
-    assert.ok(
-      Math.abs(share - expected) <= 0.02 * expected,
-      `nice ${t.nice}: share ${share.toFixed(4)} vs ${expected.toFixed(4)}`,
-    );
-  }
+  assertNiceShares(eevdfMachine(1).kernel);
 });
 
 Deno.test("Kernel with EEVDF runs hogs of equal weight in turns of one base slice, to the tick", () => {

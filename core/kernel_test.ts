@@ -7,7 +7,8 @@ import { Kernel } from "./kernel.ts";
 import { type Action, type Thread, WaitQueue } from "./thread.ts";
 import { Topology } from "./topology.ts";
 import { wakeDelays } from "./_wake_delays.ts";
-import { MS, SEC } from "./units.ts";
+import { assertNiceShares } from "./_nice_shares.ts";
+import { MS } from "./units.ts";
 
 function machine(cpus: number, costs = IDEAL_COSTS, seed = 1) {
   const engine = new Engine(seed);
@@ -16,23 +17,7 @@ function machine(cpus: number, costs = IDEAL_COSTS, seed = 1) {
 }
 
 Deno.test("Kernel shares a CPU among hogs in proportion to nice weights within 2%", () => {
-  const { engine, kernel } = machine(1, PAPER_COSTS);
-  const nices = [0, 3, 5, -2];
-  const threads = nices.map((nice, i) =>
-    kernel.spawn(hog(), { name: `hog${i}`, nice, affinity: [0] })
-  );
-  engine.run({ until: SEC });
-  kernel.checkInvariants();
-  const total = threads.reduce((sum, t) => sum + t.cpuTime, 0);
-  const weight = threads.reduce((sum, t) => sum + t.weight, 0);
-  for (const t of threads) {
-    const expected = t.weight / weight;
-    const share = t.cpuTime / total;
-    assert.ok(
-      Math.abs(share - expected) <= 0.02 * expected,
-      `nice ${t.nice}: share ${share.toFixed(4)} vs ${expected.toFixed(4)}`,
-    );
-  }
+  assertNiceShares(machine(1, PAPER_COSTS).kernel);
 });
 
 Deno.test("Kernel lets a woken thread preempt a CPU hog within the wakeup granularity", () => {
