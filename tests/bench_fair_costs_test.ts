@@ -13,29 +13,9 @@ import { runSpec } from "../reports/figures/figure.ts";
 import { sweepPoints, sweepRows } from "../reports/figures/_rocksdb_sweep.ts";
 import { ROCKSDB_SHINJUKU_FIGURE } from "../reports/figures/rocksdb_shinjuku.ts";
 import type { PointResult } from "../reports/bench/point.ts";
+import { ghostbench, type ProcessOutput } from "./_process.ts";
 
-const ROOT = new URL("../", import.meta.url);
-
-async function ghostbench(
-  command: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "mod.ts", command, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-function bench(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function bench(args: string[]): Promise<ProcessOutput> {
   return ghostbench("bench", args);
 }
 

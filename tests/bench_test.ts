@@ -9,8 +9,7 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-
-const ROOT = new URL("../", import.meta.url);
+import { ghostbench, type ProcessOutput, ROOT } from "./_process.ts";
 
 /**
  * Claims whose verdict the test does not assert, with the reason. They are
@@ -46,30 +45,7 @@ const NOT_ASSERTED: Readonly<Record<string, string>> = {
 
 const OUTPUTS = [".csv", ".vl.json", ".svg", ".png"];
 
-interface Output {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `ghostbench COMMAND ARGS...` as a process. */
-async function ghostbench(command: string, args: string[]): Promise<Output> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "mod.ts", command, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
-function bench(args: string[]): Promise<Output> {
+function bench(args: string[]): Promise<ProcessOutput> {
   return ghostbench("bench", args);
 }
 
@@ -235,7 +211,7 @@ Deno.test("bench rejects bad input with one line, exit 2, and no files written",
 const MICRO = ["--suite", "test", "--only", "microbench"];
 
 /** Asserts one clean line on stderr (no stack trace) and the exit code. */
-function assertOneLine(output: Output, code: number, ...names: string[]): void {
+function assertOneLine(output: ProcessOutput, code: number, ...names: string[]): void {
   assert.equal(output.code, code, output.stderr);
   assert.match(output.stderr, /^ghostbench: [^\n]+\n$/m, output.stderr);
   const line = output.stderr.split("\n").find((l) => l.startsWith("ghostbench: "))!;

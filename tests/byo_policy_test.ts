@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { runDeno } from "./_process.ts";
 import { parseLifecycleEvent, policySourcesOf } from "../reports/cli/run_args.ts";
 
 const REPO_ROOT = new URL("../", import.meta.url).pathname;
@@ -35,20 +36,7 @@ function words(command: string): string[] {
 async function run(command: string, replace: Record<string, string> = {}) {
   const [deno, ...args] = words(command).map((word) => replace[word] ?? word);
   assert.equal(deno, "deno");
-  const output = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1" },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+  return await runDeno(args, { cwd: REPO_ROOT, env: { NO_COLOR: "1" }, stdin: "null" });
 }
 
 function hasPython(): boolean {

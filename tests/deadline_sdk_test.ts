@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { runDeno } from "./_process.ts";
 
 const ROOT = new URL("../mod.ts", import.meta.url).href;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -89,23 +90,13 @@ for (const policy of ["edf", "fifo-centralized"]) {
 console.log(JSON.stringify(missed));
 `;
 
-async function deno(args: string[], cwd: string) {
-  const output = await new Deno.Command(Deno.execPath(), { args, cwd }).output();
-  const decoder = new TextDecoder();
-  return {
-    success: output.success,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
 Deno.test("a workload outside the repository gives its threads deadlines that edf meets and the run reports", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ghostbench_deadline_sdk_" });
   try {
     await Deno.writeTextFile(`${dir}/due.ts`, USER);
-    const check = await deno(["check", "--config", CONFIG, "due.ts"], dir);
+    const check = await runDeno(["check", "--config", CONFIG, "due.ts"], { cwd: dir });
     assert.ok(check.success, `deno check failed:\n${check.stderr}`);
-    const run = await deno(["run", "-A", "--config", CONFIG, "due.ts"], dir);
+    const run = await runDeno(["run", "-A", "--config", CONFIG, "due.ts"], { cwd: dir });
     assert.ok(run.success, `deno run failed:\n${run.stderr}`);
     const missed = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
     // 50 long and 50 short requests; the FIFO runs each short one behind a long one.

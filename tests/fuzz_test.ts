@@ -8,23 +8,10 @@
 
 import assert from "node:assert/strict";
 import { fuzz } from "./fuzz.ts";
+import { type ProcessOutput, ROOT, runDeno } from "./_process.ts";
 
-const ROOT = new URL("../", import.meta.url);
-
-async function runFuzz(env: Record<string, string>) {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "-q", "fuzz"],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function runFuzz(env: Record<string, string>): Promise<ProcessOutput> {
+  return runDeno(["task", "-q", "fuzz"], { cwd: ROOT, env: { NO_COLOR: "1", ...env } });
 }
 
 Deno.test("deno task fuzz reports the transactions tried and the invariants checked", async () => {

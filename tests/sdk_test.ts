@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { runDeno } from "./_process.ts";
 
 const ROOT = new URL("../mod.ts", import.meta.url).href;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -104,24 +105,14 @@ console.log(JSON.stringify({
 }));
 `;
 
-async function deno(args: string[], cwd: string) {
-  const output = await new Deno.Command(Deno.execPath(), { args, cwd }).output();
-  const decoder = new TextDecoder();
-  return {
-    success: output.success,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
-
 Deno.test("a LIFO policy written outside the repository with only the root module type-checks and runs", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ghostbench_sdk_" });
   try {
     await Deno.writeTextFile(`${dir}/lifo.ts`, LIFO);
     // The package's config: its strict compiler options and its npm imports.
-    const check = await deno(["check", "--config", CONFIG, "lifo.ts"], dir);
+    const check = await runDeno(["check", "--config", CONFIG, "lifo.ts"], { cwd: dir });
     assert.ok(check.success, `deno check failed:\n${check.stderr}`);
-    const run = await deno(["run", "-A", "--config", CONFIG, "lifo.ts"], dir);
+    const run = await runDeno(["run", "-A", "--config", CONFIG, "lifo.ts"], { cwd: dir });
     assert.ok(run.success, `deno run failed:\n${run.stderr}`);
     const result = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
     assert.equal(result.lost, 0);
@@ -139,7 +130,7 @@ Deno.test("a policy that leaves out taskDeparted does not type-check", async () 
     const partial = LIFO.replace(/ {2}taskDeparted\([^]*?\n {2}\}\n/, "");
     assert.notEqual(partial, LIFO);
     await Deno.writeTextFile(`${dir}/lifo.ts`, partial);
-    const check = await deno(["check", "--config", CONFIG, "lifo.ts"], dir);
+    const check = await runDeno(["check", "--config", CONFIG, "lifo.ts"], { cwd: dir });
     assert.equal(check.success, false);
     assert.match(check.stderr, /taskDeparted/);
   } finally {
