@@ -3,7 +3,8 @@
  * finished point is written to the cache at once (atomically), so an
  * interrupted bench resumes where it stopped and a rerun with nothing
  * changed reads everything back. Results come back in point order whatever
- * the number of workers, so outputs do not depend on `jobs`.
+ * the number of workers, so outputs do not depend on `jobs`. Points equal to
+ * an earlier one (the same key) run once and share its outcome.
  *
  * @module
  */
@@ -27,7 +28,7 @@ export interface PointProgress {
   done: number;
   /** All points. */
   total: number;
-  /** Whether this point came from the cache. */
+  /** Whether this point came from the cache, or shares an equal earlier point's outcome. */
   cached: boolean;
   /** Wall-clock seconds this point took to run (0 when cached). */
   seconds: number;
@@ -189,7 +190,10 @@ function firstLine(error: unknown): string {
   return message.split("\n")[0] ?? message;
 }
 
-/** Runs the points (cached ones are read back) and returns their outcomes in order. */
+/**
+ * Runs the points (cached ones are read back, one equal to an earlier one shares its outcome)
+ * and returns their outcomes in order.
+ */
 export async function runPoints(
   specs: readonly PointSpec[],
   options: RunPointsOptions,
@@ -205,20 +209,51 @@ export async function runPoints(
   if (options.cacheDir !== null) prepareCacheDir(options.cacheDir);
   const costs = specs.map(pointCost);
   let costLeft = costs.reduce((sum, cost) => sum + cost, 0);
+  // A point equal to an earlier one (the same key: the same configuration and
+  // code) runs once; the later ones share its outcome.
+  const copiesOf = new Map<number, number[]>();
+  const firstByKey = new Map<string, number>();
   for (let i = 0; i < specs.length; i++) {
+    const first = firstByKey.get(keys[i]!);
+    if (first === undefined) {
+      firstByKey.set(keys[i]!, i);
+      continue;
+    }
+    const copies = copiesOf.get(first);
+    if (copies === undefined) copiesOf.set(first, [i]);
+    else copies.push(i);
+    costLeft -= costs[i]!;
+  }
+  const shareOutcome = (index: number, outcome: PointOutcome) => {
+    for (const copy of copiesOf.get(index) ?? []) {
+      outcomes[copy] = outcome;
+      options.onProgress?.({
+        done: ++done,
+        total: specs.length,
+        cached: true,
+        seconds: 0,
+        cost: 0,
+        costLeft,
+      });
+    }
+  };
+  const cachedFirsts: number[] = [];
+  for (let i = 0; i < specs.length; i++) {
+    if (firstByKey.get(keys[i]!) !== i) continue;
     const read = options.cacheDir === null
       ? { status: "missing" as const }
       : readCacheEntry(options.cacheDir, keys[i]!, specs[i]!.kind);
     if (read.status === "hit") {
       outcomes[i] = read.outcome;
       cached++;
+      cachedFirsts.push(i);
       costLeft -= costs[i]!;
     } else {
       if (read.status === "invalid") invalid++;
       todo.push(i);
     }
   }
-  for (let i = 0; i < cached; i++) {
+  for (const i of cachedFirsts) {
     options.onProgress?.({
       done: ++done,
       total: specs.length,
@@ -227,6 +262,7 @@ export async function runPoints(
       cost: 0,
       costLeft,
     });
+    shareOutcome(i, outcomes[i]!);
   }
   // Longest points first, so the pool drains evenly.
   todo.sort((a, b) => costs[b]! - costs[a]! || a - b);
@@ -284,6 +320,7 @@ export async function runPoints(
             cost: costs[index]!,
             costLeft,
           });
+          shareOutcome(index, outcome);
           feed(worker);
         };
         worker.onerror = (event) => {
