@@ -224,17 +224,20 @@ export async function runPoints(
     else copies.push(i);
     costLeft -= costs[i]!;
   }
+  // A point done without running (read from the cache, or sharing an outcome).
+  const reportFree = () =>
+    options.onProgress?.({
+      done: ++done,
+      total: specs.length,
+      cached: true,
+      seconds: 0,
+      cost: 0,
+      costLeft,
+    });
   const shareOutcome = (index: number, outcome: PointOutcome) => {
     for (const copy of copiesOf.get(index) ?? []) {
       outcomes[copy] = outcome;
-      options.onProgress?.({
-        done: ++done,
-        total: specs.length,
-        cached: true,
-        seconds: 0,
-        cost: 0,
-        costLeft,
-      });
+      reportFree();
     }
   };
   const cachedFirsts: number[] = [];
@@ -254,14 +257,7 @@ export async function runPoints(
     }
   }
   for (const i of cachedFirsts) {
-    options.onProgress?.({
-      done: ++done,
-      total: specs.length,
-      cached: true,
-      seconds: 0,
-      cost: 0,
-      costLeft,
-    });
+    reportFree();
     shareOutcome(i, outcomes[i]!);
   }
   // Longest points first, so the pool drains evenly.
