@@ -56,7 +56,7 @@ export interface RunPointsResult {
   outcomes: PointOutcome[];
   /** Cache keys, in the order of the specs. */
   keys: string[];
-  /** How many were read from the cache. */
+  /** How many were read from the cache (with the copies that share such a point's outcome). */
   cached: number;
   /** Cache entries that failed their check and were run again. */
   invalid: number;
@@ -258,6 +258,8 @@ export async function runPoints(
   }
   for (const i of cachedFirsts) {
     reportFree();
+    // Its copies come from the cache too.
+    cached += copiesOf.get(i)?.length ?? 0;
     shareOutcome(i, outcomes[i]!);
   }
   // Longest points first, so the pool drains evenly.

@@ -33,3 +33,24 @@ Deno.test("runPoints runs a point equal to an earlier one once and shares its ou
   assert.equal(outcomes[3], outcomes[0]);
   assert.notEqual(outcomes[1], outcomes[0]);
 });
+
+Deno.test("runPoints counts the copies of a cached point as cached", async () => {
+  const cacheDir = await Deno.makeTempDir();
+  try {
+    const specs = [scalability(2), scalability(2), scalability(3)];
+    const first = await runPoints(specs, { jobs: 1, cacheDir });
+    assert.equal(first.cached, 0);
+    assert.equal([...Deno.readDirSync(cacheDir)].length, 2, "one entry per distinct point");
+    const progress: PointProgress[] = [];
+    const second = await runPoints(specs, {
+      jobs: 1,
+      cacheDir,
+      onProgress: (p) => progress.push(p),
+    });
+    assert.equal(second.cached, 3);
+    assert.ok(progress.every((p) => p.cached));
+    assert.deepEqual(second.outcomes.map((o) => o.result), first.outcomes.map((o) => o.result));
+  } finally {
+    await Deno.remove(cacheDir, { recursive: true });
+  }
+});

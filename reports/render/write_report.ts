@@ -248,11 +248,15 @@ async function writeStaged(
       figures: pages,
     }),
   );
-  const events = results.reduce((sum, r) => sum + r.outcomes.reduce((s, o) => s + o.events, 0), 0);
-  const pointSeconds = results.reduce(
-    (sum, r) => sum + r.outcomes.reduce((s, o) => s + o.seconds, 0),
-    0,
-  );
+  // Points with the same key ran once (they share one outcome): count each key once.
+  const ran = new Map<string, PointOutcome>();
+  for (const r of results) r.outcomes.forEach((outcome, i) => ran.set(r.keys[i]!, outcome));
+  let events = 0;
+  let pointSeconds = 0;
+  for (const outcome of ran.values()) {
+    events += outcome.events;
+    pointSeconds += outcome.seconds;
+  }
   const manifest = {
     version: meta.version,
     commit: gitCommit(),
