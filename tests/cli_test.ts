@@ -761,3 +761,17 @@ Deno.test("run --costs FILE.json takes a cost profile file, as calibrate writes 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("run warns when the load leaves a growing backlog, and not when the CPUs keep up", async () => {
+  // 8 CPUs serve about 14k Search queries per second; 50k leaves most in flight.
+  const args = ["run", "--workload", "search", "--policy", "cfs", ...QUICK.slice(0, 4)];
+  const overloaded = await runMain([...args, "--load", "50000"]);
+  assert.equal(overloaded.code, 0);
+  assert.match(
+    overloaded.stderr,
+    /^ghostbench: warning: \d+ of the \d+ requests generated are still in flight: the load exceeds/,
+  );
+  const stable = await runMain([...args, "--load", "5000"]);
+  assert.equal(stable.code, 0);
+  assert.equal(stable.stderr, "");
+});

@@ -21,7 +21,7 @@ import { FAIR_CLASS_DESCRIPTIONS } from "../experiment/run_config.ts";
 import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_recorder.ts";
 import { EXIT_POLICY_FAILED, parseFlags } from "./args.ts";
 import { COMPARE_HELP, runCompare } from "./compare.ts";
-import { formatRunResult, overflowWarning } from "./format_result.ts";
+import { backlogWarning, formatRunResult, overflowWarning } from "./format_result.ts";
 import { parseRunArgs, policySourcesOf, type RunArgs, runHelp } from "./run_args.ts";
 import { userPath } from "./user_path.ts";
 
@@ -196,8 +196,11 @@ async function runAndPrint({ config, json, trace }: RunArgs, io: CliIo): Promise
     await writeTrace(trace.path, tracer.toJson(config.durationNs));
   }
   io.out(json ? JSON.stringify(result, null, 2) + "\n" : formatRunResult(result));
-  const warning = overflowWarning(result);
-  if (warning !== null) io.err(`ghostbench: warning: ${warning}\n`);
+  const overflow = overflowWarning(result);
+  if (overflow !== null) io.err(`ghostbench: warning: ${overflow}\n`);
+  // A crash or an upgrade leaves its own backlog; only a steady run's says the load is too high.
+  const backlog = result.lifecycleEvents.length === 0 ? backlogWarning(result) : null;
+  if (backlog !== null) io.err(`ghostbench: warning: ${backlog}\n`);
   if (failures.length === 0) return 0;
   const crashes = result.lifecycleEvents.filter((e) => e.cause === "policy error");
   failures.forEach(({ error, policy }, i) => {

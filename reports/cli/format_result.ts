@@ -170,3 +170,24 @@ export function overflowWarning(
     : `${queues.length === 1 ? "queue" : "queues"} ${queues.join(", ")} full`;
   return `${ghost.overflows} ghOSt messages dropped: ${where}; ${result.stranded} requests stranded`;
 }
+
+/**
+ * A warning when the run ended with a backlog: at least a tenth of the
+ * requests generated (and 1000 or more) still in flight, so the offered load
+ * exceeds what the CPUs served and latency and memory grow with the run's
+ * length; null otherwise.
+ *
+ * @example
+ * ```ts
+ * import { backlogWarning } from "./format_result.ts";
+ * if (backlogWarning({ inFlight: 53, generated: 169_814 }) !== null) throw new Error("stable");
+ * if (backlogWarning({ inFlight: 40_000, generated: 100_000 }) === null) throw new Error("backlog");
+ * ```
+ */
+export function backlogWarning(result: { inFlight: number; generated: number }): string | null {
+  const { inFlight, generated } = result;
+  if (inFlight < 1000 || inFlight < generated / 10) return null;
+  return `${inFlight} of the ${generated} requests generated are still in flight: the load ` +
+    "exceeds what the CPUs serve, so latency and memory grow with the run's length " +
+    "(lower --load, or add CPUs)";
+}
