@@ -18,7 +18,6 @@ import { parseArgs } from "node:util";
 import { InputError } from "../../core/errors.ts";
 import { formatDuration, MS, parseDuration } from "../../core/units.ts";
 import { renderIndexHtml } from "../render/index_html.ts";
-import { renderPng, renderSvg } from "../render/render.ts";
 import { ensureWritableDir, toCsv } from "../render/write_files.ts";
 import type { Measured } from "./_host.ts";
 import {
@@ -243,6 +242,9 @@ async function addComparisonFiles(
   },
 ): Promise<void> {
   const spec = comparisonFigure(comparison);
+  // Loaded here, not at start: every command loads this module, and only
+  // calibrate --compare draws (vega and resvg take about 80 ms to load).
+  const { renderPng, renderSvg } = await import("../render/render.ts");
   const svg = await renderSvg(spec);
   files.set(`${FIGURE_NAME}.csv`, toCsv(comparison.points));
   files.set(`${FIGURE_NAME}.stages.csv`, toCsv(comparison.stages));

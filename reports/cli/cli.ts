@@ -14,8 +14,6 @@ import { AgentError } from "../../policies/exec/agent_channel.ts";
 import { POLICIES } from "../../policies/registry.ts";
 import { loadPolicySource, loadPolicySources, policySourceKind } from "../../policies/sources.ts";
 import { WORKLOADS } from "../../workloads/registry.ts";
-import { BENCH_HELP, MERGE_HELP, parseBenchOptions, runBench, runMerge } from "../bench/bench.ts";
-import { CALIBRATE_HELP, runCalibrate } from "../calibrate/calibrate_command.ts";
 import { runExperiment } from "../experiment/run_experiment.ts";
 import { FAIR_CLASS_DESCRIPTIONS } from "../experiment/run_config.ts";
 import { checkTracePath, TraceRecorder, writeTrace } from "../experiment/trace_recorder.ts";
@@ -118,21 +116,10 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
           `Unknown help topic "${topic}": expected one of ${COMMANDS.join(", ")}`,
         );
       }
-      const text = topic === "run"
-        ? runHelp()
-        : topic === "list"
-        ? LIST_HELP
-        : topic === "bench"
-        ? BENCH_HELP
-        : topic === "merge"
-        ? MERGE_HELP
-        : topic === "calibrate"
-        ? CALIBRATE_HELP
-        : topic === "compare"
-        ? COMPARE_HELP
-        : MAIN_HELP;
-      io.out(text + "\n");
-      return 0;
+      return helpText(topic).then((text) => {
+        io.out(text + "\n");
+        return 0;
+      });
     }
     case "-V":
     case "--version":
@@ -145,9 +132,9 @@ function dispatch(args: readonly string[], io: CliIo): Promise<number> | number 
     case "bench":
       return benchCommand(rest, io);
     case "merge":
-      return runMerge(rest, io, VERSION);
+      return benchModule().then(({ runMerge }) => runMerge(rest, io, VERSION));
     case "calibrate":
-      return runCalibrate(rest, io);
+      return calibrateModule().then(({ runCalibrate }) => runCalibrate(rest, io));
     case "compare":
       return runCompare(rest, io);
     default:
@@ -269,7 +256,40 @@ async function listCommand(args: readonly string[], io: CliIo): Promise<number> 
   return 0;
 }
 
+/*
+ * The bench and calibrate commands load their modules (the figures, the
+ * host measurements) when they run: `run` starts without them.
+ */
+function benchModule(): Promise<typeof import("../bench/bench.ts")> {
+  return import("../bench/bench.ts");
+}
+
+function calibrateModule(): Promise<typeof import("../calibrate/calibrate_command.ts")> {
+  return import("../calibrate/calibrate_command.ts");
+}
+
+/** The help text of `topic` (a command), or the main help. */
+async function helpText(topic: string | undefined): Promise<string> {
+  switch (topic) {
+    case "run":
+      return runHelp();
+    case "list":
+      return LIST_HELP;
+    case "bench":
+      return (await benchModule()).BENCH_HELP;
+    case "merge":
+      return (await benchModule()).MERGE_HELP;
+    case "calibrate":
+      return (await calibrateModule()).CALIBRATE_HELP;
+    case "compare":
+      return COMPARE_HELP;
+    default:
+      return MAIN_HELP;
+  }
+}
+
 async function benchCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { BENCH_HELP, parseBenchOptions, runBench } = await benchModule();
   const options = parseBenchOptions(args);
   if (options === "help") {
     io.out(BENCH_HELP + "\n");
