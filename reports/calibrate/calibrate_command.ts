@@ -18,7 +18,8 @@ import { parseArgs } from "node:util";
 import { InputError } from "../../core/errors.ts";
 import { formatDuration, MS, parseDuration } from "../../core/units.ts";
 import { renderIndexHtml } from "../render/index_html.ts";
-import { ensureWritableDir, toCsv } from "../render/write_files.ts";
+import { toCsv } from "../render/csv.ts";
+import { ensureWritableDir } from "../render/write_files.ts";
 import type { Measured } from "./_host.ts";
 import {
   compareHostAndEmulation,

@@ -5,7 +5,8 @@ import { InputError } from "../../core/errors.ts";
 import { groupedBars, lineChart } from "./charts.ts";
 import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
 import { renderPng, renderSvg } from "./render.ts";
-import { ensureWritableDir, toCsv, writeFileAtomic } from "./write_files.ts";
+import { toCsv } from "./csv.ts";
+import { ensureWritableDir, writeFileAtomic } from "./write_files.ts";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 

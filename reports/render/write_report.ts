@@ -28,7 +28,8 @@ import {
 } from "../figures/figure.ts";
 import { renderIndexHtml, type ReportFigure } from "./index_html.ts";
 import type { PointOutcome, PointSpec } from "../bench/point.ts";
-import { resolveOutputFile, toCsv, writeFileAtomic } from "./write_files.ts";
+import { toCsv } from "./csv.ts";
+import { resolveOutputFile, writeFileAtomic } from "./write_files.ts";
 
 /** One figure's points and their outcomes. */
 export interface FigureResults {
