@@ -12,6 +12,8 @@
 const PAGE_BITS = 9;
 const PAGE_SIZE = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SIZE - 1;
+/** Emptied pages kept for reuse. */
+const MAX_SPARES = 4;
 
 /** One page of slots and how many of them hold a value. */
 interface Page<V> {
@@ -54,11 +56,15 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
   #pages: (Page<V> | undefined)[] = [];
   #size = 0;
   /**
-   * The last page dropped, all its slots empty, kept for the next page
-   * needed: ids move on in order, so pages empty and fill in turn, and
-   * reusing one spares an allocation (and its garbage) per 512 threads.
+   * Pages dropped, all their slots empty, kept for the next pages needed:
+   * ids move on in order, so pages empty and fill in turn, and reusing them
+   * spares an allocation (and its garbage) per 512 threads. More than one,
+   * because a straggler can hold a page while the next one fills: with a
+   * single spare, the M/M/4 model allocated a new page per map every few
+   * dozen pages, and those pages, long-lived enough to reach V8's old
+   * space, made up most of its memory growth over a minute.
    */
-  #spare: Page<V> | undefined = undefined;
+  #spares: Page<V>[] = [];
 
   /** Number of entries. */
   get size(): number {
@@ -105,7 +111,7 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
     return this;
   }
 
-  /** Puts an empty page (the spare one, or a new one) at page number `number`. */
+  /** Puts an empty page (a spare one, or a new one) at page number `number`. */
   #addPage(number: number): Page<V> {
     const pages = this.#pages;
     if (number >= pages.length) {
@@ -114,15 +120,19 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
       const lastPage = last >= 0 ? pages[last] : undefined;
       if (lastPage !== undefined && lastPage.count === 0) {
         pages[last] = undefined;
-        this.#spare = lastPage;
+        this.#keepSpare(lastPage);
       }
       while (pages.length < number) pages.push(undefined);
     }
-    const page = this.#spare ??
+    const page = this.#spares.pop() ??
       { slots: new Array<V | undefined>(PAGE_SIZE).fill(undefined), count: 0 };
-    this.#spare = undefined;
     pages[number] = page;
     return page;
+  }
+
+  /** Keeps an emptied page for reuse, up to {@link MAX_SPARES} of them. */
+  #keepSpare(page: Page<V>): void {
+    if (this.#spares.length < MAX_SPARES) this.#spares.push(page);
   }
 
   /** Removes `gtid`'s value; returns whether it had one. */
@@ -141,7 +151,7 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
     // whenever every thread of the moment has exited).
     if (--page.count === 0 && number < pages.length - 1) {
       pages[number] = undefined;
-      this.#spare = page;
+      this.#keepSpare(page);
     }
     return true;
   }
@@ -150,7 +160,7 @@ export class GtidMap<V> implements ReadonlyGtidMap<V> {
   clear(): void {
     this.#pages = [];
     this.#size = 0;
-    this.#spare = undefined;
+    this.#spares = [];
   }
 
   /** The entries `[gtid, value]`, by ascending id. */

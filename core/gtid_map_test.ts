@@ -68,3 +68,24 @@ Deno.test("GtidMap reuses a dropped page empty, without stale entries", () => {
   for (let id = 4_400; id < 5_000; id++) assert.equal(map.get(id), id);
   assert.equal(map.pages, 2);
 });
+
+Deno.test("GtidMap reuses several dropped pages empty while stragglers hold older ones", () => {
+  const map = new GtidMap<number>();
+  const rng = new RandomStreams(11).stream("stragglers");
+  // About three pages alive at once; one id in fifty lives ten times longer.
+  const alive = new Map<number, number>();
+  for (let id = 0; id < 40_000; id++) {
+    map.set(id, id);
+    alive.set(id, id + (rng.below(50) === 0 ? 15_000 : 1_500));
+    for (const [old, until] of alive) {
+      if (until > id) continue;
+      assert.equal(map.delete(old), true);
+      alive.delete(old);
+    }
+  }
+  assert.equal(map.size, alive.size);
+  for (let id = 0; id < 40_000; id++) {
+    assert.equal(map.get(id), alive.has(id) ? id : undefined, `id ${id}`);
+  }
+  assert.deepEqual([...map.keys()], [...alive.keys()].sort((a, b) => a - b));
+});
