@@ -377,8 +377,7 @@ export class EventQueue {
             // A lone event (the most common case) pops straight from its bucket.
             const slot = this.#bucketSlots[bucket]![0]!;
             this.#bucketSizes[bucket] = 0;
-            if (bucket <= 32) this.#lowMask &= ~(1 << (bucket - 1));
-            else this.#highMask &= ~(1 << (bucket - 33));
+            this.#markEmpty(bucket);
             this.#size--;
             if (this.#removed[slot] === 1) {
               this.#release(slot);
@@ -554,6 +553,12 @@ export class EventQueue {
     else this.#highMask |= 1 << (bucket - 33);
   }
 
+  /** Clears the non-empty bit of a bucket above 0. */
+  #markEmpty(bucket: number): void {
+    if (bucket <= 32) this.#lowMask &= ~(1 << (bucket - 1));
+    else this.#highMask &= ~(1 << (bucket - 33));
+  }
+
   /** Makes room in a full bucket (bucket 0 first drops its popped entries); returns its times. */
   #growBucket(bucket: number): Float64Array {
     const times = this.#bucketTimes[bucket]!;
@@ -658,10 +663,7 @@ export class EventQueue {
         kept++;
       }
       sizes[bucket] = kept;
-      if (kept === 0 && bucket > 0) {
-        if (bucket <= 32) this.#lowMask &= ~(1 << (bucket - 1));
-        else this.#highMask &= ~(1 << (bucket - 33));
-      }
+      if (kept === 0 && bucket > 0) this.#markEmpty(bucket);
     }
     this.#head = 0;
     if (this.#size <= SORTED_MIN) this.#toSorted();

@@ -79,13 +79,12 @@ export class WaitQueue {
   remove(thread: Thread): boolean {
     const items = this.#items;
     // Most queues have one waiter (a worker's own futex): no search then.
-    const tail = items.length - 1;
-    const index = tail >= this.#head && items[tail] === thread
-      ? tail
+    const last = items.length - 1;
+    const index = last >= this.#head && items[last] === thread
+      ? last
       : items.indexOf(thread, this.#head);
     if (index < 0) return false;
     // Shifted by hand: a splice would allocate the array of removed items.
-    const last = items.length - 1;
     for (let i = index; i < last; i++) items[i] = items[i + 1]!;
     items.pop();
     return true;
