@@ -16,6 +16,26 @@ function machine(cpus: number, costs = IDEAL_COSTS, seed = 1) {
   return { engine, kernel: new Kernel(engine, { topology, costs }) };
 }
 
+/**
+ * A behaviour that first waits on `gate`, then does `then` each step; `ranAt`
+ * is when it first ran after the wait (-1 before).
+ */
+function gatedSleeper(engine: Engine, gate: WaitQueue, then: (t: Thread) => Action) {
+  let waited = false;
+  return {
+    ranAt: -1,
+    next(t: Thread): Action {
+      if (!waited) {
+        waited = true;
+        t.waitOn = gate;
+        return "wait";
+      }
+      if (this.ranAt < 0) this.ranAt = engine.now;
+      return then(t);
+    },
+  };
+}
+
 Deno.test("Kernel shares a CPU among hogs in proportion to nice weights within 2%", () => {
   assertNiceShares(machine(1, PAPER_COSTS).kernel);
 });
@@ -140,20 +160,10 @@ Deno.test("Kernel wake-up preemption: more than the granularity behind runs at o
   for (const lead of [100_000, -100_000]) {
     const { engine, kernel } = machine(1, PAPER_COSTS);
     const gate = new WaitQueue("gate");
-    let waited = false;
-    let ranAt = -1;
-    const sleeperBehavior = {
-      next(t: Thread): Action {
-        if (!waited) {
-          waited = true;
-          t.waitOn = gate;
-          return "wait";
-        }
-        if (ranAt < 0) ranAt = engine.now;
-        t.stepNs = 100_000;
-        return "compute";
-      },
-    };
+    const sleeperBehavior = gatedSleeper(engine, gate, (t) => {
+      t.stepNs = 100_000;
+      return "compute";
+    });
     let cpuHog: Thread | null = null;
     let sleeper: Thread | null = null;
     const start = engine.register("test.start", () => {
@@ -172,10 +182,14 @@ Deno.test("Kernel wake-up preemption: more than the granularity behind runs at o
     kernel.checkInvariants();
     const switchCost = PAPER_COSTS.cfsContextSwitch;
     if (lead > 0) {
-      assert.equal(ranAt - wokeAt, switchCost, "it preempts the hog at once");
+      assert.equal(sleeperBehavior.ranAt - wokeAt, switchCost, "it preempts the hog at once");
     } else {
       const nextTick = Math.ceil(wokeAt / kernel.tickNs) * kernel.tickNs;
-      assert.equal(ranAt, nextTick + switchCost, "the hog keeps the CPU until the tick");
+      assert.equal(
+        sleeperBehavior.ranAt,
+        nextTick + switchCost,
+        "the hog keeps the CPU until the tick",
+      );
     }
   }
 });
@@ -187,24 +201,13 @@ Deno.test("Kernel starts a fair thread woken from another CPU onto an idle one a
   for (const [waker, delay] of [[0, 5_000], [1, 0], [-1, 0]] as const) {
     const { engine, kernel } = machine(2, costs);
     const gate = new WaitQueue("gate");
-    let waited = false;
-    let ranAt = -1;
-    const sleeper = kernel.spawn({
-      next(t: Thread): Action {
-        if (!waited) {
-          waited = true;
-          t.waitOn = gate;
-          return "wait";
-        }
-        if (ranAt < 0) ranAt = engine.now;
-        return "exit";
-      },
-    }, { name: "sleeper", affinity: [1] });
+    const behavior = gatedSleeper(engine, gate, () => "exit");
+    const sleeper = kernel.spawn(behavior, { name: "sleeper", affinity: [1] });
     const wake = engine.register("test.wake", () => kernel.wake(sleeper, waker));
     engine.at(MS, wake);
     engine.run({ until: 2 * MS });
     kernel.checkInvariants();
-    assert.equal(ranAt - MS, delay + costs.cfsContextSwitch, `woken from CPU ${waker}`);
+    assert.equal(behavior.ranAt - MS, delay + costs.cfsContextSwitch, `woken from CPU ${waker}`);
   }
 });
 
