@@ -54,7 +54,10 @@ function missed(policy: string, policyOptions: Record<string, string>, costs: st
 }
 
 if (import.meta.main) {
-  if (!(Number.isInteger(TASKS) && TASKS > 0)) throw new RangeError(`Invalid task count ${TASKS}`);
+  if (!(Number.isInteger(TASKS) && TASKS > 0)) {
+    console.error(`edf_misses: Bad task count "${Deno.args[0]}": expected a positive integer`);
+    Deno.exit(2);
+  }
   console.log(`| costs | policy | ${UTILIZATIONS.map((u) => `U ${u}`).join(" | ")} |`);
   console.log(`| --- | --- | ${UTILIZATIONS.map(() => "---:").join(" | ")} |`);
   for (const costs of ["ideal", "paper"]) {
